@@ -1,0 +1,2 @@
+/* c-archive.c: placeholder until the archive lands */
+#include "config.h"

@@ -1,0 +1,15 @@
+/* afxsock.h: MFC's socket classes on GLib
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#define AFXSOCK_INSIDE
+
+#include <afxsock/c-version.h>
+#include <afxsock/c-types.h>
+#include <afxsock/c-enum-types.h>
+#include <afxsock/c-async-socket.h>
+#include <afxsock/c-archive.h>
+
+#undef AFXSOCK_INSIDE

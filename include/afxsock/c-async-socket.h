@@ -1,0 +1,161 @@
+/* c-async-socket.h: CAsyncSocket, the non-blocking socket with main-loop notifications
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(AFXSOCK_INSIDE) && !defined(AFXSOCK_COMPILATION)
+#error "Only <afxsock.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <afxsock/c-version.h>
+#include <afxsock/c-types.h>
+
+G_BEGIN_DECLS
+
+#define C_TYPE_ASYNC_SOCKET (c_async_socket_get_type ())
+AFXSOCK_AVAILABLE_IN_ALL
+G_DECLARE_DERIVABLE_TYPE (CAsyncSocket, c_async_socket, C, ASYNC_SOCKET, GObject)
+
+/**
+ * CAsyncSocketClass:
+ * @parent_class: the parent class
+ * @on_accept: a connection is pending on a listening socket; call c_async_socket_accept()
+ * @on_receive: data can be received; call c_async_socket_receive() once
+ * @on_send: the socket can send (after connect or accept, then after a send would-blocked)
+ * @on_connect: a connect attempt finished; @error_code is 0 or the failure's errno
+ * @on_close: the peer closed (0, after all data was read) or reset the connection (errno)
+ * @on_out_of_band_data: urgent data arrived; receive it with `MSG_OOB`
+ *
+ * The notifications, MFC's `OnAccept` … `OnOutOfBandData`. Each has a do-nothing default;
+ * subclasses override the ones they need. Each is also the class handler of the signal of
+ * the same meaning (#CAsyncSocket::accept, ::receive, ::send, ::connect, ::close,
+ * ::out-of-band-data). @error_code is an errno value, 0 for success.
+ */
+struct _CAsyncSocketClass
+{
+  GObjectClass parent_class;
+
+  void (*on_accept) (CAsyncSocket *self, int error_code);
+  void (*on_receive) (CAsyncSocket *self, int error_code);
+  void (*on_send) (CAsyncSocket *self, int error_code);
+  void (*on_connect) (CAsyncSocket *self, int error_code);
+  void (*on_close) (CAsyncSocket *self, int error_code);
+  void (*on_out_of_band_data) (CAsyncSocket *self, int error_code);
+
+  /*< private >*/
+  gpointer padding[16];
+};
+
+AFXSOCK_AVAILABLE_IN_ALL
+CAsyncSocket *c_async_socket_new (void);
+
+/* Creation and descriptors */
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_create (CAsyncSocket *self, guint port, CSocketType type,
+                                CSocketEvents events, const char *address, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_create_ex (CAsyncSocket *self, GSocketFamily family, CSocketType type,
+                                   int protocol, CSocketEvents events, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_socket (CAsyncSocket *self, CSocketType type, CSocketEvents events,
+                                int protocol, GSocketFamily family, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_attach (CAsyncSocket *self, int handle, CSocketEvents events,
+                                GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+int c_async_socket_detach (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+CAsyncSocket *c_async_socket_from_handle (int handle);
+AFXSOCK_AVAILABLE_IN_ALL
+int c_async_socket_get_handle (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_close (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_async_select (CAsyncSocket *self, CSocketEvents events, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+CSocketEvents c_async_socket_get_events (CAsyncSocket *self);
+
+/* Addresses and connections */
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_bind (CAsyncSocket *self, guint port, const char *address, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_bind_address (CAsyncSocket *self, GSocketAddress *address, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_listen (CAsyncSocket *self, int backlog, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_accept (CAsyncSocket *self, CAsyncSocket *connected,
+                                GSocketAddress **address, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_connect (CAsyncSocket *self, const char *host, guint port, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_connect_address (CAsyncSocket *self, GSocketAddress *address,
+                                         GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error);
+
+/* Data */
+AFXSOCK_AVAILABLE_IN_ALL
+gssize c_async_socket_send (CAsyncSocket *self, const void *buffer, gsize size, int flags,
+                            GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gssize c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
+                               GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gssize c_async_socket_send_to (CAsyncSocket *self, const void *buffer, gsize size, guint port,
+                               const char *host, int flags, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gssize c_async_socket_send_to_address (CAsyncSocket *self, const void *buffer, gsize size,
+                                       GSocketAddress *address, int flags, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gssize c_async_socket_receive_from (CAsyncSocket *self, void *buffer, gsize size, char **host,
+                                    guint *port, int flags, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gssize c_async_socket_receive_from_address (CAsyncSocket *self, void *buffer, gsize size,
+                                            GSocketAddress **address, int flags, GError **error);
+
+/* Names, options, control */
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_peer_name (CAsyncSocket *self, char **address, guint *port,
+                                       GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_sock_name (CAsyncSocket *self, char **address, guint *port,
+                                       GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+GSocketAddress *c_async_socket_get_peer_address (CAsyncSocket *self, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+GSocketAddress *c_async_socket_get_sock_address (CAsyncSocket *self, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_sock_opt (CAsyncSocket *self, int option, void *value, guint *size,
+                                      int level, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_sock_opt (CAsyncSocket *self, int option, const void *value, guint size,
+                                      int level, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_sock_opt_int (CAsyncSocket *self, int level, int option, int *value,
+                                          GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_sock_opt_int (CAsyncSocket *self, int level, int option, int value,
+                                          GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_ioctl (CAsyncSocket *self, gulong command, guint32 *argument,
+                               GError **error);
+
+/* State and accounting */
+AFXSOCK_AVAILABLE_IN_ALL
+int c_async_socket_get_last_error (void);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_get_stats (CAsyncSocket *self, CSocketStats *stats);
+AFXSOCK_AVAILABLE_IN_ALL
+GSocketFamily c_async_socket_get_family (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+CSocketType c_async_socket_get_socket_type (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+GMainContext *c_async_socket_get_context (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_is_listening (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_is_connected (CAsyncSocket *self);
+
+G_END_DECLS

@@ -1,0 +1,226 @@
+/* echo-server.c: an echo server made of two CAsyncSocket subclasses
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   echo-server [--port N] [--address A] [--clients N]
+ *
+ * Listens (by default on every address, IPv4 and IPv6, port 7777) and sends back whatever
+ * each client sends, until the client closes. Try it with `nc 127.0.0.1 7777`. It prints
+ * "listening on PORT" once ready, so scripts can start it with --port 0.
+ */
+#include <afxsock.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* One connection: echo what arrives, and stop reading while the peer is not taking our
+ * echoes (the bytes wait in 'pending' until on_send says there is room again). */
+
+#define ECHO_TYPE_CONNECTION (echo_connection_get_type ())
+G_DECLARE_FINAL_TYPE (EchoConnection, echo_connection, ECHO, CONNECTION, CAsyncSocket)
+
+struct _EchoConnection
+{
+  CAsyncSocket parent_instance;
+  GByteArray *pending;
+  guint id;
+};
+
+G_DEFINE_FINAL_TYPE (EchoConnection, echo_connection, C_TYPE_ASYNC_SOCKET)
+
+static int clients_to_serve; /* 0: serve forever */
+static int clients_finished;
+static GMainLoop *loop;
+
+static void
+connection_finished (EchoConnection *self, const char *why)
+{
+  g_print ("connection %u: %s\n", self->id, why);
+  c_async_socket_close (C_ASYNC_SOCKET (self));
+  g_object_unref (self);
+  if (++clients_finished == clients_to_serve)
+    g_main_loop_quit (loop);
+}
+
+/* Sends what is pending; returns FALSE if the connection failed. */
+static gboolean
+flush_pending (EchoConnection *self)
+{
+  while (self->pending->len > 0)
+    {
+      g_autoptr (GError) error = NULL;
+      gssize n = c_async_socket_send (C_ASYNC_SOCKET (self), self->pending->data,
+                                      self->pending->len, 0, &error);
+      if (n < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            return TRUE; /* on_send will come */
+          g_printerr ("connection %u: %s\n", self->id, error->message);
+          return FALSE;
+        }
+      g_byte_array_remove_range (self->pending, 0, (guint)n);
+    }
+  return TRUE;
+}
+
+static void
+echo_connection_on_receive (CAsyncSocket *socket, int error_code)
+{
+  EchoConnection *self = ECHO_CONNECTION (socket);
+  g_autoptr (GError) error = NULL;
+  guint8 buffer[16384];
+  gssize n;
+
+  if (self->pending->len > 0)
+    return; /* backpressure: read again after the echo went out (see on_send) */
+  n = c_async_socket_receive (socket, buffer, sizeof buffer, 0, &error);
+  if (n < 0)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        g_printerr ("connection %u: %s\n", self->id, error->message);
+      return;
+    }
+  g_byte_array_append (self->pending, buffer, (guint)n);
+  if (!flush_pending (self))
+    connection_finished (self, "failed");
+}
+
+static void
+echo_connection_on_send (CAsyncSocket *socket, int error_code)
+{
+  EchoConnection *self = ECHO_CONNECTION (socket);
+  gboolean was_blocked = self->pending->len > 0;
+
+  if (!flush_pending (self))
+    connection_finished (self, "failed");
+  else if (was_blocked && self->pending->len == 0)
+    echo_connection_on_receive (socket, 0); /* resume reading */
+}
+
+static void
+echo_connection_on_close (CAsyncSocket *socket, int error_code)
+{
+  EchoConnection *self = ECHO_CONNECTION (socket);
+
+  flush_pending (self);
+  connection_finished (self, error_code == 0 ? "closed by the client" : g_strerror (error_code));
+}
+
+static void
+echo_connection_finalize (GObject *object)
+{
+  g_byte_array_unref (ECHO_CONNECTION (object)->pending);
+  G_OBJECT_CLASS (echo_connection_parent_class)->finalize (object);
+}
+
+static void
+echo_connection_class_init (EchoConnectionClass *klass)
+{
+  CAsyncSocketClass *socket_class = C_ASYNC_SOCKET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = echo_connection_finalize;
+  socket_class->on_receive = echo_connection_on_receive;
+  socket_class->on_send = echo_connection_on_send;
+  socket_class->on_close = echo_connection_on_close;
+}
+
+static void
+echo_connection_init (EchoConnection *self)
+{
+  self->pending = g_byte_array_new ();
+}
+
+/* The listener: accept each connection into a new EchoConnection. */
+
+#define ECHO_TYPE_LISTENER (echo_listener_get_type ())
+G_DECLARE_FINAL_TYPE (EchoListener, echo_listener, ECHO, LISTENER, CAsyncSocket)
+
+struct _EchoListener
+{
+  CAsyncSocket parent_instance;
+  guint next_id;
+};
+
+G_DEFINE_FINAL_TYPE (EchoListener, echo_listener, C_TYPE_ASYNC_SOCKET)
+
+static void
+echo_listener_on_accept (CAsyncSocket *socket, int error_code)
+{
+  EchoListener *self = ECHO_LISTENER (socket);
+  EchoConnection *connection;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *peer = NULL;
+  guint port = 0;
+
+  if (error_code != 0)
+    {
+      g_printerr ("accept: %s\n", g_strerror (error_code));
+      return;
+    }
+  connection = g_object_new (ECHO_TYPE_CONNECTION, NULL);
+  if (!c_async_socket_accept (socket, C_ASYNC_SOCKET (connection), NULL, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        g_printerr ("%s\n", error->message);
+      g_object_unref (connection);
+      return;
+    }
+  connection->id = ++self->next_id;
+  c_async_socket_get_peer_name (C_ASYNC_SOCKET (connection), &peer, &port, NULL);
+  g_print ("connection %u: from %s port %u\n", connection->id, peer, port);
+}
+
+static void
+echo_listener_class_init (EchoListenerClass *klass)
+{
+  C_ASYNC_SOCKET_CLASS (klass)->on_accept = echo_listener_on_accept;
+}
+
+static void
+echo_listener_init (EchoListener *self)
+{
+}
+
+int
+main (int argc, char **argv)
+{
+  int port = 7777;
+  g_autofree char *address = NULL;
+  GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any)", "N" },
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default: all)",
+      "A" },
+    { "clients", 'n', 0, G_OPTION_ARG_INT, &clients_to_serve, "Exit after serving N clients", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) options = g_option_context_new ("- echo what clients send");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EchoListener) listener = NULL;
+  guint bound_port = 0;
+
+  g_option_context_add_main_entries (options, entries, NULL);
+  if (!g_option_context_parse (options, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+
+  listener = g_object_new (ECHO_TYPE_LISTENER, NULL);
+  if (port < 0
+      || port > 65535
+      /* Accepted connections inherit the listener's notifications, as in MFC: ask for all. */
+      || !c_async_socket_create (C_ASYNC_SOCKET (listener), (guint)port, C_SOCK_STREAM, C_FD_ALL,
+                                 address, &error)
+      || !c_async_socket_listen (C_ASYNC_SOCKET (listener), 0, &error)
+      || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
+    {
+      g_printerr ("echo-server: %s\n", error ? error->message : "port out of range");
+      return 1;
+    }
+  g_print ("listening on %u\n", bound_port);
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_main_loop_run (loop);
+  g_main_loop_unref (loop);
+  return 0;
+}

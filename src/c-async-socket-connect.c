@@ -1,0 +1,605 @@
+/* c-async-socket-connect.c: bind, listen, accept, connect and name resolution
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "c-async-socket-private.h"
+
+gboolean
+c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *address,
+                                    socklen_t length, GError **error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (bind (priv->fd, address, length) < 0)
+    {
+      int error_code = errno;
+      g_autofree char *target = c_address_describe (address, length);
+      c_set_io_error (error, error_code, "bind to %s", target);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * c_async_socket_bind:
+ * @self: a created socket
+ * @port: the port, 0 for any
+ * @address: (nullable): a numeric IPv4 or IPv6 address or a Unix path; %NULL for the
+ *   wildcard address
+ * @error: return location for a #GError
+ *
+ * Binds the socket (MFC's `Bind`). An IPv4 address given to an IPv6 socket is mapped.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_async_socket_bind (CAsyncSocket *self, guint port, const char *address, GError **error)
+{
+  CAsyncSocketPrivate *priv;
+  struct sockaddr_storage storage;
+  socklen_t length;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  priv = c_async_socket_get_private (self);
+  if (!c_async_socket_check_created (self, "bind", error)
+      || !c_check_port (port, TRUE, "bind", error)
+      || !c_address_parse (address, port, priv->family, &storage, &length, error))
+    return FALSE;
+  return c_async_socket_bind_address_native (self, (struct sockaddr *)&storage, length, error);
+}
+
+/**
+ * c_async_socket_bind_address:
+ * @self: a created socket
+ * @address: the address to bind
+ * @error: return location for a #GError
+ *
+ * Binds the socket to a #GSocketAddress (MFC's `Bind` with a `SOCKADDR`).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_async_socket_bind_address (CAsyncSocket *self, GSocketAddress *address, GError **error)
+{
+  struct sockaddr_storage storage;
+  socklen_t length;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address), FALSE);
+  if (!c_async_socket_check_created (self, "bind", error)
+      || !c_address_from_gobject (address, c_async_socket_get_private (self)->family, &storage,
+                                  &length, error))
+    return FALSE;
+  return c_async_socket_bind_address_native (self, (struct sockaddr *)&storage, length, error);
+}
+
+/**
+ * c_async_socket_listen:
+ * @self: a bound stream socket
+ * @backlog: the length of the queue of pending connections; 0 or less for the system's
+ *   maximum (MFC's default is 5)
+ * @error: return location for a #GError
+ *
+ * Listens for connections (MFC's `Listen`); `on_accept` says when one is waiting.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_async_socket_listen (CAsyncSocket *self, int backlog, GError **error)
+{
+  CAsyncSocketPrivate *priv;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  priv = c_async_socket_get_private (self);
+  if (!c_async_socket_check_created (self, "listen", error))
+    return FALSE;
+  if (priv->connected || priv->connecting)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "listen: the socket is connected");
+      return FALSE;
+    }
+  if (listen (priv->fd, backlog > 0 ? backlog : SOMAXCONN) < 0)
+    {
+      c_set_io_error (error, errno, "listen");
+      return FALSE;
+    }
+  priv->listening = TRUE;
+  priv->read_armed = TRUE;
+  priv->write_wanted = FALSE;
+  return TRUE;
+}
+
+static void
+backoff_stop (CAsyncSocketPrivate *priv)
+{
+  if (priv->backoff_source != NULL)
+    {
+      g_source_destroy (priv->backoff_source);
+      g_clear_pointer (&priv->backoff_source, g_source_unref);
+    }
+  priv->accept_backoff = FALSE;
+}
+
+void
+c_async_socket_cancel_backoff (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  backoff_stop (priv);
+  priv->backoff_ms = 0;
+}
+
+static gboolean
+backoff_done (gpointer user_data)
+{
+  CAsyncSocket *self = user_data;
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  backoff_stop (priv);
+  priv->read_armed = TRUE;
+  c_async_socket_defer (self, C_DEFER_PROBE);
+  return G_SOURCE_REMOVE;
+}
+
+/* Out of descriptors: the pending connection stays queued and the listener stays readable,
+ * so trying again at once would spin. Tell the application once through on_accept's error
+ * code, then hold further on_accept notifications for a back-off period that doubles up to
+ * a second; an accept call in the meantime still tries. Clients wait in the backlog rather
+ * than being dropped. */
+static void
+start_backoff (CAsyncSocket *self, int error_code)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (priv->accept_backoff)
+    return;
+  priv->accept_backoff = TRUE;
+  priv->backoff_ms = priv->backoff_ms == 0 ? 50 : MIN (priv->backoff_ms * 2, 1000);
+  priv->accept_error = error_code;
+  c_async_socket_defer (self, C_DEFER_ACCEPT_ERROR);
+  priv->backoff_source = g_timeout_source_new (priv->backoff_ms);
+  g_source_set_static_name (priv->backoff_source, "afxsock accept back-off");
+  g_source_set_callback (priv->backoff_source, backoff_done, self, NULL);
+  g_source_attach (priv->backoff_source, priv->context);
+  g_debug ("accept on descriptor %d: %s; backing off for %u ms", priv->fd, g_strerror (error_code),
+           priv->backoff_ms);
+}
+
+static gboolean
+check_accept_arguments (CAsyncSocket *self, CAsyncSocket *connected, GError **error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (!c_async_socket_check_created (self, "accept", error))
+    return FALSE;
+  if (!priv->listening)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "accept: the socket is not listening");
+      return FALSE;
+    }
+  if (connected == self || c_async_socket_get_private (connected)->fd >= 0)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_ALREADY_CREATED,
+                          "accept: the socket for the new connection already has a descriptor");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+accept_fd (CAsyncSocket *self, struct sockaddr_storage *storage, socklen_t *length, GError **error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  int fd, error_code;
+
+  do
+    {
+      *length = sizeof *storage;
+      fd = accept4 (priv->fd, (struct sockaddr *)storage, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    }
+  while (fd < 0 && errno == EINTR);
+  if (fd >= 0)
+    return fd;
+
+  error_code = errno;
+  if (error_code == EMFILE || error_code == ENFILE || error_code == ENOBUFS || error_code == ENOMEM)
+    start_backoff (self, error_code);
+  else if (error_code != EAGAIN && error_code != EWOULDBLOCK)
+    c_async_socket_defer (self, C_DEFER_PROBE); /* an aborted connection; others may wait */
+  c_set_io_error (error, error_code, "accept");
+  return -1;
+}
+
+/**
+ * c_async_socket_accept:
+ * @self: a listening socket
+ * @connected: a socket object without a descriptor, of the application's own subclass,
+ *   that takes the new connection
+ * @address: (out) (optional) (transfer full) (nullable): the peer's address
+ * @error: return location for a #GError
+ *
+ * Accepts a pending connection into @connected (MFC's `Accept`). @connected gets the
+ * listener's notifications and, like any newly connected socket, an `on_send`. Every call
+ * re-arms `on_accept`; if more connections wait, `on_accept` comes again.
+ *
+ * Out of descriptors (`EMFILE`, `ENFILE`), the call fails, `on_accept` is delivered once with
+ * that error code, and further `on_accept` notifications pause for a short back-off (50 ms
+ * doubling up to 1 s) so that a listener at the limit does not spin.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_async_socket_accept (CAsyncSocket *self, CAsyncSocket *connected, GSocketAddress **address,
+                       GError **error)
+{
+  CAsyncSocketPrivate *priv;
+  CAsyncSocketPrivate *cpriv;
+  struct sockaddr_storage storage;
+  socklen_t length;
+  int fd;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (connected), FALSE);
+  priv = c_async_socket_get_private (self);
+  cpriv = c_async_socket_get_private (connected);
+  if (address != NULL)
+    *address = NULL;
+  if (!check_accept_arguments (self, connected, error))
+    return FALSE;
+
+  priv->read_armed = TRUE;
+  fd = accept_fd (self, &storage, &length, error);
+  if (fd < 0)
+    return FALSE;
+  c_async_socket_cancel_backoff (self);
+  if (!c_async_socket_take_fd (connected, fd, priv->family, priv->type, priv->protocol, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  c_async_socket_mark_connected (connected);
+  cpriv->write_wanted = TRUE;
+  c_async_socket_async_select (connected, priv->events, NULL);
+  /* More connections may be queued: look again from the main loop. */
+  c_async_socket_defer (self, C_DEFER_PROBE);
+  if (address != NULL && length > 0)
+    *address = g_socket_address_new_from_native (&storage, length);
+  g_debug ("accepted descriptor %d on listener %d", fd, priv->fd);
+  return TRUE;
+}
+
+/* Failures that are the outcome of the attempt (the peer's or the network's answer) are
+ * reported through on_connect, exactly as when they arrive later; failures of the request
+ * itself are reported by the call. */
+static gboolean
+is_connect_outcome (int error_code)
+{
+  switch (error_code)
+    {
+      case ECONNREFUSED:
+      case ETIMEDOUT:
+      case ENETUNREACH:
+      case EHOSTUNREACH:
+      case ECONNRESET:
+      case ECONNABORTED:
+      case ENETDOWN:
+      case EHOSTDOWN:
+        return TRUE;
+      default:
+        return FALSE;
+    }
+}
+
+typedef enum
+{
+  CONNECT_STARTED,  /* in progress, or finished with a deferred on_connect */
+  CONNECT_OUTCOME,  /* the attempt failed with an outcome error (in error_code) */
+  CONNECT_REJECTED, /* the request itself failed (in error_code) */
+} ConnectStart;
+
+/* After a failed attempt Linux keeps the socket in its "connecting" state, and the next
+ * connect() only reports ECONNABORTED. Dissolving the old association first (connect to
+ * AF_UNSPEC) makes the socket reusable, for the next resolved address or for an
+ * application that calls connect again after on_connect reported a failure. */
+static void
+forget_failed_attempt (CAsyncSocketPrivate *priv)
+{
+  struct sockaddr unspecified = { .sa_family = AF_UNSPEC };
+
+  if (priv->connect_error != 0)
+    connect (priv->fd, &unspecified, sizeof unspecified);
+  priv->connect_error = 0;
+}
+
+static ConnectStart
+start_connect (CAsyncSocket *self, const struct sockaddr *address, socklen_t length,
+               int *error_code)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  forget_failed_attempt (priv);
+  if (connect (priv->fd, address, length) == 0)
+    {
+      c_async_socket_mark_connected (self);
+      priv->write_wanted = TRUE;
+      priv->connect_error = 0;
+      c_async_socket_defer (self, C_DEFER_CONNECT | C_DEFER_PROBE);
+      return CONNECT_STARTED;
+    }
+  *error_code = errno;
+  /* An interrupted connect goes on in the background, like one in progress. */
+  if (*error_code == EINPROGRESS || *error_code == EINTR || *error_code == EAGAIN)
+    {
+      priv->connecting = TRUE;
+      c_set_last_error (EWOULDBLOCK);
+      return CONNECT_STARTED;
+    }
+  return is_connect_outcome (*error_code) ? CONNECT_OUTCOME : CONNECT_REJECTED;
+}
+
+static void
+set_connect_target (CAsyncSocketPrivate *priv, const char *target)
+{
+  g_free (priv->connect_target);
+  priv->connect_target = g_strdup (target);
+}
+
+/* Tries the remaining resolved addresses in order; TRUE when one attempt is under way. */
+static gboolean
+try_next_candidate (CAsyncSocket *self, int *last_error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  while (priv->connect_candidates != NULL)
+    {
+      GSocketAddress *candidate = priv->connect_candidates->data;
+      struct sockaddr_storage storage;
+      socklen_t length;
+      int error_code = 0;
+      gboolean usable;
+
+      priv->connect_candidates
+          = g_list_delete_link (priv->connect_candidates, priv->connect_candidates);
+      usable = c_address_from_gobject (candidate, priv->family, &storage, &length, NULL)
+               && (int)storage.ss_family == (int)priv->family;
+      g_object_unref (candidate);
+      if (!usable)
+        continue;
+      if (start_connect (self, (struct sockaddr *)&storage, length, &error_code) == CONNECT_STARTED)
+        return TRUE;
+      *last_error = priv->connect_error = error_code;
+    }
+  return FALSE;
+}
+
+void
+c_async_socket_connect_finished (CAsyncSocket *self, int error_code)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  priv->connecting = FALSE;
+  priv->connect_error = error_code;
+  if (error_code == 0)
+    {
+      c_async_socket_mark_connected (self);
+      priv->write_wanted = TRUE;
+      g_list_free_full (g_steal_pointer (&priv->connect_candidates), g_object_unref);
+      g_debug ("connected descriptor %d to %s", priv->fd, priv->connect_target);
+    }
+  else if (try_next_candidate (self, &error_code))
+    return;
+  else
+    g_debug ("connect of descriptor %d to %s: %s", priv->fd, priv->connect_target,
+             g_strerror (error_code));
+  priv->connect_error = error_code;
+  if (priv->events & C_FD_CONNECT)
+    c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
+}
+
+void
+c_async_socket_cancel_connect (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (priv->resolve_cancellable != NULL)
+    {
+      g_cancellable_cancel (priv->resolve_cancellable);
+      g_clear_object (&priv->resolve_cancellable);
+    }
+  priv->resolving = FALSE;
+  g_list_free_full (g_steal_pointer (&priv->connect_candidates), g_object_unref);
+  g_clear_pointer (&priv->connect_target, g_free);
+}
+
+static void
+resolved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr (CAsyncSocket) self = g_weak_ref_get (weak);
+  g_autoptr (GError) error = NULL;
+  GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+  CAsyncSocketPrivate *priv;
+  int error_code = EHOSTUNREACH;
+
+  g_weak_ref_clear (weak);
+  g_free (weak);
+  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_resolver_free_addresses (addresses);
+      return;
+    }
+  priv = c_async_socket_get_private (self);
+  priv->resolving = FALSE;
+  g_clear_object (&priv->resolve_cancellable);
+  for (GList *l = addresses; l != NULL; l = l->next)
+    priv->connect_candidates = g_list_prepend (
+        priv->connect_candidates, g_inet_socket_address_new (l->data, priv->connect_port));
+  priv->connect_candidates = g_list_reverse (priv->connect_candidates);
+  g_resolver_free_addresses (addresses);
+  if (error != NULL)
+    g_debug ("resolving %s: %s", priv->connect_target, error->message);
+
+  /* This runs from the main loop, not inside connect(): notifying here keeps the contract. */
+  if (!try_next_candidate (self, &error_code))
+    {
+      priv->connect_error = error_code;
+      if (priv->events & C_FD_CONNECT)
+        c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
+    }
+}
+
+static void
+start_resolution (CAsyncSocket *self, const char *host, guint port)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  g_autoptr (GResolver) resolver = g_resolver_get_default ();
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (weak, self);
+  priv->resolving = TRUE;
+  priv->connect_port = (guint16)port;
+  priv->resolve_cancellable = g_cancellable_new ();
+  /* The callback must run where the socket's notifications do. */
+  g_main_context_push_thread_default (priv->context);
+  g_resolver_lookup_by_name_async (resolver, host, priv->resolve_cancellable, resolved, weak);
+  g_main_context_pop_thread_default (priv->context);
+  c_set_last_error (EWOULDBLOCK);
+}
+
+static gboolean
+check_can_connect (CAsyncSocket *self, GError **error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (!c_async_socket_check_created (self, "connect", error))
+    return FALSE;
+  if (priv->listening)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "connect: the socket is listening");
+      return FALSE;
+    }
+  if (priv->connecting || priv->resolving)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_IN_PROGRESS,
+                          "connect: a connect is already in progress");
+      return FALSE;
+    }
+  if (priv->connected && priv->type != C_SOCK_DGRAM)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
+                          "connect: the socket is already connected");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+connect_native (CAsyncSocket *self, const struct sockaddr *address, socklen_t length,
+                GError **error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  g_autofree char *target = c_address_describe (address, length);
+  int error_code = 0;
+
+  set_connect_target (priv, target);
+  switch (start_connect (self, address, length, &error_code))
+    {
+      case CONNECT_STARTED:
+        return TRUE;
+      case CONNECT_OUTCOME:
+        priv->connect_error = error_code;
+        c_async_socket_defer (self, C_DEFER_CONNECT);
+        c_set_last_error (EWOULDBLOCK);
+        return TRUE;
+      case CONNECT_REJECTED:
+      default:
+        c_set_io_error (error, error_code, "connect to %s", target);
+        return FALSE;
+    }
+}
+
+/**
+ * c_async_socket_connect:
+ * @self: a created socket
+ * @host: a numeric IPv4 or IPv6 address, a host name, or a Unix socket path
+ * @port: the port (ignored for Unix paths)
+ * @error: return location for a #GError
+ *
+ * Starts connecting (MFC's `Connect`). Host names are resolved with GIO's resolver without
+ * blocking the main loop; each resolved address the socket's family can reach is tried in
+ * turn. The outcome arrives in `on_connect`: 0, or the errno of the failure
+ * (`ECONNREFUSED`, `ETIMEDOUT`, …; a name that does not resolve is `EHOSTUNREACH`), and on
+ * success `on_send` follows.
+ *
+ * MFC's `Connect` returns FALSE with `WSAEWOULDBLOCK` for a connect in progress; this one
+ * returns %TRUE whenever an `on_connect` will follow (c_async_socket_get_last_error() is then
+ * `EWOULDBLOCK`, for code ported from MFC), and %FALSE, with no `on_connect`, when the
+ * request itself is wrong. On a datagram socket it sets the default peer.
+ *
+ * Returns: %TRUE if the connect was started
+ */
+gboolean
+c_async_socket_connect (CAsyncSocket *self, const char *host, guint port, GError **error)
+{
+  CAsyncSocketPrivate *priv;
+  struct sockaddr_storage storage;
+  socklen_t length;
+  g_autoptr (GError) parse_error = NULL;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  priv = c_async_socket_get_private (self);
+  if (!check_can_connect (self, error))
+    return FALSE;
+  if (host == NULL || host[0] == '\0')
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_INVALID_ADDRESS, "connect: no address given");
+      return FALSE;
+    }
+  if (!c_address_is_unix_path (host) && !c_check_port (port, FALSE, "connect", error))
+    return FALSE;
+  if (c_address_parse (host, port, priv->family, &storage, &length, &parse_error))
+    return connect_native (self, (struct sockaddr *)&storage, length, error);
+  if (c_address_is_unix_path (host) || !c_address_is_host_name (host)
+      || priv->family == G_SOCKET_FAMILY_UNIX)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_INVALID_ADDRESS, "connect: %s",
+                          parse_error->message);
+      return FALSE;
+    }
+  g_free (priv->connect_target);
+  priv->connect_target = g_strdup_printf ("%s:%u", host, port);
+  start_resolution (self, host, port);
+  return TRUE;
+}
+
+/**
+ * c_async_socket_connect_address:
+ * @self: a created socket
+ * @address: where to connect
+ * @error: return location for a #GError
+ *
+ * Like c_async_socket_connect(), with a #GSocketAddress (MFC's `Connect` with a
+ * `SOCKADDR`).
+ *
+ * Returns: %TRUE if the connect was started
+ */
+gboolean
+c_async_socket_connect_address (CAsyncSocket *self, GSocketAddress *address, GError **error)
+{
+  struct sockaddr_storage storage;
+  socklen_t length;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address), FALSE);
+  if (!check_can_connect (self, error)
+      || !c_address_from_gobject (address, c_async_socket_get_private (self)->family, &storage,
+                                  &length, error))
+    return FALSE;
+  return connect_native (self, (struct sockaddr *)&storage, length, error);
+}

@@ -1,0 +1,300 @@
+/* c-async-socket-events.c: from kernel readiness to MFC's notifications
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The reactor registers every descriptor edge-triggered, so the kernel reports each change
+ * of readiness once. This file turns those reports into the WSAAsyncSelect rules of BRIEF §4
+ * with a little state per socket:
+ *
+ * - read_armed: on_receive (or on_accept) may be delivered. Cleared when it is, set again by
+ *   the next receive (accept) call. While cleared, new data is not notified, so an
+ *   application that does not read is not woken again and again.
+ * - write_wanted: on_send is due at the next report of room to send. Set when a connection
+ *   is established and when a send would-blocks; cleared when on_send is delivered.
+ * - peer_closed: the peer's end of stream was seen. on_close (0) waits until no unread data
+ *   remains, which the kernel tells us (FIONREAD) only at that point.
+ *
+ * A call that leaves something to notify (data left after a receive, a connection still
+ * queued after an accept) does not notify from inside the call: it asks the reactor for a
+ * "probe", which polls the descriptor from the next dispatch and feeds the answer through
+ * the same code as an epoll report.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+
+#include "c-async-socket-private.h"
+
+guint c_async_socket_signals[C_N_NOTIFY];
+
+static const gsize notify_offsets[C_N_NOTIFY] = {
+  [C_NOTIFY_ACCEPT] = G_STRUCT_OFFSET (CAsyncSocketClass, on_accept),
+  [C_NOTIFY_RECEIVE] = G_STRUCT_OFFSET (CAsyncSocketClass, on_receive),
+  [C_NOTIFY_SEND] = G_STRUCT_OFFSET (CAsyncSocketClass, on_send),
+  [C_NOTIFY_CONNECT] = G_STRUCT_OFFSET (CAsyncSocketClass, on_connect),
+  [C_NOTIFY_CLOSE] = G_STRUCT_OFFSET (CAsyncSocketClass, on_close),
+  [C_NOTIFY_OUT_OF_BAND] = G_STRUCT_OFFSET (CAsyncSocketClass, on_out_of_band_data),
+};
+
+typedef void (*CNotifyFunc) (CAsyncSocket *self, int error_code);
+
+/* Delivers one notification. The signal's class handler is the vfunc, so when nobody is
+ * connected to the signal, calling the vfunc directly is the same and skips the signal
+ * machinery on the hot path. */
+void
+c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code)
+{
+  guint signal_id = c_async_socket_signals[which];
+
+  if (G_UNLIKELY (g_signal_has_handler_pending (self, signal_id, 0, TRUE)))
+    g_signal_emit (self, signal_id, 0, error_code);
+  else
+    {
+      CNotifyFunc func
+          = G_STRUCT_MEMBER (CNotifyFunc, G_OBJECT_GET_CLASS (self), notify_offsets[which]);
+      func (self, error_code);
+    }
+}
+
+static int
+pending_socket_error (int fd)
+{
+  int value = 0;
+  socklen_t length = sizeof value;
+
+  if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &value, &length) < 0)
+    return errno;
+  return value;
+}
+
+static gboolean
+is_connection_oriented (CAsyncSocketPrivate *priv)
+{
+  return priv->type == C_SOCK_STREAM || priv->type == C_SOCK_SEQPACKET;
+}
+
+static void
+deliver_receive (CAsyncSocket *self, CAsyncSocketPrivate *priv)
+{
+  if (priv->read_armed && (priv->events & C_FD_READ))
+    {
+      priv->read_armed = FALSE;
+      c_async_socket_notify (self, C_NOTIFY_RECEIVE, 0);
+    }
+}
+
+static void
+deliver_send (CAsyncSocket *self, CAsyncSocketPrivate *priv)
+{
+  if (priv->write_wanted && (priv->events & C_FD_WRITE))
+    {
+      priv->write_wanted = FALSE;
+      c_async_socket_notify (self, C_NOTIFY_SEND, 0);
+    }
+}
+
+static void
+deliver_close (CAsyncSocket *self, CAsyncSocketPrivate *priv, int error_code)
+{
+  if (!priv->close_delivered && (priv->events & C_FD_CLOSE))
+    {
+      priv->close_delivered = TRUE;
+      c_async_socket_notify (self, C_NOTIFY_CLOSE, error_code);
+    }
+}
+
+static void
+handle_listener (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events)
+{
+  if ((events & (EPOLLIN | EPOLLERR)) && priv->read_armed && !priv->accept_backoff
+      && (priv->events & C_FD_ACCEPT))
+    {
+      priv->read_armed = FALSE;
+      c_async_socket_notify (self, C_NOTIFY_ACCEPT, 0);
+    }
+}
+
+static void
+handle_datagrams (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events, guint incarnation)
+{
+  /* A queued error (an ICMP "port unreachable" on a connected datagram socket) is read by
+   * the next receive, so it is notified as readability. */
+  if (events & (EPOLLIN | EPOLLERR))
+    deliver_receive (self, priv);
+  if (priv->incarnation != incarnation)
+    return;
+  if (events & EPOLLOUT)
+    deliver_send (self, priv);
+}
+
+/* Finishes a non-blocking connect. Returns TRUE when the socket is now connected. */
+static gboolean
+handle_connecting (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events)
+{
+  int error_code;
+
+  if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+    return FALSE;
+  error_code = pending_socket_error (priv->fd);
+  if (error_code == 0 && (events & EPOLLHUP) && !(events & EPOLLOUT))
+    error_code = ECONNREFUSED;
+  c_async_socket_connect_finished (self, error_code);
+  return priv->connected;
+}
+
+static void
+handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events,
+                    guint incarnation)
+{
+  if (events & EPOLLPRI && priv->oob_armed && (priv->events & C_FD_OOB))
+    {
+      priv->oob_armed = FALSE;
+      c_async_socket_notify (self, C_NOTIFY_OUT_OF_BAND, 0);
+      if (priv->incarnation != incarnation)
+        return;
+    }
+
+  if (events & (EPOLLRDHUP | EPOLLHUP))
+    priv->peer_closed = TRUE;
+
+  if ((events & EPOLLIN) && !priv->receives_shut)
+    {
+      int unread = 1;
+      /* With the peer gone, EPOLLIN also means "end of stream": only unread bytes make it
+       * an on_receive; without any, it is the graceful on_close. */
+      if (priv->peer_closed && ioctl (priv->fd, FIONREAD, &unread) < 0)
+        unread = 0;
+      if (unread > 0)
+        deliver_receive (self, priv);
+      else if (!priv->close_delivered)
+        {
+          deliver_close (self, priv, 0);
+          return;
+        }
+      if (priv->incarnation != incarnation)
+        return;
+    }
+
+  /* A peer that only half-closed (EPOLLRDHUP) still takes data; a hang-up does not. */
+  if (events & EPOLLOUT && !(events & EPOLLHUP))
+    deliver_send (self, priv);
+}
+
+static void
+process_events (CAsyncSocket *self, guint32 events)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  guint incarnation = priv->incarnation;
+
+  if (priv->fd < 0)
+    return;
+  if (priv->listening)
+    {
+      handle_listener (self, priv, events);
+      return;
+    }
+  if (!is_connection_oriented (priv))
+    {
+      handle_datagrams (self, priv, events, incarnation);
+      return;
+    }
+  if (priv->resolving)
+    return;
+  if (priv->connecting && !handle_connecting (self, priv, events))
+    return;
+  /* A stream socket that is neither connected nor listening reports "hang-up" and "room
+   * to send" from the kernel; there is nothing to notify about it. */
+  if (priv->incarnation != incarnation || !priv->connected)
+    return;
+
+  if (events & EPOLLERR)
+    {
+      int error_code = pending_socket_error (priv->fd);
+      if (error_code != 0 && priv->close_error == 0)
+        priv->close_error = error_code;
+    }
+  if (priv->close_error != 0 && (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP | EPOLLIN)))
+    {
+      /* A reset is reported at once, whatever data was still unread. */
+      priv->peer_closed = TRUE;
+      deliver_close (self, priv, priv->close_error);
+      return;
+    }
+  handle_stream_data (self, priv, events, incarnation);
+}
+
+void
+c_async_socket_handle_ready (gpointer owner, guint32 events)
+{
+  CAsyncSocket *self = owner;
+
+  /* The notification may drop the application's last reference. */
+  g_object_ref (self);
+  process_events (self, events);
+  g_object_unref (self);
+}
+
+static guint32
+probe (CAsyncSocketPrivate *priv)
+{
+  struct pollfd pfd = { priv->fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0 };
+  int n;
+
+  do
+    n = poll (&pfd, 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return 0;
+  /* poll's and epoll's bits have the same values on Linux. */
+  G_STATIC_ASSERT (POLLIN == EPOLLIN && POLLOUT == EPOLLOUT && POLLPRI == EPOLLPRI);
+  G_STATIC_ASSERT (POLLERR == EPOLLERR && POLLHUP == EPOLLHUP && POLLRDHUP == EPOLLRDHUP);
+  return (guint32)pfd.revents;
+}
+
+static void
+run_deferred (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  guint incarnation = priv->incarnation;
+  CDeferred what = priv->deferred;
+
+  priv->deferred = 0;
+  if (what & C_DEFER_CONNECT)
+    {
+      if (priv->events & C_FD_CONNECT)
+        c_async_socket_notify (self, C_NOTIFY_CONNECT, priv->connect_error);
+      if (priv->incarnation != incarnation)
+        return;
+    }
+  if (what & C_DEFER_ACCEPT_ERROR)
+    {
+      if (priv->events & C_FD_ACCEPT)
+        c_async_socket_notify (self, C_NOTIFY_ACCEPT, priv->accept_error);
+      if (priv->incarnation != incarnation)
+        return;
+    }
+  if (what & C_DEFER_PROBE && priv->fd >= 0)
+    {
+      guint32 events = probe (priv);
+      if (events != 0)
+        process_events (self, events);
+    }
+}
+
+void
+c_async_socket_handle_deferred (gpointer owner)
+{
+  CAsyncSocket *self = owner;
+
+  g_object_ref (self);
+  run_deferred (self);
+  g_object_unref (self);
+}
+
+const CReactorHandlers c_async_socket_reactor_handlers = {
+  c_async_socket_handle_ready,
+  c_async_socket_handle_deferred,
+};

@@ -1,0 +1,122 @@
+/* c-async-socket-private.h: CAsyncSocket's internals, shared by its source files and CSocket
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <sys/socket.h>
+
+#include <afxsock/c-async-socket.h>
+#include <afxsock/c-enum-types.h>
+
+#include "c-reactor-private.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  C_NOTIFY_ACCEPT,
+  C_NOTIFY_RECEIVE,
+  C_NOTIFY_SEND,
+  C_NOTIFY_CONNECT,
+  C_NOTIFY_CLOSE,
+  C_NOTIFY_OUT_OF_BAND,
+  C_N_NOTIFY
+} CNotify;
+
+/* Deferred work, done from the reactor's dispatch and never inside the API call that asked
+ * for it (BRIEF §3). */
+typedef enum
+{
+  C_DEFER_PROBE = 1 << 0,        /* poll the descriptor and act on what holds */
+  C_DEFER_CONNECT = 1 << 1,      /* deliver on_connect (connect_error) */
+  C_DEFER_ACCEPT_ERROR = 1 << 2, /* deliver on_accept (accept_error) */
+} CDeferred;
+
+typedef struct
+{
+  int fd;
+  GSocketFamily family;
+  CSocketType type;
+  int protocol;
+  CSocketEvents events;
+
+  GMainContext *context;
+  CReactor *reactor;
+  CReactorWatch watch;
+  guint incarnation; /* bumped by close/detach, so handlers can tell the socket went away */
+
+  /* Connection state */
+  guint listening : 1;
+  guint resolving : 1;  /* a host name is being resolved for connect */
+  guint connecting : 1; /* the kernel's connect is in progress */
+  guint connected : 1;
+  guint peer_closed : 1; /* end of stream (or hang-up) seen */
+  guint close_delivered : 1;
+  guint receives_shut : 1; /* shut_down (receives): no more read or close notifications */
+
+  /* Re-arm state of the notifications (MFC's WSAAsyncSelect rules, BRIEF §4) */
+  guint read_armed : 1;   /* on_receive / on_accept may be delivered */
+  guint oob_armed : 1;    /* on_out_of_band_data may be delivered */
+  guint write_wanted : 1; /* deliver on_send at the next writability */
+  guint accept_backoff : 1;
+
+  CDeferred deferred;
+  int connect_error;
+  int accept_error;
+  int close_error; /* a reset seen by a send or receive call, reported by on_close */
+
+  /* Name resolution and multi-address connects */
+  GCancellable *resolve_cancellable;
+  GList *connect_candidates; /* GInetSocketAddress*, still to try */
+  char *connect_target;      /* "host:port" for messages */
+  guint16 connect_port;
+
+  GSource *backoff_source;
+  guint backoff_ms;
+
+  CSocketStats stats;
+} CAsyncSocketPrivate;
+
+CAsyncSocketPrivate *c_async_socket_get_private (CAsyncSocket *self);
+
+/* c-async-socket.c */
+gboolean c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocketType type,
+                                 int protocol, GError **error);
+void c_async_socket_defer (CAsyncSocket *self, CDeferred what);
+gboolean c_async_socket_check_created (CAsyncSocket *self, const char *operation, GError **error);
+void c_async_socket_mark_connected (CAsyncSocket *self);
+
+/* c-async-socket-events.c */
+void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
+void c_async_socket_handle_ready (gpointer owner, guint32 events);
+void c_async_socket_handle_deferred (gpointer owner);
+extern const CReactorHandlers c_async_socket_reactor_handlers;
+extern guint c_async_socket_signals[C_N_NOTIFY];
+
+/* c-async-socket-connect.c */
+gboolean c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *address,
+                                             socklen_t length, GError **error);
+void c_async_socket_connect_finished (CAsyncSocket *self, int error_code);
+void c_async_socket_cancel_connect (CAsyncSocket *self);
+void c_async_socket_cancel_backoff (CAsyncSocket *self);
+
+/* c-error.c */
+void c_set_last_error (int error_code);
+void c_set_io_error (GError **error, int error_code, const char *format, ...) G_GNUC_PRINTF (3, 4);
+void c_set_socket_error (GError **error, CSocketError code, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+
+/* c-address.c */
+gboolean c_address_parse (const char *host, guint port, GSocketFamily family,
+                          struct sockaddr_storage *storage, socklen_t *length, GError **error);
+gboolean c_address_is_unix_path (const char *host);
+gboolean c_address_is_host_name (const char *host);
+char *c_address_to_string (const struct sockaddr *address, socklen_t length, guint *port);
+char *c_address_describe (const struct sockaddr *address, socklen_t length);
+gboolean c_address_from_gobject (GSocketAddress *address, GSocketFamily family,
+                                 struct sockaddr_storage *storage, socklen_t *length,
+                                 GError **error);
+gboolean c_check_port (guint port, gboolean allow_zero, const char *operation, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,814 @@
+/* c-async-socket.c: CAsyncSocket's type, life cycle and descriptors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "c-async-socket-private.h"
+
+/**
+ * CAsyncSocket:
+ *
+ * A non-blocking socket whose readiness arrives as notifications from the GLib main loop,
+ * like MFC's `CAsyncSocket`.
+ *
+ * Subclass it and override the notifications you need (`on_accept`, `on_receive`,
+ * `on_send`, `on_connect`, `on_close`, `on_out_of_band_data`), or connect to the signals of
+ * the same meaning. The socket belongs to the #GMainContext that was thread-default when it
+ * was constructed (or the one given as #CAsyncSocket:context); notifications arrive there.
+ *
+ * The callback contract:
+ *
+ * - a notification is never delivered from inside the API call that caused it, always from
+ *   a fresh dispatch of the main context;
+ * - if a call fails (returns %FALSE or -1), the notification it would have led to never
+ *   comes;
+ * - a socket may be closed, or its last reference dropped, inside any of its own
+ *   notifications;
+ * - after c_async_socket_close() no notification arrives;
+ * - a descriptor number reused by a new socket never receives the old socket's events.
+ *
+ * The notifications follow MFC's WSAAsyncSelect rules: `on_receive` is not delivered again
+ * until c_async_socket_receive() is called (even a failing call re-arms it) and is delivered
+ * again at once if data remains; `on_accept` likewise with c_async_socket_accept();
+ * `on_send` comes once a connection is established and then only after a send would-block;
+ * `on_close` comes once, after all received data was read for a graceful close, at once
+ * with the errno for a reset, and never after a local close.
+ *
+ * As with Winsock, a notification can occasionally find nothing to do (an `on_receive`
+ * whose receive would block): data that arrived while the previous notification was being
+ * handled may already have been read by it.
+ */
+
+enum
+{
+  PROP_0,
+  PROP_CONTEXT,
+  PROP_HANDLE,
+  PROP_EVENTS,
+  PROP_FAMILY,
+  PROP_SOCKET_TYPE,
+  PROP_LISTENING,
+  PROP_CONNECTED,
+  PROP_STATS,
+  PROP_BYTES_SENT,
+  PROP_BYTES_RECEIVED,
+  PROP_LOCAL_ADDRESS,
+  PROP_PEER_ADDRESS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_TYPE_WITH_PRIVATE (CAsyncSocket, c_async_socket, G_TYPE_OBJECT)
+
+CAsyncSocketPrivate *
+c_async_socket_get_private (CAsyncSocket *self)
+{
+  return c_async_socket_get_instance_private (self);
+}
+
+/* The calling thread's handle map, for c_async_socket_from_handle(). */
+static GPrivate handle_map_key = G_PRIVATE_INIT ((GDestroyNotify)g_hash_table_unref);
+
+static GHashTable *
+handle_map (gboolean create)
+{
+  GHashTable *map = g_private_get (&handle_map_key);
+
+  if (map == NULL && create)
+    {
+      map = g_hash_table_new (NULL, NULL);
+      g_private_set (&handle_map_key, map);
+    }
+  return map;
+}
+
+static void
+handle_map_remove (CAsyncSocket *self, int fd)
+{
+  GHashTable *map = handle_map (FALSE);
+
+  if (map != NULL && g_hash_table_lookup (map, GINT_TO_POINTER (fd)) == self)
+    g_hash_table_remove (map, GINT_TO_POINTER (fd));
+}
+
+static void
+ignore_sigpipe_once (void)
+{
+  static gsize done = 0;
+
+  /* Sends use MSG_NOSIGNAL, but an application may write to an attached descriptor by
+   * other means; a dead peer must never kill the process. Only the default action is
+   * replaced: an application's own SIGPIPE handler stays. */
+  if (g_once_init_enter (&done))
+    {
+      struct sigaction action;
+      if (sigaction (SIGPIPE, NULL, &action) == 0 && action.sa_handler == SIG_DFL)
+        {
+          action.sa_handler = SIG_IGN;
+          sigaction (SIGPIPE, &action, NULL);
+        }
+      g_once_init_leave (&done, 1);
+    }
+}
+
+static void
+c_async_socket_init (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  priv->fd = C_INVALID_SOCKET;
+  priv->family = G_SOCKET_FAMILY_INVALID;
+  ignore_sigpipe_once ();
+}
+
+static void
+c_async_socket_constructed (GObject *object)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (C_ASYNC_SOCKET (object));
+
+  if (priv->context == NULL)
+    priv->context = g_main_context_ref_thread_default ();
+  G_OBJECT_CLASS (c_async_socket_parent_class)->constructed (object);
+}
+
+static void
+c_async_socket_dispose (GObject *object)
+{
+  c_async_socket_close (C_ASYNC_SOCKET (object));
+  G_OBJECT_CLASS (c_async_socket_parent_class)->dispose (object);
+}
+
+static void
+c_async_socket_finalize (GObject *object)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (C_ASYNC_SOCKET (object));
+
+  g_clear_pointer (&priv->context, g_main_context_unref);
+  G_OBJECT_CLASS (c_async_socket_parent_class)->finalize (object);
+}
+
+static void
+c_async_socket_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CAsyncSocket *self = C_ASYNC_SOCKET (object);
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  switch (prop_id)
+    {
+      case PROP_CONTEXT:
+        g_value_set_boxed (value, priv->context);
+        break;
+      case PROP_HANDLE:
+        g_value_set_int (value, priv->fd);
+        break;
+      case PROP_EVENTS:
+        g_value_set_flags (value, priv->events);
+        break;
+      case PROP_FAMILY:
+        g_value_set_enum (value, priv->family);
+        break;
+      case PROP_SOCKET_TYPE:
+        g_value_set_enum (value, priv->fd >= 0 ? priv->type : C_SOCK_STREAM);
+        break;
+      case PROP_LISTENING:
+        g_value_set_boolean (value, priv->listening);
+        break;
+      case PROP_CONNECTED:
+        g_value_set_boolean (value, priv->connected);
+        break;
+      case PROP_STATS:
+        g_value_set_boxed (value, &priv->stats);
+        break;
+      case PROP_BYTES_SENT:
+        g_value_set_uint64 (value, priv->stats.bytes_sent);
+        break;
+      case PROP_BYTES_RECEIVED:
+        g_value_set_uint64 (value, priv->stats.bytes_received);
+        break;
+      case PROP_LOCAL_ADDRESS:
+        g_value_take_object (value, c_async_socket_get_sock_address (self, NULL));
+        break;
+      case PROP_PEER_ADDRESS:
+        g_value_take_object (value, c_async_socket_get_peer_address (self, NULL));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+c_async_socket_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (C_ASYNC_SOCKET (object));
+
+  switch (prop_id)
+    {
+      case PROP_CONTEXT:
+        if (g_value_get_boxed (value) != NULL)
+          priv->context = g_main_context_ref (g_value_get_boxed (value));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+default_notification (CAsyncSocket *self, int error_code)
+{
+}
+
+static guint
+add_notification_signal (GObjectClass *object_class, const char *name, gsize class_offset)
+{
+  return g_signal_new (name, G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST, class_offset,
+                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+}
+
+static void
+install_properties (GObjectClass *object_class)
+{
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  /**
+   * CAsyncSocket:context:
+   *
+   * The main context whose loop delivers this socket's notifications; by default the
+   * thread-default context at construction.
+   */
+  properties[PROP_CONTEXT]
+      = g_param_spec_boxed ("context", NULL, NULL, G_TYPE_MAIN_CONTEXT,
+                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /** CAsyncSocket:handle: The descriptor, or %C_INVALID_SOCKET. */
+  properties[PROP_HANDLE] = g_param_spec_int ("handle", NULL, NULL, -1, G_MAXINT, -1, ro);
+  /** CAsyncSocket:events: The notifications asked for with c_async_socket_async_select(). */
+  properties[PROP_EVENTS]
+      = g_param_spec_flags ("events", NULL, NULL, C_TYPE_SOCKET_EVENTS, C_FD_NONE, ro);
+  /** CAsyncSocket:family: The address family. */
+  properties[PROP_FAMILY]
+      = g_param_spec_enum ("family", NULL, NULL, G_TYPE_SOCKET_FAMILY, G_SOCKET_FAMILY_INVALID, ro);
+  /** CAsyncSocket:socket-type: Stream, datagram, raw or sequenced packets. */
+  properties[PROP_SOCKET_TYPE]
+      = g_param_spec_enum ("socket-type", NULL, NULL, C_TYPE_SOCKET_TYPE, C_SOCK_STREAM, ro);
+  /** CAsyncSocket:listening: Whether c_async_socket_listen() succeeded. */
+  properties[PROP_LISTENING] = g_param_spec_boolean ("listening", NULL, NULL, FALSE, ro);
+  /** CAsyncSocket:connected: Whether a connection (or default peer) is established. */
+  properties[PROP_CONNECTED] = g_param_spec_boolean ("connected", NULL, NULL, FALSE, ro);
+  /** CAsyncSocket:stats: The connection's accounting (#CSocketStats). */
+  properties[PROP_STATS] = g_param_spec_boxed ("stats", NULL, NULL, C_TYPE_SOCKET_STATS, ro);
+  /** CAsyncSocket:bytes-sent: Bytes sent so far. */
+  properties[PROP_BYTES_SENT]
+      = g_param_spec_uint64 ("bytes-sent", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  /** CAsyncSocket:bytes-received: Bytes received so far. */
+  properties[PROP_BYTES_RECEIVED]
+      = g_param_spec_uint64 ("bytes-received", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  /** CAsyncSocket:local-address: The bound address, if any. */
+  properties[PROP_LOCAL_ADDRESS]
+      = g_param_spec_object ("local-address", NULL, NULL, G_TYPE_SOCKET_ADDRESS, ro);
+  /** CAsyncSocket:peer-address: The connected peer's address, if any. */
+  properties[PROP_PEER_ADDRESS]
+      = g_param_spec_object ("peer-address", NULL, NULL, G_TYPE_SOCKET_ADDRESS, ro);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+c_async_socket_class_init (CAsyncSocketClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = c_async_socket_constructed;
+  object_class->dispose = c_async_socket_dispose;
+  object_class->finalize = c_async_socket_finalize;
+  object_class->get_property = c_async_socket_get_property;
+  object_class->set_property = c_async_socket_set_property;
+
+  klass->on_accept = default_notification;
+  klass->on_receive = default_notification;
+  klass->on_send = default_notification;
+  klass->on_connect = default_notification;
+  klass->on_close = default_notification;
+  klass->on_out_of_band_data = default_notification;
+
+  install_properties (object_class);
+
+  /**
+   * CAsyncSocket::accept:
+   * @self: the listening socket
+   * @error_code: 0, or the errno of an accept failure such as `EMFILE`
+   *
+   * A connection is waiting; call c_async_socket_accept(). Class handler: `on_accept`.
+   */
+  c_async_socket_signals[C_NOTIFY_ACCEPT] = add_notification_signal (
+      object_class, "accept", G_STRUCT_OFFSET (CAsyncSocketClass, on_accept));
+  /**
+   * CAsyncSocket::receive:
+   * @self: the socket
+   * @error_code: 0
+   *
+   * Data can be received; call c_async_socket_receive() once. Class handler: `on_receive`.
+   */
+  c_async_socket_signals[C_NOTIFY_RECEIVE] = add_notification_signal (
+      object_class, "receive", G_STRUCT_OFFSET (CAsyncSocketClass, on_receive));
+  /**
+   * CAsyncSocket::send:
+   * @self: the socket
+   * @error_code: 0
+   *
+   * The socket can send: after connect or accept, then after a send would-blocked and space
+   * freed. Class handler: `on_send`.
+   */
+  c_async_socket_signals[C_NOTIFY_SEND] = add_notification_signal (
+      object_class, "send", G_STRUCT_OFFSET (CAsyncSocketClass, on_send));
+  /**
+   * CAsyncSocket::connect:
+   * @self: the socket
+   * @error_code: 0 on success, else the errno of the failure (`ECONNREFUSED`, …)
+   *
+   * A connect attempt finished. Class handler: `on_connect`.
+   */
+  c_async_socket_signals[C_NOTIFY_CONNECT] = add_notification_signal (
+      object_class, "connect", G_STRUCT_OFFSET (CAsyncSocketClass, on_connect));
+  /**
+   * CAsyncSocket::close:
+   * @self: the socket
+   * @error_code: 0 for a graceful close (after all data was read), else the errno (`ECONNRESET`)
+   *
+   * The peer closed the connection. Delivered once; never after a local close. Class
+   * handler: `on_close`.
+   */
+  c_async_socket_signals[C_NOTIFY_CLOSE] = add_notification_signal (
+      object_class, "close", G_STRUCT_OFFSET (CAsyncSocketClass, on_close));
+  /**
+   * CAsyncSocket::out-of-band-data:
+   * @self: the socket
+   * @error_code: 0
+   *
+   * Urgent data arrived; receive it with `MSG_OOB`. Class handler: `on_out_of_band_data`.
+   */
+  c_async_socket_signals[C_NOTIFY_OUT_OF_BAND] = add_notification_signal (
+      object_class, "out-of-band-data", G_STRUCT_OFFSET (CAsyncSocketClass, on_out_of_band_data));
+}
+
+/**
+ * c_async_socket_new:
+ *
+ * Makes a socket object without a descriptor; give it one with c_async_socket_create(),
+ * c_async_socket_socket(), c_async_socket_attach(), or by passing it to
+ * c_async_socket_accept().
+ *
+ * Returns: (transfer full): a new #CAsyncSocket
+ */
+CAsyncSocket *
+c_async_socket_new (void)
+{
+  return g_object_new (C_TYPE_ASYNC_SOCKET, NULL);
+}
+
+gboolean
+c_async_socket_check_created (CAsyncSocket *self, const char *operation, GError **error)
+{
+  if (c_async_socket_get_private (self)->fd < 0)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_NOT_CREATED, "%s: the socket is not created",
+                          operation);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_not_created (CAsyncSocket *self, const char *operation, GError **error)
+{
+  if (c_async_socket_get_private (self)->fd >= 0)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_ALREADY_CREATED,
+                          "%s: the socket already has a descriptor", operation);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+c_async_socket_defer (CAsyncSocket *self, CDeferred what)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (priv->reactor == NULL)
+    return;
+  priv->deferred |= what;
+  c_reactor_defer (priv->reactor, &priv->watch);
+}
+
+void
+c_async_socket_mark_connected (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  priv->connecting = FALSE;
+  priv->connected = TRUE;
+  priv->stats.connected_time = g_get_real_time ();
+  priv->stats.connected_monotonic = g_get_monotonic_time ();
+}
+
+/* Adopts a non-blocking descriptor: registers it with the context's reactor and the
+ * thread's handle map. On failure the descriptor is left to the caller. */
+gboolean
+c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocketType type,
+                        int protocol, GError **error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  CReactor *reactor = c_reactor_get_for_context (priv->context);
+  int error_code = errno;
+
+  if (reactor == NULL)
+    {
+      c_set_io_error (error, error_code, "creating the event reactor");
+      return FALSE;
+    }
+  if (!c_reactor_add (reactor, &priv->watch, fd, self, &c_async_socket_reactor_handlers,
+                      &error_code))
+    {
+      c_reactor_unref (reactor);
+      c_set_io_error (error, error_code, "registering descriptor %d with epoll", fd);
+      return FALSE;
+    }
+
+  priv->reactor = reactor;
+  priv->fd = fd;
+  priv->family = family;
+  priv->type = type;
+  priv->protocol = protocol;
+  priv->events = C_FD_NONE;
+  priv->listening = priv->connecting = priv->connected = FALSE;
+  priv->peer_closed = priv->close_delivered = priv->receives_shut = FALSE;
+  priv->read_armed = priv->oob_armed = TRUE;
+  priv->write_wanted = FALSE;
+  priv->deferred = 0;
+  priv->connect_error = priv->accept_error = priv->close_error = 0;
+  priv->stats = (CSocketStats){ 0 };
+  priv->stats.created_time = g_get_real_time ();
+  g_hash_table_insert (handle_map (TRUE), GINT_TO_POINTER (fd), self);
+  return TRUE;
+}
+
+static int
+open_socket (int family, CSocketType type, int protocol, GError **error)
+{
+  int fd = socket (family, (int)type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+
+  if (fd < 0)
+    c_set_io_error (error, errno, "creating a %s socket",
+                    family == AF_INET6  ? "IPv6"
+                    : family == AF_UNIX ? "Unix"
+                                        : "IPv4");
+  return fd;
+}
+
+static gboolean
+adopt_new_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocketType type, int protocol,
+              CSocketEvents events, GError **error)
+{
+  if (!c_async_socket_take_fd (self, fd, family, type, protocol, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  if (!c_async_socket_async_select (self, events, error))
+    {
+      c_async_socket_close (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * c_async_socket_socket:
+ * @self: a socket without a descriptor
+ * @type: stream, datagram, raw or sequenced packets
+ * @events: the notifications wanted (#C_FD_ALL is MFC's default)
+ * @protocol: the protocol (0 for the type's default; e.g. `IPPROTO_ICMP` for raw sockets)
+ * @family: %G_SOCKET_FAMILY_IPV4, %G_SOCKET_FAMILY_IPV6 or %G_SOCKET_FAMILY_UNIX
+ * @error: return location for a #GError
+ *
+ * Makes the descriptor without binding it (MFC's `Socket`).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_async_socket_socket (CAsyncSocket *self, CSocketType type, CSocketEvents events, int protocol,
+                       GSocketFamily family, GError **error)
+{
+  return c_async_socket_create_ex (self, family, type, protocol, events, error);
+}
+
+/**
+ * c_async_socket_create_ex:
+ * @self: a socket without a descriptor
+ * @family: %G_SOCKET_FAMILY_IPV4, %G_SOCKET_FAMILY_IPV6 or %G_SOCKET_FAMILY_UNIX
+ * @type: stream, datagram, raw or sequenced packets
+ * @protocol: the protocol, 0 for the type's default
+ * @events: the notifications wanted
+ * @error: return location for a #GError
+ *
+ * Makes the descriptor of the given family, type and protocol without binding it (MFC's
+ * `CreateEx`, whose address-info argument carries the same three values).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_async_socket_create_ex (CAsyncSocket *self, GSocketFamily family, CSocketType type, int protocol,
+                          CSocketEvents events, GError **error)
+{
+  int fd;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  if (!check_not_created (self, "creating a socket", error))
+    return FALSE;
+  if (family != G_SOCKET_FAMILY_IPV4 && family != G_SOCKET_FAMILY_IPV6
+      && family != G_SOCKET_FAMILY_UNIX)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
+                          "creating a socket: unsupported address family %d", family);
+      return FALSE;
+    }
+  fd = open_socket (family, type, protocol, error);
+  if (fd < 0)
+    return FALSE;
+  return adopt_new_fd (self, fd, family, type, protocol, events, error);
+}
+
+static int
+open_for_address (int family, CSocketType type, gboolean dual_stack, GError **error)
+{
+  int fd = open_socket (family, type, 0, error);
+  int off = 0;
+
+  /* A wildcard IPv6 socket serves IPv4 too, whatever the system's bindv6only default. */
+  if (fd >= 0 && dual_stack)
+    setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  return fd;
+}
+
+/**
+ * c_async_socket_create:
+ * @self: a socket without a descriptor
+ * @port: the port to bind, 0 for any
+ * @type: %C_SOCK_STREAM or %C_SOCK_DGRAM (MFC's default is stream)
+ * @events: the notifications wanted (MFC's default is #C_FD_ALL)
+ * @address: (nullable): a numeric IPv4 or IPv6 address or a Unix socket path to bind;
+ *   %NULL binds the wildcard address of a dual-stack IPv6 socket, which serves IPv4 too
+ * @error: return location for a #GError
+ *
+ * Makes the descriptor, selects @events and binds it, as MFC's `Create` does. On a bind
+ * failure the descriptor is closed and the bind error reported. Stream sockets get
+ * `SO_REUSEADDR`, so a restarted server can bind while old connections sit in TIME_WAIT.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_async_socket_create (CAsyncSocket *self, guint port, CSocketType type, CSocketEvents events,
+                       const char *address, GError **error)
+{
+  struct sockaddr_storage storage;
+  socklen_t length;
+  gboolean wildcard = address == NULL || address[0] == '\0';
+  int fd, family, on = 1;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  if (!check_not_created (self, "creating a socket", error)
+      || !c_check_port (port, TRUE, "creating a socket", error)
+      || !c_address_parse (address, port, G_SOCKET_FAMILY_INVALID, &storage, &length, error))
+    return FALSE;
+
+  family = storage.ss_family;
+  fd = open_for_address (family, type, wildcard || family == AF_INET6, error);
+  if (fd < 0 && wildcard && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT))
+    {
+      /* No IPv6 on this machine: fall back to IPv4's wildcard. */
+      g_clear_error (error);
+      c_address_parse (NULL, port, G_SOCKET_FAMILY_IPV4, &storage, &length, NULL);
+      family = AF_INET;
+      fd = open_for_address (family, type, FALSE, error);
+    }
+  if (fd < 0)
+    return FALSE;
+  if (type == C_SOCK_STREAM && family != AF_UNIX)
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (!adopt_new_fd (self, fd, (GSocketFamily)family, type, 0, C_FD_NONE, error))
+    return FALSE;
+  if (!c_async_socket_bind_address_native (self, (struct sockaddr *)&storage, length, error)
+      || !c_async_socket_async_select (self, events, error))
+    {
+      c_async_socket_close (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+query_int_option (int fd, int level, int option, int *value)
+{
+  socklen_t length = sizeof *value;
+  return getsockopt (fd, level, option, value, &length) == 0;
+}
+
+/**
+ * c_async_socket_attach:
+ * @self: a socket without a descriptor
+ * @handle: an open socket descriptor
+ * @events: the notifications wanted
+ * @error: return location for a #GError
+ *
+ * Adopts an existing socket descriptor (MFC's `Attach`): makes it non-blocking, registers
+ * it with this socket's main context and the calling thread's handle map, and selects
+ * @events. With c_async_socket_detach() it moves a connection between threads.
+ *
+ * Returns: %TRUE on success; on failure @handle is left open and untouched
+ */
+gboolean
+c_async_socket_attach (CAsyncSocket *self, int handle, CSocketEvents events, GError **error)
+{
+  CAsyncSocketPrivate *priv;
+  struct sockaddr_storage storage;
+  socklen_t length = sizeof storage;
+  int type, protocol = 0, listening = 0, flags;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  priv = c_async_socket_get_private (self);
+  if (!check_not_created (self, "attaching a descriptor", error))
+    return FALSE;
+  if (handle < 0 || !query_int_option (handle, SOL_SOCKET, SO_TYPE, &type)
+      || getsockname (handle, (struct sockaddr *)&storage, &length) < 0)
+    {
+      c_set_io_error (error, handle < 0 ? EBADF : errno, "attaching descriptor %d", handle);
+      return FALSE;
+    }
+  query_int_option (handle, SOL_SOCKET, SO_PROTOCOL, &protocol);
+  query_int_option (handle, SOL_SOCKET, SO_ACCEPTCONN, &listening);
+  flags = fcntl (handle, F_GETFL);
+  if (flags < 0 || fcntl (handle, F_SETFL, flags | O_NONBLOCK) < 0)
+    {
+      c_set_io_error (error, errno, "making descriptor %d non-blocking", handle);
+      return FALSE;
+    }
+  if (!c_async_socket_take_fd (self, handle, (GSocketFamily)storage.ss_family, (CSocketType)type,
+                               protocol, error))
+    return FALSE;
+
+  priv->listening = listening != 0;
+  length = sizeof storage;
+  if (!priv->listening && getpeername (handle, (struct sockaddr *)&storage, &length) == 0)
+    {
+      c_async_socket_mark_connected (self);
+      priv->write_wanted = TRUE;
+    }
+  if (!c_async_socket_async_select (self, events, error))
+    {
+      c_async_socket_detach (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Unregisters the descriptor and resets the object to "no descriptor"; returns the fd. */
+static int
+release_fd (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  int fd = priv->fd;
+
+  if (fd < 0)
+    return C_INVALID_SOCKET;
+  c_async_socket_cancel_connect (self);
+  c_async_socket_cancel_backoff (self);
+  c_reactor_remove (priv->reactor, &priv->watch, fd);
+  g_clear_pointer (&priv->reactor, c_reactor_unref);
+  handle_map_remove (self, fd);
+  priv->fd = C_INVALID_SOCKET;
+  priv->incarnation++;
+  priv->events = C_FD_NONE;
+  priv->deferred = 0;
+  priv->listening = priv->connecting = priv->connected = FALSE;
+  return fd;
+}
+
+/**
+ * c_async_socket_detach:
+ * @self: a socket
+ *
+ * Stops notifications and gives up the descriptor without closing it (MFC's `Detach`).
+ *
+ * Returns: the descriptor, or %C_INVALID_SOCKET if there was none
+ */
+int
+c_async_socket_detach (CAsyncSocket *self)
+{
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), C_INVALID_SOCKET);
+  return release_fd (self);
+}
+
+/**
+ * c_async_socket_close:
+ * @self: a socket
+ *
+ * Closes the descriptor. Harmless when there is none. No notification arrives afterwards,
+ * `on_close` included. The object can be given a new descriptor.
+ */
+void
+c_async_socket_close (CAsyncSocket *self)
+{
+  int fd;
+
+  g_return_if_fail (C_IS_ASYNC_SOCKET (self));
+  fd = release_fd (self);
+  if (fd >= 0)
+    close (fd);
+}
+
+/**
+ * c_async_socket_from_handle:
+ * @handle: a descriptor
+ *
+ * Looks up the socket object that owns @handle in the calling thread's map (MFC's
+ * `FromHandle`). Never makes one.
+ *
+ * Returns: (transfer none) (nullable): the socket, or %NULL
+ */
+CAsyncSocket *
+c_async_socket_from_handle (int handle)
+{
+  GHashTable *map = handle_map (FALSE);
+
+  return map != NULL ? g_hash_table_lookup (map, GINT_TO_POINTER (handle)) : NULL;
+}
+
+/**
+ * c_async_socket_get_handle:
+ * @self: a socket
+ *
+ * Returns: the descriptor (MFC's `m_hSocket`), or %C_INVALID_SOCKET
+ */
+int
+c_async_socket_get_handle (CAsyncSocket *self)
+{
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), C_INVALID_SOCKET);
+  return c_async_socket_get_private (self)->fd;
+}
+
+/**
+ * c_async_socket_async_select:
+ * @self: a socket
+ * @events: the notifications wanted; replaces the whole set, 0 disables them all
+ * @error: return location for a #GError
+ *
+ * Chooses the notifications (MFC's `AsyncSelect`). A condition that already holds when
+ * its notification is turned on (data waiting, a connection pending, room to send on a
+ * connected socket) is notified at once, from the main loop.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_async_socket_async_select (CAsyncSocket *self, CSocketEvents events, GError **error)
+{
+  CAsyncSocketPrivate *priv;
+  CSocketEvents added;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  priv = c_async_socket_get_private (self);
+  if (!c_async_socket_check_created (self, "selecting events", error))
+    return FALSE;
+  if ((events & ~C_FD_ALL) != 0)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
+                          "selecting events: unknown event bits 0x%x", events & ~C_FD_ALL);
+      return FALSE;
+    }
+  added = events & ~priv->events;
+  priv->events = events;
+  if (added & C_FD_WRITE && (priv->connected || priv->type != C_SOCK_STREAM) && !priv->listening)
+    priv->write_wanted = TRUE;
+  if (added != 0)
+    c_async_socket_defer (self, C_DEFER_PROBE);
+  return TRUE;
+}
+
+/**
+ * c_async_socket_get_events:
+ * @self: a socket
+ *
+ * Returns: the notifications selected
+ */
+CSocketEvents
+c_async_socket_get_events (CAsyncSocket *self)
+{
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), C_FD_NONE);
+  return c_async_socket_get_private (self)->events;
+}

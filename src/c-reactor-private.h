@@ -1,0 +1,51 @@
+/* c-reactor-private.h: one epoll instance per GMainContext, as a single GSource
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _CReactor CReactor;
+
+/* What a registered object gets told. @events are epoll bits (EPOLLIN, …); the
+ * deferred callback runs for objects queued with c_reactor_defer(). */
+typedef struct
+{
+  void (*ready) (gpointer owner, guint32 events);
+  void (*deferred) (gpointer owner);
+} CReactorHandlers;
+
+/* Registration of one descriptor. Embedded in its owner; no allocation per event. */
+typedef struct
+{
+  guint32 slot;
+  guint32 held_events; /* epoll bits that arrived while the reactor was held */
+  gboolean registered;
+  gboolean queued;
+  gboolean wants_deferred;
+  GList link; /* in the reactor's deferred queue; data points to the owner */
+} CReactorWatch;
+
+CReactor *c_reactor_get_for_context (GMainContext *context);
+void c_reactor_unref (CReactor *reactor);
+
+gboolean c_reactor_add (CReactor *reactor, CReactorWatch *watch, int fd, gpointer owner,
+                        const CReactorHandlers *handlers, int *error_code);
+void c_reactor_remove (CReactor *reactor, CReactorWatch *watch, int fd);
+
+void c_reactor_defer (CReactor *reactor, CReactorWatch *watch);
+void c_reactor_cancel_deferred (CReactor *reactor, CReactorWatch *watch);
+
+/* While held (CSocket's blocking calls), ready events and deferred work for every owner
+ * except @except are queued, not delivered; they are delivered after the last release. */
+gpointer c_reactor_hold (CReactor *reactor, gpointer except);
+void c_reactor_release (CReactor *reactor, gpointer previous_except);
+gboolean c_reactor_is_held_for (CReactor *reactor, gpointer owner);
+
+guint c_reactor_get_dispatch_count (CReactor *reactor);
+guint c_reactor_get_delivery_count (CReactor *reactor);
+
+G_END_DECLS

@@ -1,0 +1,530 @@
+/* test-notify.c: the notification rules of BRIEF §4 and the callback contract of §3
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "test-util.h"
+
+#define S(x) C_ASYNC_SOCKET (x)
+
+typedef struct
+{
+  TestSocket *listener, *client, *server;
+  guint port;
+} Pair;
+
+static void
+pair_open (Pair *pair)
+{
+  pair->listener = make_listener (NULL, &pair->port);
+  make_pair (pair->listener, "127.0.0.1", pair->port, &pair->client, &pair->server);
+}
+
+static void
+pair_close (Pair *pair)
+{
+  g_clear_object (&pair->client);
+  g_clear_object (&pair->server);
+  g_clear_object (&pair->listener);
+}
+
+static void
+send_all (TestSocket *socket, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  gssize n = c_async_socket_send (S (socket), text, strlen (text), 0, &error);
+  cr_assert_eq (n, (gssize)strlen (text), "send: %s", error ? error->message : "short");
+}
+
+Test (notify, on_receive_not_repeated_until_receive_is_called, .timeout = 30)
+{
+  Pair p;
+  pair_open (&p);
+
+  send_all (p.client, "first");
+  cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
+  /* More data arrives while the application has not read: no new notification. */
+  for (int i = 0; i < 20; i++)
+    {
+      send_all (p.client, "more");
+      drain_context ();
+    }
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1);
+
+  /* A receive re-arms it, and since data remains it comes again at once. */
+  char buffer[4];
+  cr_assert_eq (c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, NULL), 4);
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1, "notified inside receive");
+  cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 2));
+  pair_close (&p);
+}
+
+static void
+read_some (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  guint8 buffer[4];
+  gssize n;
+
+  if (which != C_NOTIFY_RECEIVE)
+    return;
+  n = c_async_socket_receive (S (socket), buffer, sizeof buffer, 0, NULL);
+  if (n > 0)
+    g_byte_array_append (socket->received, buffer, (guint)n);
+}
+
+static gboolean
+received_ten (gpointer data)
+{
+  return ((TestSocket *)data)->received->len >= 10;
+}
+
+Test (notify, partial_reads_bring_on_receive_back_until_drained, .timeout = 30)
+{
+  Pair p;
+  pair_open (&p);
+  p.server->hook = read_some;
+
+  send_all (p.client, "0123456789");
+  cr_assert (run_until (received_ten, p.server));
+  drain_context ();
+  cr_assert_eq (memcmp (p.server->received->data, "0123456789", 10), 0);
+  /* 4 + 4 + 2 bytes: three notifications, and no fourth one for an empty buffer. */
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 3);
+  pair_close (&p);
+}
+
+Test (notify, on_send_after_connect_and_accept_then_only_after_would_block, .timeout = 60)
+{
+  Pair p;
+  g_autofree guint8 *chunk = g_malloc0 (65536);
+  g_autoptr (GError) error = NULL;
+  gboolean blocked = FALSE;
+  int small = 4096;
+
+  pair_open (&p);
+  cr_assert_eq (p.client->counts[C_NOTIFY_SEND], 1);
+  cr_assert_eq (p.server->counts[C_NOTIFY_SEND], 1);
+
+  /* Sends that succeed bring no further on_send. */
+  send_all (p.client, "hello");
+  drain_context ();
+  cr_assert_eq (p.client->counts[C_NOTIFY_SEND], 1);
+
+  c_async_socket_set_sock_opt (S (p.client), SO_SNDBUF, &small, sizeof small, SOL_SOCKET, NULL);
+  c_async_socket_set_sock_opt (S (p.server), SO_RCVBUF, &small, sizeof small, SOL_SOCKET, NULL);
+  for (int i = 0; i < 10000 && !blocked; i++)
+    {
+      gssize n = c_async_socket_send (S (p.client), chunk, 65536, 0, &error);
+      if (n < 0)
+        {
+          cr_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK), "%s",
+                     error->message);
+          blocked = TRUE;
+        }
+    }
+  cr_assert (blocked, "the send buffer never filled");
+  drain_context ();
+  cr_assert_eq (p.client->counts[C_NOTIFY_SEND], 1, "on_send while still blocked");
+
+  p.server->read_on_receive = TRUE;
+  {
+    guint8 buffer[65536];
+    c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, NULL);
+  }
+  cr_assert (run_until_count (p.client, C_NOTIFY_SEND, 2), "no on_send after the would-block");
+  pair_close (&p);
+}
+
+Test (notify, graceful_close_only_after_all_data_was_read, .timeout = 30)
+{
+  Pair p;
+  char buffer[64];
+  pair_open (&p);
+
+  send_all (p.client, "last words");
+  cr_assert (c_async_socket_shut_down (S (p.client), C_SHUTDOWN_SENDS, NULL));
+  cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
+  for (int i = 0; i < 20; i++)
+    drain_context ();
+  cr_assert_eq (p.server->counts[C_NOTIFY_CLOSE], 0, "on_close with unread data");
+
+  cr_assert_eq (c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, NULL), 10);
+  cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], 0);
+  cr_assert_eq (c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, NULL), 0);
+  drain_context ();
+  cr_assert_eq (p.server->counts[C_NOTIFY_CLOSE], 1, "on_close more than once");
+  /* No on_receive for the bare end of stream. */
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1);
+  pair_close (&p);
+}
+
+Test (notify, graceful_close_without_data_comes_at_once, .timeout = 30)
+{
+  Pair p;
+  pair_open (&p);
+  c_async_socket_close (S (p.client));
+  cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], 0);
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 0);
+  pair_close (&p);
+}
+
+Test (notify, reset_is_reported_at_once_with_econnreset, .timeout = 30)
+{
+  Pair p;
+  struct linger abort_on_close = { 1, 0 };
+  pair_open (&p);
+
+  send_all (p.client, "unread");
+  cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
+  cr_assert (c_async_socket_set_sock_opt (S (p.client), SO_LINGER, &abort_on_close,
+                                          sizeof abort_on_close, SOL_SOCKET, NULL));
+  c_async_socket_close (S (p.client));
+  cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], ECONNRESET);
+  pair_close (&p);
+}
+
+Test (notify, no_notification_after_local_close, .timeout = 30)
+{
+  Pair p;
+  pair_open (&p);
+
+  send_all (p.client, "data for a closed socket");
+  c_async_socket_close (S (p.server));
+  int before = test_socket_total (p.server);
+  c_async_socket_close (S (p.client));
+  for (int i = 0; i < 10; i++)
+    drain_context ();
+  cr_assert_eq (test_socket_total (p.server), before);
+  cr_assert_eq (p.server->counts[C_NOTIFY_CLOSE], 0);
+  cr_assert_eq (p.client->counts[C_NOTIFY_CLOSE], 0);
+  pair_close (&p);
+}
+
+static guint
+unused_port (void)
+{
+  guint port;
+  TestSocket *probe = make_listener (NULL, &port);
+  g_object_unref (probe);
+  return port;
+}
+
+Test (notify, connect_refused_is_reported_by_on_connect, .timeout = 30)
+{
+  g_autoptr (TestSocket) client = test_socket_new ();
+  g_autoptr (GError) error = NULL;
+  guint port = unused_port ();
+
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error));
+  cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, &error), "%s",
+             error ? error->message : "");
+  cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 0, "notified inside connect");
+  cr_assert (run_until_count (client, C_NOTIFY_CONNECT, 1));
+  cr_assert_eq (client->errors[C_NOTIFY_CONNECT], ECONNREFUSED);
+  drain_context ();
+  cr_assert_eq (client->counts[C_NOTIFY_SEND], 0);
+  cr_assert_eq (client->counts[C_NOTIFY_CLOSE], 0);
+  cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 1);
+}
+
+Test (notify, on_accept_comes_again_while_connections_wait, .timeout = 30)
+{
+  guint port;
+  g_autoptr (TestSocket) listener = make_listener (NULL, &port);
+  g_autoptr (TestSocket) a = test_socket_new ();
+  g_autoptr (TestSocket) b = test_socket_new ();
+  g_autoptr (TestSocket) sa = test_socket_new ();
+  g_autoptr (TestSocket) sb = test_socket_new ();
+
+  cr_assert (c_async_socket_create (S (a), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_create (S (b), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_connect (S (a), "127.0.0.1", port, NULL));
+  cr_assert (c_async_socket_connect (S (b), "127.0.0.1", port, NULL));
+  cr_assert (run_until_count (a, C_NOTIFY_CONNECT, 1));
+  cr_assert (run_until_count (b, C_NOTIFY_CONNECT, 1));
+  cr_assert (run_until_count (listener, C_NOTIFY_ACCEPT, 1));
+  drain_context ();
+  cr_assert_eq (listener->counts[C_NOTIFY_ACCEPT], 1, "on_accept repeated without accept");
+
+  cr_assert (c_async_socket_accept (S (listener), S (sa), NULL, NULL));
+  cr_assert (run_until_count (listener, C_NOTIFY_ACCEPT, 2), "second connection not notified");
+  cr_assert (c_async_socket_accept (S (listener), S (sb), NULL, NULL));
+  drain_context ();
+  cr_assert_eq (listener->counts[C_NOTIFY_ACCEPT], 2, "on_accept with nothing queued");
+  /* The accepted sockets are the caller's own type and get their first on_send. */
+  cr_assert (run_until_count (sa, C_NOTIFY_SEND, 1));
+  cr_assert (run_until_count (sb, C_NOTIFY_SEND, 1));
+  cr_assert_eq (c_async_socket_get_events (S (sa)), C_FD_ALL);
+}
+
+Test (notify, async_select_replaces_the_set_and_fires_for_waiting_data, .timeout = 30)
+{
+  Pair p;
+  pair_open (&p);
+
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_NONE, NULL));
+  send_all (p.client, "while deaf");
+  for (int i = 0; i < 5; i++)
+    drain_context ();
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 0);
+
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_READ, NULL));
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 0, "notified inside async_select");
+  cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
+  cr_assert_eq (c_async_socket_get_events (S (p.server)), C_FD_READ);
+  pair_close (&p);
+}
+
+Test (notify, out_of_band_data_is_notified_and_rearmed_by_oob_receive, .timeout = 30)
+{
+  Pair p;
+  char byte = 0;
+  pair_open (&p);
+
+  cr_assert_eq (c_async_socket_send (S (p.client), "!", 1, MSG_OOB, NULL), 1);
+  cr_assert (run_until_count (p.server, C_NOTIFY_OUT_OF_BAND, 1));
+  cr_assert_eq (c_async_socket_receive (S (p.server), &byte, 1, MSG_OOB, NULL), 1);
+  cr_assert_eq (byte, '!');
+  cr_assert_eq (c_async_socket_send (S (p.client), "?", 1, MSG_OOB, NULL), 1);
+  cr_assert (run_until_count (p.server, C_NOTIFY_OUT_OF_BAND, 2));
+  pair_close (&p);
+}
+
+static void
+count_signal (CAsyncSocket *socket, int error_code, gpointer data)
+{
+  (*(int *)data)++;
+}
+
+Test (notify, signals_and_vfuncs_both_run_once, .timeout = 30)
+{
+  Pair p;
+  int emitted = 0;
+  pair_open (&p);
+
+  g_signal_connect (p.server, "receive", G_CALLBACK (count_signal), &emitted);
+  send_all (p.client, "x");
+  cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
+  cr_assert_eq (emitted, 1);
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1);
+  pair_close (&p);
+}
+
+/* Closing (and dropping the last reference) inside each notification. */
+
+typedef struct
+{
+  CNotify which;
+  gboolean fired;
+} CloseInside;
+
+static void
+close_and_drop (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  CloseInside *ci = data;
+
+  if (which != ci->which || ci->fired)
+    return;
+  ci->fired = TRUE;
+  c_async_socket_close (S (socket));
+  g_object_unref (socket);
+}
+
+static void
+expect_close_inside (TestSocket *socket, CloseInside *ci)
+{
+  GWeakRef weak;
+  g_weak_ref_init (&weak, socket);
+  cr_assert (run_until_flag (&ci->fired), "notification %d never came", ci->which);
+  for (int i = 0; i < 5; i++)
+    drain_context ();
+  GObject *alive = g_weak_ref_get (&weak);
+  cr_assert_null (alive, "socket outlived its last reference");
+  g_weak_ref_clear (&weak);
+}
+
+Test (notify, close_and_unref_inside_on_receive, .timeout = 30)
+{
+  Pair p;
+  CloseInside ci = { C_NOTIFY_RECEIVE, FALSE };
+  pair_open (&p);
+  p.server->hook = close_and_drop;
+  p.server->hook_data = &ci;
+  send_all (p.client, "data");
+  c_async_socket_close (S (p.client)); /* close arrives in the same batch */
+  TestSocket *server = g_steal_pointer (&p.server);
+  expect_close_inside (server, &ci);
+  pair_close (&p);
+}
+
+Test (notify, close_and_unref_inside_on_close, .timeout = 30)
+{
+  Pair p;
+  CloseInside ci = { C_NOTIFY_CLOSE, FALSE };
+  pair_open (&p);
+  p.server->hook = close_and_drop;
+  p.server->hook_data = &ci;
+  c_async_socket_close (S (p.client));
+  TestSocket *server = g_steal_pointer (&p.server);
+  expect_close_inside (server, &ci);
+  pair_close (&p);
+}
+
+Test (notify, close_and_unref_inside_on_out_of_band_data, .timeout = 30)
+{
+  Pair p;
+  CloseInside ci = { C_NOTIFY_OUT_OF_BAND, FALSE };
+  pair_open (&p);
+  p.server->hook = close_and_drop;
+  p.server->hook_data = &ci;
+  cr_assert_eq (c_async_socket_send (S (p.client), "!", 1, MSG_OOB, NULL), 1);
+  TestSocket *server = g_steal_pointer (&p.server);
+  expect_close_inside (server, &ci);
+  pair_close (&p);
+}
+
+Test (notify, close_and_unref_inside_on_accept, .timeout = 30)
+{
+  guint port;
+  TestSocket *listener = make_listener (NULL, &port);
+  g_autoptr (TestSocket) client = test_socket_new ();
+  CloseInside ci = { C_NOTIFY_ACCEPT, FALSE };
+
+  listener->hook = close_and_drop;
+  listener->hook_data = &ci;
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, NULL));
+  expect_close_inside (listener, &ci);
+}
+
+Test (notify, close_and_unref_inside_on_connect_and_on_send, .timeout = 30)
+{
+  guint port;
+  g_autoptr (TestSocket) listener = make_listener (NULL, &port);
+  TestSocket *client = test_socket_new ();
+  TestSocket *sender;
+  CloseInside ci = { C_NOTIFY_CONNECT, FALSE };
+  CloseInside cs = { C_NOTIFY_SEND, FALSE };
+
+  client->hook = close_and_drop;
+  client->hook_data = &ci;
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, NULL));
+  expect_close_inside (client, &ci);
+
+  /* on_send is delivered right after on_connect; close inside it instead. */
+  sender = test_socket_new ();
+  sender->hook = close_and_drop;
+  sender->hook_data = &cs;
+  cr_assert (c_async_socket_create (S (sender), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_connect (S (sender), "127.0.0.1", port, NULL));
+  expect_close_inside (sender, &cs);
+}
+
+/* A descriptor reused inside a notification must not receive the old socket's events. */
+
+typedef struct
+{
+  TestSocket *a, *b; /* both readable in the same batch */
+  TestSocket *reborn;
+  int closed_fd;
+} ReuseState;
+
+static void
+close_other_and_reuse (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  ReuseState *st = data;
+  TestSocket *victim;
+
+  if (which != C_NOTIFY_RECEIVE || st->reborn != NULL)
+    return;
+  victim = socket == st->a ? st->b : st->a;
+  st->closed_fd = c_async_socket_get_handle (S (victim));
+  c_async_socket_close (S (victim));
+  st->reborn = test_socket_new ();
+  cr_assert (c_async_socket_create (S (st->reborn), 0, C_SOCK_STREAM, C_FD_ALL, "127.0.0.1", NULL));
+}
+
+static gboolean
+is_reborn (gpointer data)
+{
+  return ((ReuseState *)data)->reborn != NULL;
+}
+
+Test (notify, reused_descriptor_never_gets_the_dead_sockets_events, .timeout = 30)
+{
+  Pair p1, p2;
+  ReuseState st = { 0 };
+  int victim_count;
+
+  pair_open (&p1);
+  pair_open (&p2);
+  st.a = p1.server;
+  st.b = p2.server;
+  p1.server->hook = p2.server->hook = close_other_and_reuse;
+  p1.server->hook_data = p2.server->hook_data = &st;
+
+  send_all (p1.client, "to a");
+  send_all (p2.client, "to b");
+  /* Let both arrive before the loop runs, so they are reported in one epoll batch. */
+  cr_assert (run_until (is_reborn, &st));
+  for (int i = 0; i < 5; i++)
+    drain_context ();
+  cr_assert_eq (c_async_socket_get_handle (S (st.reborn)), st.closed_fd,
+                "the descriptor number was not reused (test precondition)");
+  victim_count = st.a->counts[C_NOTIFY_RECEIVE] + st.b->counts[C_NOTIFY_RECEIVE];
+  cr_assert_eq (victim_count, 1, "the closed socket was notified");
+  cr_assert_eq (test_socket_total (st.reborn), 0, "the new socket got the old one's events");
+  g_object_unref (st.reborn);
+  pair_close (&p1);
+  pair_close (&p2);
+}
+
+/* Nothing is ever notified from inside the call that caused it. */
+
+static gboolean inside_call;
+
+static void
+assert_not_inside (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  cr_assert_not (inside_call, "notification %d delivered inside an API call", which);
+}
+
+Test (notify, never_from_inside_the_call_that_caused_it, .timeout = 30)
+{
+  guint port;
+  g_autoptr (TestSocket) listener = make_listener (NULL, &port);
+  g_autoptr (TestSocket) client = test_socket_new ();
+  g_autoptr (TestSocket) server = test_socket_new ();
+  char buffer[2];
+
+  listener->hook = client->hook = server->hook = assert_not_inside;
+  inside_call = TRUE;
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, NULL));
+  inside_call = FALSE;
+  cr_assert (run_until_count (listener, C_NOTIFY_ACCEPT, 1));
+  inside_call = TRUE;
+  cr_assert (c_async_socket_accept (S (listener), S (server), NULL, NULL));
+  inside_call = FALSE;
+  cr_assert (run_until_count (client, C_NOTIFY_SEND, 1));
+  cr_assert (run_until_count (server, C_NOTIFY_SEND, 1));
+  inside_call = TRUE;
+  send_all (client, "abcdef");
+  inside_call = FALSE;
+  cr_assert (run_until_count (server, C_NOTIFY_RECEIVE, 1));
+  inside_call = TRUE;
+  cr_assert_eq (c_async_socket_receive (S (server), buffer, sizeof buffer, 0, NULL), 2);
+  cr_assert (c_async_socket_async_select (S (server), C_FD_ALL, NULL));
+  inside_call = FALSE;
+  cr_assert (run_until_count (server, C_NOTIFY_RECEIVE, 2));
+}

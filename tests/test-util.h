@@ -1,0 +1,59 @@
+/* test-util.h: helpers shared by the socket tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <afxsock.h>
+
+#include "c-async-socket-private.h"
+
+G_BEGIN_DECLS
+
+/* Every test waits for conditions, never for time; this is only the deadline after which a
+ * wait gives up and the test fails. */
+#define TEST_DEADLINE_MS 10000
+
+typedef struct _TestSocket TestSocket;
+typedef void (*TestHook) (TestSocket *socket, CNotify which, int error_code, gpointer data);
+
+/* A CAsyncSocket subclass that counts its notifications, records their order and error
+ * codes, and optionally calls a hook from inside each one. */
+struct _TestSocket
+{
+  CAsyncSocket parent_instance;
+  int counts[C_N_NOTIFY];
+  int errors[C_N_NOTIFY];
+  CNotify order[256];
+  guint n_order;
+  TestHook hook;
+  gpointer hook_data;
+  gboolean read_on_receive; /* receive into 'received' inside on_receive */
+  GByteArray *received;
+};
+
+#define TEST_TYPE_SOCKET (test_socket_get_type ())
+G_DECLARE_FINAL_TYPE (TestSocket, test_socket, TEST, SOCKET, CAsyncSocket)
+
+TestSocket *test_socket_new (void);
+int test_socket_total (TestSocket *socket);
+
+/* Runs the thread-default main context until *flag is set or the deadline passes. */
+gboolean run_until_flag (gboolean *flag);
+/* Runs until count(socket, which) >= n or the deadline passes. */
+gboolean run_until_count (TestSocket *socket, CNotify which, int n);
+/* Runs until func (data) is TRUE or the deadline passes. */
+gboolean run_until (gboolean (*func) (gpointer data), gpointer data);
+/* Runs the given number of non-blocking iterations. */
+void iterate (guint iterations);
+/* Runs until the context has nothing ready (at most a bounded number of iterations). */
+void drain_context (void);
+
+/* A listening TCP socket on 127.0.0.1 (or the given address), port 0; returns its port. */
+TestSocket *make_listener (const char *address, guint *port);
+/* Connects a client to the listener and accepts the server end; runs until both are up
+ * and both on_send notifications have arrived. */
+void make_pair (TestSocket *listener, const char *host, guint port, TestSocket **client,
+                TestSocket **server);
+
+G_END_DECLS

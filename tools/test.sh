@@ -1,0 +1,24 @@
+#!/bin/sh
+# The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds,
+# checks the formatting, runs every test, then runs the C tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer and under Valgrind memcheck.
+set -eu
+cd "$(dirname "$0")/.."
+
+tools/setup-deps.sh
+tools/check-format.sh
+
+[ -d build ] || meson setup build
+meson compile -C build
+meson test -C build --print-errorlogs
+
+# Sanitizers: the same tests in a separate build.
+[ -d build-sanitize ] || meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+meson compile -C build-sanitize
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C build-sanitize --print-errorlogs --no-suite scale
+
+# Valgrind memcheck on the C tests (the 10,000-connection test is left to the plain run).
+meson test -C build --print-errorlogs --no-suite scale --no-suite samples --timeout-multiplier 4 \
+    --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --trace-children=yes -q'
+echo "all test runs passed"
