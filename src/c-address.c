@@ -37,7 +37,7 @@ c_address_is_host_name (const char *host)
     return FALSE;
   for (const char *p = host; *p != '\0'; p++)
     {
-      guchar c = (guchar)*p;
+      guchar c = (guchar) *p;
       if (!(g_ascii_isalnum (c) || c == '-' || c == '.' || c == '_' || c >= 0x80))
         return FALSE;
     }
@@ -47,7 +47,7 @@ c_address_is_host_name (const char *host)
 static gboolean
 parse_unix (const char *path, struct sockaddr_storage *storage, socklen_t *length, GError **error)
 {
-  struct sockaddr_un *sun = (struct sockaddr_un *)storage;
+  struct sockaddr_un *sun = (struct sockaddr_un *) storage;
   gsize n = strlen (path);
 
   if (n >= sizeof sun->sun_path)
@@ -63,7 +63,7 @@ parse_unix (const char *path, struct sockaddr_storage *storage, socklen_t *lengt
   if (path[0] == '@')
     sun->sun_path[0] = '\0'; /* abstract namespace: no terminator counted */
   *length
-      = (socklen_t)(G_STRUCT_OFFSET (struct sockaddr_un, sun_path) + n + (path[0] == '@' ? 0 : 1));
+      = (socklen_t) (G_STRUCT_OFFSET (struct sockaddr_un, sun_path) + n + (path[0] == '@' ? 0 : 1));
   return TRUE;
 }
 
@@ -87,11 +87,11 @@ strip_brackets (const char *host, char *out, gsize out_size)
 static void
 set_ipv4 (struct sockaddr_storage *storage, socklen_t *length, const struct in_addr *a, guint port)
 {
-  struct sockaddr_in *sin = (struct sockaddr_in *)storage;
+  struct sockaddr_in *sin = (struct sockaddr_in *) storage;
 
   memset (sin, 0, sizeof *sin);
   sin->sin_family = AF_INET;
-  sin->sin_port = htons ((guint16)port);
+  sin->sin_port = htons ((guint16) port);
   sin->sin_addr = *a;
   *length = sizeof *sin;
 }
@@ -99,11 +99,11 @@ set_ipv4 (struct sockaddr_storage *storage, socklen_t *length, const struct in_a
 static void
 set_ipv6 (struct sockaddr_storage *storage, socklen_t *length, const struct in6_addr *a, guint port)
 {
-  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)storage;
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) storage;
 
   memset (sin6, 0, sizeof *sin6);
   sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons ((guint16)port);
+  sin6->sin6_port = htons ((guint16) port);
   sin6->sin6_addr = *a;
   *length = sizeof *sin6;
 }
@@ -206,7 +206,7 @@ c_address_to_string (const struct sockaddr *address, socklen_t length, guint *po
     {
       case AF_INET:
         {
-          const struct sockaddr_in *sin = (const struct sockaddr_in *)address;
+          const struct sockaddr_in *sin = (const struct sockaddr_in *) address;
           inet_ntop (AF_INET, &sin->sin_addr, text, sizeof text);
           if (port != NULL)
             *port = ntohs (sin->sin_port);
@@ -214,7 +214,7 @@ c_address_to_string (const struct sockaddr *address, socklen_t length, guint *po
         }
       case AF_INET6:
         {
-          const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)address;
+          const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) address;
           if (IN6_IS_ADDR_V4MAPPED (&sin6->sin6_addr))
             inet_ntop (AF_INET, &sin6->sin6_addr.s6_addr[12], text, sizeof text);
           else
@@ -225,13 +225,13 @@ c_address_to_string (const struct sockaddr *address, socklen_t length, guint *po
         }
       case AF_UNIX:
         {
-          const struct sockaddr_un *sun = (const struct sockaddr_un *)address;
-          gssize n = (gssize)length - (gssize)G_STRUCT_OFFSET (struct sockaddr_un, sun_path);
+          const struct sockaddr_un *sun = (const struct sockaddr_un *) address;
+          gssize n = (gssize) length - (gssize) G_STRUCT_OFFSET (struct sockaddr_un, sun_path);
           if (n <= 0)
             return g_strdup ("");
           if (sun->sun_path[0] == '\0')
-            return g_strdup_printf ("@%.*s", (int)n - 1, sun->sun_path + 1);
-          return g_strndup (sun->sun_path, (gsize)n);
+            return g_strdup_printf ("@%.*s", (int) n - 1, sun->sun_path + 1);
+          return g_strndup (sun->sun_path, (gsize) n);
         }
       default:
         return g_strdup_printf ("(address family %d)", address->sa_family);
@@ -266,10 +266,10 @@ c_address_from_gobject (GSocketAddress *address, GSocketFamily family,
       c_set_last_error (EINVAL);
       return FALSE;
     }
-  *length = (socklen_t)size;
+  *length = (socklen_t) size;
   if (family == G_SOCKET_FAMILY_IPV6 && storage->ss_family == AF_INET)
     {
-      struct sockaddr_in sin = *(struct sockaddr_in *)storage;
+      struct sockaddr_in sin = *(struct sockaddr_in *) storage;
       struct in6_addr mapped;
       map_ipv4 (&sin.sin_addr, &mapped);
       set_ipv6 (storage, length, &mapped, ntohs (sin.sin_port));

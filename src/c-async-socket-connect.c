@@ -51,7 +51,7 @@ c_async_socket_bind (CAsyncSocket *self, guint port, const char *address, GError
       || !c_check_port (port, TRUE, "bind", error)
       || !c_address_parse (address, port, priv->family, &storage, &length, error))
     return FALSE;
-  return c_async_socket_bind_address_native (self, (struct sockaddr *)&storage, length, error);
+  return c_async_socket_bind_address_native (self, (struct sockaddr *) &storage, length, error);
 }
 
 /**
@@ -76,7 +76,7 @@ c_async_socket_bind_address (CAsyncSocket *self, GSocketAddress *address, GError
       || !c_address_from_gobject (address, c_async_socket_get_private (self)->family, &storage,
                                   &length, error))
     return FALSE;
-  return c_async_socket_bind_address_native (self, (struct sockaddr *)&storage, length, error);
+  return c_async_socket_bind_address_native (self, (struct sockaddr *) &storage, length, error);
 }
 
 /**
@@ -201,7 +201,7 @@ accept_fd (CAsyncSocket *self, struct sockaddr_storage *storage, socklen_t *leng
   do
     {
       *length = sizeof *storage;
-      fd = accept4 (priv->fd, (struct sockaddr *)storage, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      fd = accept4 (priv->fd, (struct sockaddr *) storage, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     }
   while (fd < 0 && errno == EINTR);
   if (fd >= 0)
@@ -367,11 +367,12 @@ try_next_candidate (CAsyncSocket *self, int *last_error)
       priv->connect_candidates
           = g_list_delete_link (priv->connect_candidates, priv->connect_candidates);
       usable = c_address_from_gobject (candidate, priv->family, &storage, &length, NULL)
-               && (int)storage.ss_family == (int)priv->family;
+               && (int) storage.ss_family == (int) priv->family;
       g_object_unref (candidate);
       if (!usable)
         continue;
-      if (start_connect (self, (struct sockaddr *)&storage, length, &error_code) == CONNECT_STARTED)
+      if (start_connect (self, (struct sockaddr *) &storage, length, &error_code)
+          == CONNECT_STARTED)
         return TRUE;
       *last_error = priv->connect_error = error_code;
     }
@@ -463,7 +464,7 @@ start_resolution (CAsyncSocket *self, const char *host, guint port)
 
   g_weak_ref_init (weak, self);
   priv->resolving = TRUE;
-  priv->connect_port = (guint16)port;
+  priv->connect_port = (guint16) port;
   priv->resolve_cancellable = g_cancellable_new ();
   /* The callback must run where the socket's notifications do. */
   g_main_context_push_thread_default (priv->context);
@@ -564,7 +565,7 @@ c_async_socket_connect (CAsyncSocket *self, const char *host, guint port, GError
   if (!c_address_is_unix_path (host) && !c_check_port (port, FALSE, "connect", error))
     return FALSE;
   if (c_address_parse (host, port, priv->family, &storage, &length, &parse_error))
-    return connect_native (self, (struct sockaddr *)&storage, length, error);
+    return connect_native (self, (struct sockaddr *) &storage, length, error);
   if (c_address_is_unix_path (host) || !c_address_is_host_name (host)
       || priv->family == G_SOCKET_FAMILY_UNIX)
     {
@@ -601,5 +602,5 @@ c_async_socket_connect_address (CAsyncSocket *self, GSocketAddress *address, GEr
       || !c_address_from_gobject (address, c_async_socket_get_private (self)->family, &storage,
                                   &length, error))
     return FALSE;
-  return connect_native (self, (struct sockaddr *)&storage, length, error);
+  return connect_native (self, (struct sockaddr *) &storage, length, error);
 }

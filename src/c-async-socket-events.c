@@ -251,7 +251,7 @@ probe (CAsyncSocketPrivate *priv)
   /* poll's and epoll's bits have the same values on Linux. */
   G_STATIC_ASSERT (POLLIN == EPOLLIN && POLLOUT == EPOLLOUT && POLLPRI == EPOLLPRI);
   G_STATIC_ASSERT (POLLERR == EPOLLERR && POLLHUP == EPOLLHUP && POLLRDHUP == EPOLLRDHUP);
-  return (guint32)pfd.revents;
+  return (guint32) pfd.revents;
 }
 
 static void

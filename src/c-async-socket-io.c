@@ -56,7 +56,7 @@ note_send_failure (CAsyncSocket *self, int error_code)
 static void
 note_sent (CAsyncSocketPrivate *priv, gssize n)
 {
-  priv->stats.bytes_sent += (guint64)n;
+  priv->stats.bytes_sent += (guint64) n;
   priv->stats.send_calls++;
 }
 
@@ -114,7 +114,7 @@ rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int er
       return;
     }
   priv->read_armed = TRUE;
-  if (n > 0 && stream && (gsize)n < size && !priv->peer_closed && !(flags & MSG_PEEK))
+  if (n > 0 && stream && (gsize) n < size && !priv->peer_closed && !(flags & MSG_PEEK))
     return; /* drained: the next arrival is reported by epoll */
   if (n == 0 && stream)
     priv->peer_closed = TRUE;
@@ -128,7 +128,7 @@ rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int er
 static void
 note_received (CAsyncSocketPrivate *priv, gssize n)
 {
-  priv->stats.bytes_received += (guint64)n;
+  priv->stats.bytes_received += (guint64) n;
   priv->stats.receive_calls++;
 }
 
@@ -173,9 +173,9 @@ c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
       c_set_io_error (error, error_code, "receive");
       return -1;
     }
-  if (priv->type != C_SOCK_STREAM && (gsize)n > size)
+  if (priv->type != C_SOCK_STREAM && (gsize) n > size)
     {
-      note_received (priv, (gssize)size);
+      note_received (priv, (gssize) size);
       c_set_io_error (error, EMSGSIZE, "receive of a %zd-byte datagram into %zu bytes", n, size);
       return -1;
     }
@@ -258,7 +258,7 @@ c_async_socket_send_to (CAsyncSocket *self, const void *buffer, gsize size, guin
   if (!check_data_socket (self, "send_to", error)
       || !destination (self, port, host, &storage, &length, error))
     return -1;
-  return send_to_native (self, buffer, size, (struct sockaddr *)&storage, length, flags, error);
+  return send_to_native (self, buffer, size, (struct sockaddr *) &storage, length, flags, error);
 }
 
 /**
@@ -287,7 +287,7 @@ c_async_socket_send_to_address (CAsyncSocket *self, const void *buffer, gsize si
       || !c_address_from_gobject (address, c_async_socket_get_private (self)->family, &storage,
                                   &length, error))
     return -1;
-  return send_to_native (self, buffer, size, (struct sockaddr *)&storage, length, flags, error);
+  return send_to_native (self, buffer, size, (struct sockaddr *) &storage, length, flags, error);
 }
 
 static gssize
@@ -303,7 +303,7 @@ receive_from_native (CAsyncSocket *self, void *buffer, gsize size, struct sockad
     flags |= MSG_TRUNC;
   *length = sizeof *storage;
   do
-    n = recvfrom (priv->fd, buffer, size, flags, (struct sockaddr *)storage, length);
+    n = recvfrom (priv->fd, buffer, size, flags, (struct sockaddr *) storage, length);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     error_code = errno;
@@ -313,9 +313,9 @@ receive_from_native (CAsyncSocket *self, void *buffer, gsize size, struct sockad
       c_set_io_error (error, error_code, "receive_from");
       return -1;
     }
-  if (priv->type != C_SOCK_STREAM && (gsize)n > size)
+  if (priv->type != C_SOCK_STREAM && (gsize) n > size)
     {
-      note_received (priv, (gssize)size);
+      note_received (priv, (gssize) size);
       c_set_io_error (error, EMSGSIZE, "receive_from of a %zd-byte datagram into %zu bytes", n,
                       size);
       return -1;
@@ -360,7 +360,7 @@ c_async_socket_receive_from (CAsyncSocket *self, void *buffer, gsize size, char 
   n = receive_from_native (self, buffer, size, &storage, &length, flags, error);
   if (n >= 0 && length > 0)
     {
-      char *text = c_address_to_string ((struct sockaddr *)&storage, length, port);
+      char *text = c_address_to_string ((struct sockaddr *) &storage, length, port);
       if (host != NULL)
         *host = text;
       else
@@ -426,7 +426,7 @@ c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error)
   priv = c_async_socket_get_private (self);
   if (!c_async_socket_check_created (self, "shut_down", error))
     return FALSE;
-  if ((guint)how > C_SHUTDOWN_BOTH)
+  if ((guint) how > C_SHUTDOWN_BOTH)
     {
       c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "shut_down: unknown mode %d", how);
       return FALSE;

@@ -22,7 +22,7 @@ query_name (CAsyncSocket *self, NameFunc func, const char *operation,
   if (!c_async_socket_check_created (self, operation, error))
     return FALSE;
   *length = sizeof *storage;
-  if (func (priv->fd, (struct sockaddr *)storage, length) < 0)
+  if (func (priv->fd, (struct sockaddr *) storage, length) < 0)
     {
       c_set_io_error (error, errno, "%s", operation);
       return FALSE;
@@ -44,7 +44,7 @@ name_as_text (CAsyncSocket *self, NameFunc func, const char *operation, char **a
     *port = 0;
   if (!query_name (self, func, operation, &storage, &length, error))
     return FALSE;
-  text = c_address_to_string ((struct sockaddr *)&storage, length, port);
+  text = c_address_to_string ((struct sockaddr *) &storage, length, port);
   if (address != NULL)
     *address = text;
   else
@@ -291,7 +291,7 @@ c_async_socket_ioctl (CAsyncSocket *self, gulong command, guint32 *argument, GEr
                             command == FIONREAD ? "FIONREAD" : "SIOCATMARK");
             return FALSE;
           }
-        *argument = (guint32)value;
+        *argument = (guint32) value;
         return TRUE;
       default:
         c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,

@@ -75,7 +75,7 @@ c_async_socket_get_private (CAsyncSocket *self)
 }
 
 /* The calling thread's handle map, for c_async_socket_from_handle(). */
-static GPrivate handle_map_key = G_PRIVATE_INIT ((GDestroyNotify)g_hash_table_unref);
+static GPrivate handle_map_key = G_PRIVATE_INIT ((GDestroyNotify) g_hash_table_unref);
 
 static GHashTable *
 handle_map (gboolean create)
@@ -462,7 +462,7 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
 static int
 open_socket (int family, CSocketType type, int protocol, GError **error)
 {
-  int fd = socket (family, (int)type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  int fd = socket (family, (int) type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 
   if (fd < 0)
     c_set_io_error (error, errno, "creating a %s socket",
@@ -602,9 +602,9 @@ c_async_socket_create (CAsyncSocket *self, guint port, CSocketType type, CSocket
     return FALSE;
   if (type == C_SOCK_STREAM && family != AF_UNIX)
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (!adopt_new_fd (self, fd, (GSocketFamily)family, type, 0, C_FD_NONE, error))
+  if (!adopt_new_fd (self, fd, (GSocketFamily) family, type, 0, C_FD_NONE, error))
     return FALSE;
-  if (!c_async_socket_bind_address_native (self, (struct sockaddr *)&storage, length, error)
+  if (!c_async_socket_bind_address_native (self, (struct sockaddr *) &storage, length, error)
       || !c_async_socket_async_select (self, events, error))
     {
       c_async_socket_close (self);
@@ -646,7 +646,7 @@ c_async_socket_attach (CAsyncSocket *self, int handle, CSocketEvents events, GEr
   if (!check_not_created (self, "attaching a descriptor", error))
     return FALSE;
   if (handle < 0 || !query_int_option (handle, SOL_SOCKET, SO_TYPE, &type)
-      || getsockname (handle, (struct sockaddr *)&storage, &length) < 0)
+      || getsockname (handle, (struct sockaddr *) &storage, &length) < 0)
     {
       c_set_io_error (error, handle < 0 ? EBADF : errno, "attaching descriptor %d", handle);
       return FALSE;
@@ -659,13 +659,13 @@ c_async_socket_attach (CAsyncSocket *self, int handle, CSocketEvents events, GEr
       c_set_io_error (error, errno, "making descriptor %d non-blocking", handle);
       return FALSE;
     }
-  if (!c_async_socket_take_fd (self, handle, (GSocketFamily)storage.ss_family, (CSocketType)type,
+  if (!c_async_socket_take_fd (self, handle, (GSocketFamily) storage.ss_family, (CSocketType) type,
                                protocol, error))
     return FALSE;
 
   priv->listening = listening != 0;
   length = sizeof storage;
-  if (!priv->listening && getpeername (handle, (struct sockaddr *)&storage, &length) == 0)
+  if (!priv->listening && getpeername (handle, (struct sockaddr *) &storage, &length) == 0)
     {
       c_async_socket_mark_connected (self);
       priv->write_wanted = TRUE;

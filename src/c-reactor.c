@@ -66,7 +66,7 @@ static GHashTable *reactors; /* GMainContext* → CReactor* */
 static guint64
 pack_slot (guint32 index, guint32 generation)
 {
-  return ((guint64)generation << 32) | index;
+  return ((guint64) generation << 32) | index;
 }
 
 static gboolean
@@ -109,8 +109,8 @@ dispatch_ready_events (CReactor *reactor)
   for (int i = 0; i < n; i++)
     {
       guint64 data = reactor->events[i].data.u64;
-      guint32 index = (guint32)data;
-      guint32 generation = (guint32)(data >> 32);
+      guint32 index = (guint32) data;
+      guint32 generation = (guint32) (data >> 32);
       CReactorSlot *slot;
 
       /* The slot table may have grown, or the slot been freed or reused, by an earlier
@@ -181,7 +181,7 @@ has_deliverable_deferred (CReactor *reactor)
 static gboolean
 reactor_prepare (GSource *source, int *timeout)
 {
-  CReactor *reactor = (CReactor *)source;
+  CReactor *reactor = (CReactor *) source;
   gboolean ready = has_deliverable_deferred (reactor);
 
   *timeout = ready ? 0 : -1;
@@ -191,7 +191,7 @@ reactor_prepare (GSource *source, int *timeout)
 static gboolean
 reactor_check (GSource *source)
 {
-  CReactor *reactor = (CReactor *)source;
+  CReactor *reactor = (CReactor *) source;
 
   if (g_source_query_unix_fd (source, reactor->epoll_tag) & G_IO_IN)
     return TRUE;
@@ -201,7 +201,7 @@ reactor_check (GSource *source)
 static gboolean
 reactor_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
-  CReactor *reactor = (CReactor *)source;
+  CReactor *reactor = (CReactor *) source;
 
   reactor->dispatch_count++;
   dispatch_ready_events (reactor);
@@ -212,7 +212,7 @@ reactor_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 static void
 reactor_finalize (GSource *source)
 {
-  CReactor *reactor = (CReactor *)source;
+  CReactor *reactor = (CReactor *) source;
 
   if (reactor->epoll_fd >= 0)
     close (reactor->epoll_fd);
@@ -232,7 +232,7 @@ reactor_new (GMainContext *context)
   if (epoll_fd < 0)
     return NULL;
 
-  reactor = (CReactor *)g_source_new (&reactor_funcs, sizeof (CReactor));
+  reactor = (CReactor *) g_source_new (&reactor_funcs, sizeof (CReactor));
   g_source_set_static_name (&reactor->source, "afxsock reactor");
   reactor->epoll_fd = epoll_fd;
   reactor->epoll_tag = g_source_add_unix_fd (&reactor->source, epoll_fd, G_IO_IN);

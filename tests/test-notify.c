@@ -39,7 +39,7 @@ send_all (TestSocket *socket, const char *text)
 {
   g_autoptr (GError) error = NULL;
   gssize n = c_async_socket_send (S (socket), text, strlen (text), 0, &error);
-  cr_assert_eq (n, (gssize)strlen (text), "send: %s", error ? error->message : "short");
+  cr_assert_eq (n, (gssize) strlen (text), "send: %s", error ? error->message : "short");
 }
 
 Test (notify, on_receive_not_repeated_until_receive_is_called, .timeout = 30)
@@ -75,13 +75,13 @@ read_some (TestSocket *socket, CNotify which, int error_code, gpointer data)
     return;
   n = c_async_socket_receive (S (socket), buffer, sizeof buffer, 0, NULL);
   if (n > 0)
-    g_byte_array_append (socket->received, buffer, (guint)n);
+    g_byte_array_append (socket->received, buffer, (guint) n);
 }
 
 static gboolean
 received_ten (gpointer data)
 {
-  return ((TestSocket *)data)->received->len >= 10;
+  return ((TestSocket *) data)->received->len >= 10;
 }
 
 Test (notify, partial_reads_bring_on_receive_back_until_drained, .timeout = 30)
@@ -302,7 +302,7 @@ Test (notify, out_of_band_data_is_notified_and_rearmed_by_oob_receive, .timeout 
 static void
 count_signal (CAsyncSocket *socket, int error_code, gpointer data)
 {
-  (*(int *)data)++;
+  (*(int *) data)++;
 }
 
 Test (notify, signals_and_vfuncs_both_run_once, .timeout = 30)
@@ -457,7 +457,7 @@ close_other_and_reuse (TestSocket *socket, CNotify which, int error_code, gpoint
 static gboolean
 is_reborn (gpointer data)
 {
-  return ((ReuseState *)data)->reborn != NULL;
+  return ((ReuseState *) data)->reborn != NULL;
 }
 
 Test (notify, reused_descriptor_never_gets_the_dead_sockets_events, .timeout = 30)

@@ -20,7 +20,7 @@ record (TestSocket *self, CNotify which, int error_code)
       guint8 buffer[65536];
       gssize n = c_async_socket_receive (C_ASYNC_SOCKET (self), buffer, sizeof buffer, 0, NULL);
       if (n > 0)
-        g_byte_array_append (self->received, buffer, (guint)n);
+        g_byte_array_append (self->received, buffer, (guint) n);
     }
   if (self->hook != NULL)
     self->hook (self, which, error_code, self->hook_data);
@@ -84,7 +84,7 @@ test_socket_total (TestSocket *socket)
 static gboolean
 deadline_passed (gpointer data)
 {
-  *(gboolean *)data = TRUE;
+  *(gboolean *) data = TRUE;
   return G_SOURCE_REMOVE;
 }
 
@@ -107,7 +107,7 @@ run_until (gboolean (*func) (gpointer data), gpointer data)
 static gboolean
 flag_is_set (gpointer data)
 {
-  return *(gboolean *)data;
+  return *(gboolean *) data;
 }
 
 gboolean

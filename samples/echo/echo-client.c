@@ -53,7 +53,7 @@ pump (EchoClient *self)
             }
           return; /* on_send resumes */
         }
-      g_byte_array_remove_range (self->outgoing, 0, (guint)n);
+      g_byte_array_remove_range (self->outgoing, 0, (guint) n);
     }
   if (self->input_done && !self->shut)
     {
@@ -66,8 +66,8 @@ pump (EchoClient *self)
 static void
 queue_line (EchoClient *self, const char *line)
 {
-  g_byte_array_append (self->outgoing, (const guint8 *)line, (guint)strlen (line));
-  g_byte_array_append (self->outgoing, (const guint8 *)"\n", 1);
+  g_byte_array_append (self->outgoing, (const guint8 *) line, (guint) strlen (line));
+  g_byte_array_append (self->outgoing, (const guint8 *) "\n", 1);
 }
 
 static void
@@ -106,9 +106,9 @@ echo_client_on_receive (CAsyncSocket *socket, int error_code)
   g_string_append_len (self->incoming, buffer, n);
   while ((newline = memchr (self->incoming->str, '\n', self->incoming->len)) != NULL)
     {
-      gsize length = (gsize)(newline - self->incoming->str);
-      g_print ("echo: %.*s\n", (int)length, self->incoming->str);
-      g_string_erase (self->incoming, 0, (gssize)length + 1);
+      gsize length = (gsize) (newline - self->incoming->str);
+      g_print ("echo: %.*s\n", (int) length, self->incoming->str);
+      g_string_erase (self->incoming, 0, (gssize) length + 1);
     }
 }
 
@@ -180,7 +180,7 @@ int
 main (int argc, char **argv)
 {
   int port = 7777;
-  g_autofree char *host = g_strdup ("127.0.0.1");
+  g_autofree char *host = NULL; /* GOption replaces, without freeing, what is here */
   GOptionEntry entries[] = {
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Server address or name", "H" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Server port", "N" },
@@ -216,7 +216,8 @@ main (int argc, char **argv)
 
   if (!c_async_socket_create (C_ASYNC_SOCKET (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error)
       || port <= 0 || port > 65535
-      || !c_async_socket_connect (C_ASYNC_SOCKET (client), host, (guint)port, &error))
+      || !c_async_socket_connect (C_ASYNC_SOCKET (client), host ? host : "127.0.0.1", (guint) port,
+                                  &error))
     {
       g_printerr ("echo-client: %s\n", error ? error->message : "port out of range");
       return 1;

@@ -57,7 +57,7 @@ flush_pending (EchoConnection *self)
           g_printerr ("connection %u: %s\n", self->id, error->message);
           return FALSE;
         }
-      g_byte_array_remove_range (self->pending, 0, (guint)n);
+      g_byte_array_remove_range (self->pending, 0, (guint) n);
     }
   return TRUE;
 }
@@ -79,7 +79,7 @@ echo_connection_on_receive (CAsyncSocket *socket, int error_code)
         g_printerr ("connection %u: %s\n", self->id, error->message);
       return;
     }
-  g_byte_array_append (self->pending, buffer, (guint)n);
+  g_byte_array_append (self->pending, buffer, (guint) n);
   if (!flush_pending (self))
     connection_finished (self, "failed");
 }
@@ -208,7 +208,7 @@ main (int argc, char **argv)
   if (port < 0
       || port > 65535
       /* Accepted connections inherit the listener's notifications, as in MFC: ask for all. */
-      || !c_async_socket_create (C_ASYNC_SOCKET (listener), (guint)port, C_SOCK_STREAM, C_FD_ALL,
+      || !c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM, C_FD_ALL,
                                  address, &error)
       || !c_async_socket_listen (C_ASYNC_SOCKET (listener), 0, &error)
       || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
