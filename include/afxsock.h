@@ -10,6 +10,7 @@
 #include <afxsock/c-types.h>
 #include <afxsock/c-enum-types.h>
 #include <afxsock/c-async-socket.h>
+#include <afxsock/c-socket.h>
 #include <afxsock/c-archive.h>
 
 #undef AFXSOCK_INSIDE

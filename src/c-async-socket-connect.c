@@ -399,7 +399,8 @@ c_async_socket_connect_finished (CAsyncSocket *self, int error_code)
     g_debug ("connect of descriptor %d to %s: %s", priv->fd, priv->connect_target,
              g_strerror (error_code));
   priv->connect_error = error_code;
-  if (priv->events & C_FD_CONNECT)
+  /* A blocking connect (CSocket) returns the outcome itself. */
+  if (priv->events & C_FD_CONNECT && !priv->waiting)
     c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
 }
 
@@ -416,6 +417,23 @@ c_async_socket_cancel_connect (CAsyncSocket *self)
   priv->resolving = FALSE;
   g_list_free_full (g_steal_pointer (&priv->connect_candidates), g_object_unref);
   g_clear_pointer (&priv->connect_target, g_free);
+}
+
+/* Gives up a connect under way (CSocket's timeout or cancellation): the resolution is
+ * cancelled and a kernel connect in progress dissolved, so the socket can connect again. */
+void
+c_async_socket_abandon_connect (CAsyncSocket *self, int error_code)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  char *target = g_steal_pointer (&priv->connect_target);
+
+  c_async_socket_cancel_connect (self);
+  priv->connect_target = target;
+  priv->connect_error = error_code;
+  if (priv->connecting)
+    forget_failed_attempt (priv);
+  priv->connecting = FALSE;
+  priv->connect_error = error_code;
 }
 
 static void
@@ -450,7 +468,7 @@ resolved (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!try_next_candidate (self, &error_code))
     {
       priv->connect_error = error_code;
-      if (priv->events & C_FD_CONNECT)
+      if (priv->events & C_FD_CONNECT && !priv->waiting)
         c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
     }
 }

@@ -191,6 +191,13 @@ process_events (CAsyncSocket *self, guint32 events)
 
   if (priv->fd < 0)
     return;
+  if (G_UNLIKELY (priv->waiting))
+    {
+      priv->wait_events |= events;
+      if (priv->connecting && is_connection_oriented (priv))
+        handle_connecting (self, priv, events);
+      return;
+    }
   if (priv->listening)
     {
       handle_listener (self, priv, events);

@@ -61,6 +61,11 @@ typedef struct
   guint write_wanted : 1; /* deliver on_send at the next writability */
   guint accept_backoff : 1;
 
+  /* CSocket's blocking calls: while 'waiting', readiness is collected in wait_events for
+   * the caller instead of being notified; a probe afterwards notifies what still holds. */
+  guint waiting : 1;
+  guint32 wait_events;
+
   CDeferred deferred;
   int connect_error;
   int accept_error;
@@ -99,6 +104,7 @@ gboolean c_async_socket_bind_address_native (CAsyncSocket *self, const struct so
                                              socklen_t length, GError **error);
 void c_async_socket_connect_finished (CAsyncSocket *self, int error_code);
 void c_async_socket_cancel_connect (CAsyncSocket *self);
+void c_async_socket_abandon_connect (CAsyncSocket *self, int error_code);
 void c_async_socket_cancel_backoff (CAsyncSocket *self);
 
 /* c-error.c */

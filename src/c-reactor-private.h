@@ -30,6 +30,7 @@ typedef struct
 } CReactorWatch;
 
 CReactor *c_reactor_get_for_context (GMainContext *context);
+CReactor *c_reactor_ref (CReactor *reactor);
 void c_reactor_unref (CReactor *reactor);
 
 gboolean c_reactor_add (CReactor *reactor, CReactorWatch *watch, int fd, gpointer owner,

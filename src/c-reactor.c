@@ -28,6 +28,7 @@
 #include "c-reactor-private.h"
 
 #define C_REACTOR_BATCH 256
+#define C_REACTOR_NESTED_BATCH 32
 
 typedef struct
 {
@@ -54,6 +55,7 @@ struct _CReactor
   guint hold_depth;
   gpointer hold_except;
 
+  guint dispatch_depth;
   guint dispatch_count;
   guint delivery_count;
 
@@ -98,17 +100,11 @@ deliver_ready (CReactor *reactor, CReactorSlot *slot, guint32 events)
 }
 
 static void
-dispatch_ready_events (CReactor *reactor)
+deliver_batch (CReactor *reactor, struct epoll_event *events, int n)
 {
-  int n;
-
-  do
-    n = epoll_wait (reactor->epoll_fd, reactor->events, C_REACTOR_BATCH, 0);
-  while (n < 0 && errno == EINTR);
-
   for (int i = 0; i < n; i++)
     {
-      guint64 data = reactor->events[i].data.u64;
+      guint64 data = events[i].data.u64;
       guint32 index = (guint32) data;
       guint32 generation = (guint32) (data >> 32);
       CReactorSlot *slot;
@@ -120,8 +116,34 @@ dispatch_ready_events (CReactor *reactor)
       slot = &reactor->slots[index];
       if (slot->owner == NULL || slot->generation != generation)
         continue;
-      deliver_ready (reactor, slot, reactor->events[i].events);
+      deliver_ready (reactor, slot, events[i].events);
     }
+}
+
+static int
+wait_ready (CReactor *reactor, struct epoll_event *events, int capacity)
+{
+  int n;
+
+  do
+    n = epoll_wait (reactor->epoll_fd, events, capacity, 0);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+static void
+dispatch_ready_events (CReactor *reactor)
+{
+  /* A notification may block in a CSocket call, which runs this context again and so
+   * re-enters this dispatch. The outer batch still lives in reactor->events, so a nested
+   * dispatch reads into its own, smaller, array on the stack. */
+  if (reactor->dispatch_depth > 1)
+    {
+      struct epoll_event nested[C_REACTOR_NESTED_BATCH];
+      deliver_batch (reactor, nested, wait_ready (reactor, nested, C_REACTOR_NESTED_BATCH));
+      return;
+    }
+  deliver_batch (reactor, reactor->events, wait_ready (reactor, reactor->events, C_REACTOR_BATCH));
 }
 
 static void
@@ -204,8 +226,10 @@ reactor_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
   CReactor *reactor = (CReactor *) source;
 
   reactor->dispatch_count++;
+  reactor->dispatch_depth++;
   dispatch_ready_events (reactor);
   dispatch_deferred (reactor);
+  reactor->dispatch_depth--;
   return G_SOURCE_CONTINUE;
 }
 
@@ -234,6 +258,8 @@ reactor_new (GMainContext *context)
 
   reactor = (CReactor *) g_source_new (&reactor_funcs, sizeof (CReactor));
   g_source_set_static_name (&reactor->source, "afxsock reactor");
+  /* CSocket's blocking calls run the context from inside notifications. */
+  g_source_set_can_recurse (&reactor->source, TRUE);
   reactor->epoll_fd = epoll_fd;
   reactor->epoll_tag = g_source_add_unix_fd (&reactor->source, epoll_fd, G_IO_IN);
   reactor->context = context;
@@ -263,6 +289,15 @@ c_reactor_get_for_context (GMainContext *context)
     }
   if (reactor != NULL)
     reactor->users++;
+  g_mutex_unlock (&reactors_lock);
+  return reactor;
+}
+
+CReactor *
+c_reactor_ref (CReactor *reactor)
+{
+  g_mutex_lock (&reactors_lock);
+  reactor->users++;
   g_mutex_unlock (&reactors_lock);
   return reactor;
 }
