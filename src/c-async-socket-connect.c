@@ -171,6 +171,17 @@ start_backoff (CAsyncSocket *self, int error_code)
            priv->backoff_ms);
 }
 
+static void
+inherit_record_settings (CAsyncSocketPrivate *to, CAsyncSocketPrivate *from)
+{
+  to->overflow_closes = from->overflow_closes;
+  to->max_record_size = from->max_record_size;
+  to->low_water_mark = from->low_water_mark;
+  to->high_water_mark = from->high_water_mark;
+  to->idle_timeout_ms = from->idle_timeout_ms;
+  to->record_timeout_ms = from->record_timeout_ms;
+}
+
 static gboolean
 check_accept_arguments (CAsyncSocket *self, CAsyncSocket *connected, GError **error)
 {
@@ -265,6 +276,9 @@ c_async_socket_accept (CAsyncSocket *self, CAsyncSocket *connected, GSocketAddre
     }
   c_async_socket_mark_connected (connected);
   cpriv->write_wanted = TRUE;
+  inherit_record_settings (cpriv, priv);
+  if (priv->record_mode)
+    c_async_socket_set_record_mode (connected, TRUE, NULL);
   c_async_socket_async_select (connected, priv->events, NULL);
   /* More connections may be queued: look again from the main loop. */
   c_async_socket_defer (self, C_DEFER_PROBE);

@@ -41,6 +41,27 @@ static const gsize notify_offsets[C_N_NOTIFY] = {
 
 typedef void (*CNotifyFunc) (CAsyncSocket *self, int error_code);
 
+guint c_async_socket_record_signal;
+guint c_async_socket_drain_signal;
+
+void
+c_async_socket_notify_record (CAsyncSocket *self, GBytes *record)
+{
+  if (G_UNLIKELY (g_signal_has_handler_pending (self, c_async_socket_record_signal, 0, TRUE)))
+    g_signal_emit (self, c_async_socket_record_signal, 0, record);
+  else
+    C_ASYNC_SOCKET_GET_CLASS (self)->on_record (self, record);
+}
+
+static void
+notify_drain (CAsyncSocket *self)
+{
+  if (g_signal_has_handler_pending (self, c_async_socket_drain_signal, 0, TRUE))
+    g_signal_emit (self, c_async_socket_drain_signal, 0);
+  else
+    C_ASYNC_SOCKET_GET_CLASS (self)->on_drain (self);
+}
+
 /* Delivers one notification. The signal's class handler is the vfunc, so when nobody is
  * connected to the signal, calling the vfunc directly is the same and skips the signal
  * machinery on the hot path. */
@@ -79,6 +100,13 @@ is_connection_oriented (CAsyncSocketPrivate *priv)
 static void
 deliver_receive (CAsyncSocket *self, CAsyncSocketPrivate *priv)
 {
+  if (priv->record_mode)
+    {
+      /* In record mode the socket reads for the application and delivers on_record. */
+      if (priv->events & C_FD_READ)
+        c_async_socket_records_readable (self);
+      return;
+    }
   if (priv->read_armed && (priv->events & C_FD_READ))
     {
       priv->read_armed = FALSE;
@@ -89,7 +117,13 @@ deliver_receive (CAsyncSocket *self, CAsyncSocketPrivate *priv)
 static void
 deliver_send (CAsyncSocket *self, CAsyncSocketPrivate *priv)
 {
-  if (priv->write_wanted && (priv->events & C_FD_WRITE))
+  if (!priv->write_wanted)
+    return;
+  /* Records waiting in the write queue take the turn; on_send is for the application
+   * only once the queue is empty. */
+  if (priv->records != NULL && c_async_socket_records_writable (self))
+    return;
+  if (priv->events & C_FD_WRITE)
     {
       priv->write_wanted = FALSE;
       c_async_socket_notify (self, C_NOTIFY_SEND, 0);
@@ -280,6 +314,12 @@ run_deferred (CAsyncSocket *self)
     {
       if (priv->events & C_FD_ACCEPT)
         c_async_socket_notify (self, C_NOTIFY_ACCEPT, priv->accept_error);
+      if (priv->incarnation != incarnation)
+        return;
+    }
+  if (what & C_DEFER_DRAIN)
+    {
+      notify_drain (self);
       if (priv->incarnation != incarnation)
         return;
     }

@@ -161,6 +161,13 @@ c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
   priv = c_async_socket_get_private (self);
   if (!check_data_socket (self, "receive", error))
     return -1;
+  if (priv->record_mode)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
+                          "receive: the socket is in record mode; records arrive through "
+                          "on_record");
+      return -1;
+    }
 
   do
     n = recv (priv->fd, buffer, size, flags | (priv->type == C_SOCK_STREAM ? 0 : MSG_TRUNC));

@@ -31,7 +31,10 @@ typedef enum
   C_DEFER_PROBE = 1 << 0,        /* poll the descriptor and act on what holds */
   C_DEFER_CONNECT = 1 << 1,      /* deliver on_connect (connect_error) */
   C_DEFER_ACCEPT_ERROR = 1 << 2, /* deliver on_accept (accept_error) */
+  C_DEFER_DRAIN = 1 << 3,        /* deliver on_drain */
 } CDeferred;
+
+typedef struct _CRecordState CRecordState;
 
 typedef struct
 {
@@ -81,6 +84,18 @@ typedef struct
   guint backoff_ms;
 
   CSocketStats stats;
+
+  /* Records (c-async-socket-records.c): settings here, running state allocated while in
+   * record mode so that plain sockets carry none of it. */
+  guint record_mode : 1;
+  guint overflow_closes : 1;
+  gsize max_record_size;
+  gsize low_water_mark;
+  gsize high_water_mark;
+  guint idle_timeout_ms;
+  guint record_timeout_ms;
+  CRecordState *records;
+  GError *close_reason; /* why the library closed the connection */
 } CAsyncSocketPrivate;
 
 CAsyncSocketPrivate *c_async_socket_get_private (CAsyncSocket *self);
@@ -98,6 +113,17 @@ void c_async_socket_handle_ready (gpointer owner, guint32 events);
 void c_async_socket_handle_deferred (gpointer owner);
 extern const CReactorHandlers c_async_socket_reactor_handlers;
 extern guint c_async_socket_signals[C_N_NOTIFY];
+extern guint c_async_socket_record_signal;
+extern guint c_async_socket_drain_signal;
+void c_async_socket_notify_record (CAsyncSocket *self, GBytes *record);
+
+/* c-async-socket-records.c */
+void c_async_socket_records_init (CAsyncSocketPrivate *priv);
+void c_async_socket_records_reset (CAsyncSocket *self);
+void c_async_socket_records_readable (CAsyncSocket *self);
+gboolean c_async_socket_records_writable (CAsyncSocket *self);
+void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
+gsize c_async_socket_records_buffered (CAsyncSocket *self);
 
 /* c-async-socket-connect.c */
 gboolean c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *address,

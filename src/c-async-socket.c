@@ -126,6 +126,7 @@ c_async_socket_init (CAsyncSocket *self)
 
   priv->fd = C_INVALID_SOCKET;
   priv->family = G_SOCKET_FAMILY_INVALID;
+  c_async_socket_records_init (priv);
   ignore_sigpipe_once ();
 }
 
@@ -152,6 +153,7 @@ c_async_socket_finalize (GObject *object)
   CAsyncSocketPrivate *priv = c_async_socket_get_private (C_ASYNC_SOCKET (object));
 
   g_clear_pointer (&priv->context, g_main_context_unref);
+  g_clear_error (&priv->close_reason);
   G_OBJECT_CLASS (c_async_socket_parent_class)->finalize (object);
 }
 
@@ -222,6 +224,16 @@ c_async_socket_set_property (GObject *object, guint prop_id, const GValue *value
 
 static void
 default_notification (CAsyncSocket *self, int error_code)
+{
+}
+
+static void
+default_record (CAsyncSocket *self, GBytes *record)
+{
+}
+
+static void
+default_drain (CAsyncSocket *self)
 {
 }
 
@@ -296,6 +308,8 @@ c_async_socket_class_init (CAsyncSocketClass *klass)
   klass->on_connect = default_notification;
   klass->on_close = default_notification;
   klass->on_out_of_band_data = default_notification;
+  klass->on_record = default_record;
+  klass->on_drain = default_drain;
 
   install_properties (object_class);
 
@@ -355,6 +369,27 @@ c_async_socket_class_init (CAsyncSocketClass *klass)
    */
   c_async_socket_signals[C_NOTIFY_OUT_OF_BAND] = add_notification_signal (
       object_class, "out-of-band-data", G_STRUCT_OFFSET (CAsyncSocketClass, on_out_of_band_data));
+  /**
+   * CAsyncSocket::record:
+   * @self: the socket
+   * @record: the record's bytes
+   *
+   * In record mode, a whole record arrived. Class handler: `on_record`.
+   */
+  c_async_socket_record_signal
+      = g_signal_new ("record", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                      G_STRUCT_OFFSET (CAsyncSocketClass, on_record), NULL, NULL, NULL, G_TYPE_NONE,
+                      1, G_TYPE_BYTES);
+  /**
+   * CAsyncSocket::drain:
+   * @self: the socket
+   *
+   * In record mode, the write queue fell to its low-water mark after reaching the high one.
+   * Class handler: `on_drain`.
+   */
+  c_async_socket_drain_signal = g_signal_new (
+      "drain", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+      G_STRUCT_OFFSET (CAsyncSocketClass, on_drain), NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 /**
@@ -453,6 +488,7 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
   priv->write_wanted = FALSE;
   priv->deferred = 0;
   priv->connect_error = priv->accept_error = priv->close_error = 0;
+  g_clear_error (&priv->close_reason);
   priv->stats = (CSocketStats){ 0 };
   priv->stats.created_time = g_get_real_time ();
   g_hash_table_insert (handle_map (TRUE), GINT_TO_POINTER (fd), self);
@@ -689,6 +725,7 @@ release_fd (CAsyncSocket *self)
     return C_INVALID_SOCKET;
   c_async_socket_cancel_connect (self);
   c_async_socket_cancel_backoff (self);
+  c_async_socket_records_reset (self);
   c_reactor_remove (priv->reactor, &priv->watch, fd);
   g_clear_pointer (&priv->reactor, c_reactor_unref);
   handle_map_remove (self, fd);

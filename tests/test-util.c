@@ -40,8 +40,21 @@ DEFINE_RECORDER (on_close, C_NOTIFY_CLOSE)
 DEFINE_RECORDER (on_out_of_band_data, C_NOTIFY_OUT_OF_BAND)
 
 static void
+on_record (CAsyncSocket *socket, GBytes *record)
+{
+  g_ptr_array_add (TEST_SOCKET (socket)->records, g_bytes_ref (record));
+}
+
+static void
+on_drain (CAsyncSocket *socket)
+{
+  TEST_SOCKET (socket)->drains++;
+}
+
+static void
 test_socket_finalize (GObject *object)
 {
+  g_ptr_array_unref (TEST_SOCKET (object)->records);
   g_byte_array_unref (TEST_SOCKET (object)->received);
   G_OBJECT_CLASS (test_socket_parent_class)->finalize (object);
 }
@@ -58,12 +71,15 @@ test_socket_class_init (TestSocketClass *klass)
   socket_class->on_connect = on_connect;
   socket_class->on_close = on_close;
   socket_class->on_out_of_band_data = on_out_of_band_data;
+  socket_class->on_record = on_record;
+  socket_class->on_drain = on_drain;
 }
 
 static void
 test_socket_init (TestSocket *self)
 {
   self->received = g_byte_array_new ();
+  self->records = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 }
 
 TestSocket *

@@ -30,6 +30,8 @@ struct _TestSocket
   gpointer hook_data;
   gboolean read_on_receive; /* receive into 'received' inside on_receive */
   GByteArray *received;
+  GPtrArray *records; /* GBytes delivered by on_record */
+  int drains;         /* on_drain count */
 };
 
 #define TEST_TYPE_SOCKET (test_socket_get_type ())

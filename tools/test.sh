@@ -16,7 +16,7 @@ meson test -C build --print-errorlogs
 [ -d build-sanitize ] || meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-sanitize
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-sanitize --print-errorlogs --no-suite scale
+    meson test -C build-sanitize --print-errorlogs
 
 # Valgrind memcheck on the C tests (the 10,000-connection test is left to the plain run).
 meson test -C build --print-errorlogs --no-suite scale --no-suite samples --timeout-multiplier 4 \

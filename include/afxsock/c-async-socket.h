@@ -27,6 +27,9 @@ G_DECLARE_DERIVABLE_TYPE (CAsyncSocket, c_async_socket, C, ASYNC_SOCKET, GObject
  * @on_connect: a connect attempt finished; @error_code is 0 or the failure's errno
  * @on_close: the peer closed (0, after all data was read) or reset the connection (errno)
  * @on_out_of_band_data: urgent data arrived; receive it with `MSG_OOB`
+ * @on_record: in record mode, a whole record arrived (see c_async_socket_set_record_mode())
+ * @on_drain: in record mode, the write queue fell below its low-water mark after having
+ *   reached the high-water mark: produce more
  *
  * The notifications, MFC's `OnAccept` … `OnOutOfBandData`. Each has a do-nothing default;
  * subclasses override the ones they need. Each is also the class handler of the signal of
@@ -43,9 +46,11 @@ struct _CAsyncSocketClass
   void (*on_connect) (CAsyncSocket *self, int error_code);
   void (*on_close) (CAsyncSocket *self, int error_code);
   void (*on_out_of_band_data) (CAsyncSocket *self, int error_code);
+  void (*on_record) (CAsyncSocket *self, GBytes *record);
+  void (*on_drain) (CAsyncSocket *self);
 
   /*< private >*/
-  gpointer padding[16];
+  gpointer padding[14];
 };
 
 AFXSOCK_AVAILABLE_IN_ALL
@@ -157,5 +162,36 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_is_listening (CAsyncSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_is_connected (CAsyncSocket *self);
+
+/* Records and the write queue (beyond MFC) */
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_record_mode (CAsyncSocket *self, gboolean enabled, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_record_mode (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_send_record_data (CAsyncSocket *self, const void *data, gsize size,
+                                          GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gsize c_async_socket_get_queued_bytes (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+GSocketAddress *c_async_socket_get_record_sender (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+const GError *c_async_socket_get_close_error (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_max_record_size (CAsyncSocket *self, gsize max_record_size);
+AFXSOCK_AVAILABLE_IN_ALL
+gsize c_async_socket_get_max_record_size (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_water_marks (CAsyncSocket *self, gsize low, gsize high);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_get_water_marks (CAsyncSocket *self, gsize *low, gsize *high);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_overflow_closes (CAsyncSocket *self, gboolean closes);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_idle_timeout (CAsyncSocket *self, guint timeout_ms);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_record_timeout (CAsyncSocket *self, guint timeout_ms);
 
 G_END_DECLS

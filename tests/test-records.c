@@ -1,0 +1,338 @@
+/* test-records.c: whole records, the bounded write queue, and record deadlines
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test-util.h"
+
+#define S(x) C_ASYNC_SOCKET (x)
+
+typedef struct
+{
+  TestSocket *listener, *client, *server;
+  guint port;
+} Pair;
+
+/* A pair whose server end (and optionally client end) is in record mode. */
+static void
+pair_open (Pair *p, gboolean client_records)
+{
+  p->listener = make_listener (NULL, &p->port);
+  cr_assert (c_async_socket_set_record_mode (S (p->listener), TRUE, NULL));
+  make_pair (p->listener, "127.0.0.1", p->port, &p->client, &p->server);
+  cr_assert (c_async_socket_get_record_mode (S (p->server)), "not inherited from the listener");
+  if (client_records)
+    cr_assert (c_async_socket_set_record_mode (S (p->client), TRUE, NULL));
+}
+
+static void
+pair_close (Pair *p)
+{
+  g_clear_object (&p->client);
+  g_clear_object (&p->server);
+  g_clear_object (&p->listener);
+}
+
+static gboolean
+has_records (gpointer data)
+{
+  gpointer *args = data;
+  return ((TestSocket *) args[0])->records->len >= GPOINTER_TO_UINT (args[1]);
+}
+
+static gboolean
+run_until_records (TestSocket *socket, guint n)
+{
+  gpointer args[2] = { socket, GUINT_TO_POINTER (n) };
+  return run_until (has_records, args);
+}
+
+static GBytes *
+pattern (gsize size, guint seed)
+{
+  guint8 *data = g_malloc (size ? size : 1);
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) (i * 31 + seed + i / 997);
+  return g_bytes_new_take (data, size);
+}
+
+Test (records, sizes_0_1_64k_and_16m_arrive_whole_and_in_order, .timeout = 60)
+{
+  Pair p;
+  gsize sizes[] = { 0, 1, 65536, 16 << 20, 1 };
+  g_autoptr (GError) error = NULL;
+
+  pair_open (&p, TRUE);
+  c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr (GBytes) record = pattern (sizes[i], i);
+      cr_assert (c_async_socket_send_record (S (p.client), record, &error), "%s",
+                 error ? error->message : "");
+    }
+  cr_assert (run_until_records (p.server, G_N_ELEMENTS (sizes)));
+  drain_context ();
+  cr_assert_eq (p.server->records->len, G_N_ELEMENTS (sizes));
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr (GBytes) expected = pattern (sizes[i], i);
+      cr_assert (g_bytes_equal (g_ptr_array_index (p.server->records, i), expected),
+                 "record %u (%zu bytes) differs", i, sizes[i]);
+    }
+  CSocketStats stats;
+  c_async_socket_get_stats (S (p.server), &stats);
+  cr_assert_eq (stats.records_received, G_N_ELEMENTS (sizes));
+  c_async_socket_get_stats (S (p.client), &stats);
+  cr_assert_eq (stats.records_sent, G_N_ELEMENTS (sizes));
+  pair_close (&p);
+}
+
+Test (records, ten_thousand_records_in_a_burst, .timeout = 60)
+{
+  Pair p;
+  const guint n = 10000;
+
+  pair_open (&p, TRUE);
+  c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
+  for (guint i = 0; i < n; i++)
+    {
+      char text[32];
+      int length = g_snprintf (text, sizeof text, "record %u", i);
+      cr_assert (c_async_socket_send_record_data (S (p.client), text, (gsize) length, NULL));
+    }
+  cr_assert (run_until_records (p.server, n));
+  for (guint i = 0; i < n; i++)
+    {
+      char text[32];
+      gsize size;
+      const char *data = g_bytes_get_data (g_ptr_array_index (p.server->records, i), &size);
+      int length = g_snprintf (text, sizeof text, "record %u", i);
+      cr_assert_eq (size, (gsize) length);
+      cr_assert_eq (memcmp (data, text, size), 0, "record %u out of order", i);
+    }
+  pair_close (&p);
+}
+
+/* The stream of three frames, split once at every possible byte. */
+Test (records, frames_split_at_every_byte_boundary, .timeout = 120)
+{
+  const guint8 frames[]
+      = { 0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 0, 0, 0, 0, 5, '1', '2', '3', '4', '5' };
+  Pair p;
+
+  pair_open (&p, FALSE);
+  for (gsize split = 1; split < sizeof frames; split++)
+    {
+      guint before = p.server->records->len;
+
+      cr_assert_eq (c_async_socket_send (S (p.client), frames, split, 0, NULL), (gssize) split);
+      drain_context ();
+      cr_assert_eq (
+          c_async_socket_send (S (p.client), frames + split, sizeof frames - split, 0, NULL),
+          (gssize) (sizeof frames - split));
+      cr_assert (run_until_records (p.server, before + 3), "split at %zu lost a record", split);
+      cr_assert_eq (g_bytes_get_size (g_ptr_array_index (p.server->records, before)), 3);
+      cr_assert_eq (g_bytes_get_size (g_ptr_array_index (p.server->records, before + 1)), 0);
+      cr_assert_eq (g_bytes_get_size (g_ptr_array_index (p.server->records, before + 2)), 5);
+      cr_assert_eq (
+          memcmp (g_bytes_get_data (g_ptr_array_index (p.server->records, before + 2), NULL),
+                  "12345", 5),
+          0);
+    }
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 0, "on_receive in record mode");
+  pair_close (&p);
+}
+
+Test (records, a_4_gib_announcement_is_refused_before_any_allocation, .timeout = 30)
+{
+  const guint8 frame[] = { 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+  Pair p;
+  const GError *reason;
+
+  pair_open (&p, FALSE);
+  cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
+  cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], EMSGSIZE);
+  reason = c_async_socket_get_close_error (S (p.server));
+  cr_assert_not_null (reason);
+  cr_assert (g_error_matches (reason, C_SOCKET_ERROR, C_SOCKET_ERROR_LIMIT));
+  cr_assert (strstr (reason->message, "4294967295 bytes") != NULL, "%s", reason->message);
+  cr_assert_eq (p.server->records->len, 0);
+  /* The peer sees the connection go. */
+  cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1));
+  pair_close (&p);
+}
+
+static gboolean
+received_fourteen (gpointer data)
+{
+  return ((CAsyncSocketPrivate *) data)->stats.bytes_received >= 14;
+}
+
+Test (records, memory_grows_with_bytes_received_not_with_the_announced_length, .timeout = 30)
+{
+  /* 60 MiB announced (under the 64 MiB limit), 10 bytes sent. */
+  const guint8 frame[] = { 0x03, 0xc0, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+  Pair p;
+  CAsyncSocketPrivate *priv;
+
+  pair_open (&p, FALSE);
+  cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
+  priv = c_async_socket_get_private (S (p.server));
+  cr_assert (run_until (received_fourteen, priv));
+  cr_assert_gt (c_async_socket_records_buffered (S (p.server)), 0);
+  cr_assert_lt (c_async_socket_records_buffered (S (p.server)), 128 * 1024,
+                "buffered %zu bytes for 14 received",
+                c_async_socket_records_buffered (S (p.server)));
+  pair_close (&p);
+}
+
+Test (records, overflow_can_close_the_connection_instead, .timeout = 60)
+{
+  Pair p;
+  g_autoptr (GError) error = NULL;
+  gboolean refused = FALSE;
+
+  pair_open (&p, TRUE);
+  c_async_socket_set_water_marks (S (p.client), 1024, 256 * 1024);
+  c_async_socket_set_overflow_closes (S (p.client), TRUE);
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_NONE, NULL));
+  for (guint i = 0; i < 4096 && !refused; i++)
+    {
+      g_autoptr (GBytes) record = pattern (64 * 1024, i);
+      refused = !c_async_socket_send_record (S (p.client), record, &error);
+    }
+  cr_assert (refused);
+  cr_assert_eq (p.client->counts[C_NOTIFY_CLOSE], 0, "on_close inside send_record");
+  cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (p.client->errors[C_NOTIFY_CLOSE], ENOBUFS);
+  pair_close (&p);
+}
+
+Test (records, idle_connection_is_closed_after_the_idle_timeout, .timeout = 30)
+{
+  guint port;
+  g_autoptr (TestSocket) listener = make_listener (NULL, &port);
+  TestSocket *client, *server;
+  const GError *reason;
+
+  cr_assert (c_async_socket_set_record_mode (S (listener), TRUE, NULL));
+  c_async_socket_set_idle_timeout (S (listener), 100);
+  make_pair (listener, "127.0.0.1", port, &client, &server);
+  cr_assert (run_until_count (server, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (server->errors[C_NOTIFY_CLOSE], ETIMEDOUT);
+  reason = c_async_socket_get_close_error (S (server));
+  cr_assert (strstr (reason->message, "no data received for 100 ms") != NULL, "%s",
+             reason->message);
+  g_object_unref (client);
+  g_object_unref (server);
+}
+
+typedef struct
+{
+  TestSocket *client;
+  guint sent;
+} Dribble;
+
+static gboolean
+dribble_one_byte (gpointer data)
+{
+  Dribble *d = data;
+  const guint8 frame[] = { 0, 0, 0, 100 };
+
+  /* The header, then one payload byte per tick: bounded, at most 104 sends. */
+  if (d->sent >= 104 || c_async_socket_get_handle (S (d->client)) < 0)
+    return G_SOURCE_REMOVE;
+  if (c_async_socket_send (S (d->client), d->sent < 4 ? &frame[d->sent] : (const guint8 *) "x", 1,
+                           0, NULL)
+      == 1)
+    d->sent++;
+  return G_SOURCE_CONTINUE;
+}
+
+Test (records, a_dribbling_peer_is_dropped_by_the_record_deadline, .timeout = 30)
+{
+  Pair p;
+  Dribble d;
+  guint id;
+
+  pair_open (&p, FALSE);
+  c_async_socket_set_record_timeout (S (p.server), 150);
+  d.client = p.client;
+  d.sent = 0;
+  id = g_timeout_add (10, dribble_one_byte, &d);
+  cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
+  g_source_remove (id);
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], ETIMEDOUT);
+  cr_assert (strstr (c_async_socket_get_close_error (S (p.server))->message,
+                     "record not complete after 150 ms")
+             != NULL);
+  cr_assert_lt (d.sent, 104, "the whole record arrived before the deadline");
+  cr_assert_eq (p.server->records->len, 0);
+  pair_close (&p);
+}
+
+Test (records, receive_is_refused_in_record_mode, .timeout = 30)
+{
+  Pair p;
+  char buffer[4];
+  g_autoptr (GError) error = NULL;
+
+  pair_open (&p, FALSE);
+  cr_assert_eq (c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, &error), -1);
+  cr_assert (g_error_matches (error, C_SOCKET_ERROR, C_SOCKET_ERROR_WRONG_STATE));
+  g_clear_error (&error);
+  cr_assert_not (c_async_socket_send_record_data (S (p.client), "x", 1, &error));
+  cr_assert (g_error_matches (error, C_SOCKET_ERROR, C_SOCKET_ERROR_WRONG_STATE), "%s",
+             error->message);
+  pair_close (&p);
+}
+
+Test (records, truncated_record_at_end_of_stream_is_a_protocol_error, .timeout = 30)
+{
+  const guint8 frame[] = { 0, 0, 0, 9, 'a', 'b' };
+  Pair p;
+
+  pair_open (&p, FALSE);
+  cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
+  c_async_socket_close (S (p.client));
+  cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], EPROTO);
+  cr_assert (strstr (c_async_socket_get_close_error (S (p.server))->message, "middle of a record")
+             != NULL);
+  pair_close (&p);
+}
+
+Test (records, one_record_per_datagram_with_its_sender, .timeout = 30)
+{
+  g_autoptr (TestSocket) a = test_socket_new ();
+  g_autoptr (TestSocket) b = test_socket_new ();
+  guint port_a, port_b;
+  GInetSocketAddress *sender;
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (c_async_socket_create (S (a), 0, C_SOCK_DGRAM, C_FD_ALL, "127.0.0.1", NULL));
+  cr_assert (c_async_socket_create (S (b), 0, C_SOCK_DGRAM, C_FD_ALL, "127.0.0.1", NULL));
+  cr_assert (c_async_socket_get_sock_name (S (a), NULL, &port_a, NULL));
+  cr_assert (c_async_socket_get_sock_name (S (b), NULL, &port_b, NULL));
+  cr_assert (c_async_socket_set_record_mode (S (a), TRUE, NULL));
+  cr_assert (c_async_socket_set_record_mode (S (b), TRUE, NULL));
+  cr_assert (c_async_socket_connect (S (a), "127.0.0.1", port_b, NULL));
+  cr_assert (run_until_count (a, C_NOTIFY_CONNECT, 1));
+  cr_assert (c_async_socket_send_record_data (S (a), "one", 3, &error), "%s",
+             error ? error->message : "");
+  cr_assert (c_async_socket_send_record_data (S (a), "", 0, &error));
+  cr_assert (c_async_socket_send_record_data (S (a), "three", 5, &error));
+  cr_assert (run_until_records (b, 3));
+  cr_assert_eq (g_bytes_get_size (g_ptr_array_index (b->records, 0)), 3);
+  cr_assert_eq (g_bytes_get_size (g_ptr_array_index (b->records, 1)), 0);
+  cr_assert_eq (g_bytes_get_size (g_ptr_array_index (b->records, 2)), 5);
+  sender = G_INET_SOCKET_ADDRESS (c_async_socket_get_record_sender (S (b)));
+  cr_assert_not_null (sender);
+  cr_assert_eq (g_inet_socket_address_get_port (sender), port_a);
+}
