@@ -12,5 +12,6 @@
 #include <afxsock/c-async-socket.h>
 #include <afxsock/c-socket.h>
 #include <afxsock/c-archive.h>
+#include <afxsock/c-serializable.h>
 
 #undef AFXSOCK_INSIDE

@@ -30,6 +30,7 @@
 #include <sys/uio.h>
 
 #include "c-async-socket-private.h"
+#include <afxsock/c-archive.h>
 
 #define HEADER_SIZE 4
 #define SCRATCH_SIZE (256 * 1024)
@@ -766,6 +767,34 @@ c_async_socket_send_record_data (CAsyncSocket *self, const void *data, gsize siz
     return FALSE;
   bytes = g_bytes_new (data, size);
   return c_async_socket_send_record (self, bytes, error);
+}
+
+/**
+ * c_async_socket_send_archive:
+ * @self: a connected socket in record mode
+ * @archive: a storing archive made by c_archive_new_store_to_memory()
+ * @error: return location for a #GError
+ *
+ * Sends what @archive stored as one record and leaves the archive empty for the next one
+ * (without copying: the archive's buffer becomes the record). An archive whose writing
+ * failed is not sent: its error is returned.
+ *
+ * Returns: %TRUE if the record was sent or queued
+ */
+gboolean
+c_async_socket_send_archive (CAsyncSocket *self, CArchive *archive, GError **error)
+{
+  g_autoptr (GBytes) record = NULL;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  g_return_val_if_fail (C_IS_ARCHIVE (archive) && c_archive_is_storing (archive), FALSE);
+  if (!c_archive_check (archive, error))
+    {
+      g_prefix_error (error, "send_archive: ");
+      return FALSE;
+    }
+  record = c_archive_steal_bytes (archive);
+  return c_async_socket_send_record (self, record, error);
 }
 
 /**

@@ -170,6 +170,9 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_get_record_mode (CAsyncSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error);
+typedef struct _CArchive CArchive;
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_send_archive (CAsyncSocket *self, CArchive *archive, GError **error);
 AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_send_record_data (CAsyncSocket *self, const void *data, gsize size,
                                           GError **error);

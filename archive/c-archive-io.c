@@ -1,0 +1,351 @@
+/* c-archive-io.c: CArchive's buffer: refills, raw reads and writes, flush, close, abort
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "c-archive-private.h"
+
+/* One refill of a loading stream archive: a single read asking for the free space of
+ * the buffer. Bytes not yet consumed move to the front first. Returns FALSE at end of
+ * stream (a 0-byte read), on error (which becomes sticky) and for memory archives. */
+gboolean
+c_archive_refill (CArchive *self)
+{
+  GError *error = NULL;
+  gssize n;
+
+  if (self->input == NULL || self->error != NULL)
+    return FALSE;
+  if (self->cur > 0)
+    {
+      memmove (self->buffer, self->buffer + self->cur, self->end - self->cur);
+      self->base += self->cur;
+      self->end -= self->cur;
+      self->cur = 0;
+    }
+  if (self->end == self->buffer_size)
+    return TRUE;
+  /* Not every stream checks its cancellable; the archive does, so that cancelling
+   * works the same over any stream. */
+  if (g_cancellable_set_error_if_cancelled (self->cancellable, &error))
+    {
+      c_archive_set_error (self, error);
+      return FALSE;
+    }
+  n = g_input_stream_read (self->input, self->buffer + self->end, self->buffer_size - self->end,
+                           self->cancellable, &error);
+  if (n < 0)
+    {
+      c_archive_set_error (self, error);
+      return FALSE;
+    }
+  self->end += n;
+  return n > 0;
+}
+
+/* Copies up to length bytes, refilling only while some are still missing. */
+static gsize
+take_some (CArchive *self, guint8 *dest, gsize length)
+{
+  gsize done = 0;
+
+  while (done < length)
+    {
+      gsize chunk;
+
+      if (self->cur == self->end && !c_archive_refill (self))
+        break;
+      chunk = MIN (self->end - self->cur, length - done);
+      memcpy (dest + done, self->data + self->cur, chunk);
+      self->cur += chunk;
+      done += chunk;
+    }
+  return done;
+}
+
+static void
+fail_end_of_archive (CArchive *self, gsize needed, gsize got)
+{
+  c_archive_fail (self, C_ARCHIVE_ERROR_END_OF_FILE,
+                  "end of archive (%" G_GSIZE_FORMAT " bytes needed, %" G_GSIZE_FORMAT " left)",
+                  needed, got);
+}
+
+/* Reads exactly length bytes of the current field, or fails with end of archive. */
+gboolean
+c_archive_take (CArchive *self, void *dest, gsize length)
+{
+  gsize got;
+
+  if (self->error != NULL)
+    return FALSE;
+  got = take_some (self, dest, length);
+  if (got < length)
+    fail_end_of_archive (self, length, got);
+  return self->error == NULL;
+}
+
+/* Appends exactly length bytes to dest. dest grows with the bytes that arrive, never to
+ * the claimed length at once, so a lying length prefix costs no more memory than the
+ * data behind it. A memory archive knows its size and refuses such a length up front. */
+gboolean
+c_archive_take_into (CArchive *self, gsize length, GByteArray *dest)
+{
+  gsize done = 0;
+
+  if (self->error != NULL)
+    return FALSE;
+  if (self->input == NULL && length > self->end - self->cur)
+    {
+      fail_end_of_archive (self, length, self->end - self->cur);
+      return FALSE;
+    }
+  while (done < length)
+    {
+      gsize chunk;
+
+      if (self->cur == self->end && !c_archive_refill (self))
+        break;
+      chunk = MIN (self->end - self->cur, length - done);
+      g_byte_array_append (dest, self->data + self->cur, chunk);
+      self->cur += chunk;
+      done += chunk;
+    }
+  if (done < length)
+    fail_end_of_archive (self, length, done);
+  return self->error == NULL;
+}
+
+static gboolean
+write_out (CArchive *self, const void *data, gsize length)
+{
+  GError *error = NULL;
+
+  if (!g_cancellable_set_error_if_cancelled (self->cancellable, &error)
+      && g_output_stream_write_all (self->output, data, length, NULL, self->cancellable, &error))
+    return TRUE;
+  c_archive_set_error (self, error);
+  return FALSE;
+}
+
+/* Sends the buffered bytes to the stream. */
+static gboolean
+drain_buffer (CArchive *self)
+{
+  gsize length = self->end;
+
+  if (length == 0)
+    return TRUE;
+  self->end = 0;
+  self->base += length;
+  return write_out (self, self->buffer, length);
+}
+
+/* Appends to the archive; blocks larger than the buffer bypass it. */
+void
+c_archive_put (CArchive *self, const void *src, gsize length)
+{
+  if (self->error != NULL || length == 0)
+    return;
+  if (self->array != NULL)
+    {
+      g_byte_array_append (self->array, src, length);
+      return;
+    }
+  if (self->end + length > self->buffer_size && !drain_buffer (self))
+    return;
+  if (length >= self->buffer_size)
+    {
+      if (write_out (self, src, length))
+        self->base += length;
+      return;
+    }
+  memcpy (self->buffer + self->end, src, length);
+  self->end += length;
+}
+
+/**
+ * c_archive_write:
+ * @self: a storing archive
+ * @data: (array length=length) (element-type guint8): the bytes
+ * @length: how many
+ *
+ * Writes raw bytes, with no length prefix (MFC's `CArchive::Write`).
+ */
+void
+c_archive_write (CArchive *self, const void *data, gsize length)
+{
+  g_return_if_fail (C_IS_ARCHIVE (self));
+  g_return_if_fail (data != NULL || length == 0);
+
+  if (c_archive_begin_field (self, "raw bytes", TRUE))
+    c_archive_put (self, data, length);
+}
+
+/**
+ * c_archive_read:
+ * @self: a loading archive
+ * @buffer: (out caller-allocates) (array length=length) (element-type guint8): where the
+ *   bytes go
+ * @length: how many to read
+ *
+ * Reads raw bytes (MFC's `CArchive::Read`). As in MFC, reaching the end of the archive
+ * is not an error here: the return value is then smaller than @length. I/O errors are
+ * sticky as usual.
+ *
+ * Returns: the number of bytes read
+ */
+gsize
+c_archive_read (CArchive *self, void *buffer, gsize length)
+{
+  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  g_return_val_if_fail (buffer != NULL || length == 0, 0);
+
+  if (!c_archive_begin_field (self, "raw bytes", FALSE))
+    return 0;
+  return take_some (self, buffer, length);
+}
+
+/* A loading stream archive gives back what it read ahead when the stream can seek, as
+ * MFC does; otherwise the bytes stay in the buffer for the next read. */
+static gboolean
+unread_buffer (CArchive *self, GError **error)
+{
+  goffset unread = self->end - self->cur;
+
+  if (self->input == NULL || unread == 0 || !G_IS_SEEKABLE (self->input)
+      || !g_seekable_can_seek (G_SEEKABLE (self->input)))
+    return TRUE;
+  if (!g_seekable_seek (G_SEEKABLE (self->input), -unread, G_SEEK_CUR, self->cancellable, error))
+    return FALSE;
+  self->base += self->end;
+  self->cur = self->end = 0;
+  return TRUE;
+}
+
+/**
+ * c_archive_flush:
+ * @self: an archive
+ * @error: return location for an error
+ *
+ * For a storing stream archive, writes the buffer to the stream and flushes the stream:
+ * "send the message now". Nothing is written if the archive already failed, so a record
+ * with a bad field is never sent. For a loading archive over a seekable stream, seeks the
+ * stream back over the bytes read ahead (MFC's behaviour); otherwise does nothing.
+ *
+ * Returns: %TRUE on success; %FALSE with the sticky error or the flush's error
+ */
+gboolean
+c_archive_flush (CArchive *self, GError **error)
+{
+  GError *local = NULL;
+
+  g_return_val_if_fail (C_IS_ARCHIVE (self), FALSE);
+
+  if (!c_archive_check (self, error))
+    return FALSE;
+  if (self->closed)
+    return TRUE;
+  if (!self->storing)
+    return unread_buffer (self, error);
+  if (self->output == NULL)
+    return TRUE;
+  self->field = "buffer";
+  self->field_writing = TRUE;
+  self->field_offset = c_archive_position (self);
+  if (drain_buffer (self) && !g_output_stream_flush (self->output, self->cancellable, &local))
+    c_archive_set_error (self, local);
+  return c_archive_check (self, error);
+}
+
+/**
+ * c_archive_close:
+ * @self: an archive
+ * @error: return location for an error
+ *
+ * Flushes a storing archive and detaches the archive from its stream, which stays open
+ * (MFC's `Close`). Memory archives keep their bytes for c_archive_steal_bytes(). Every
+ * later read or write fails. Closing twice is harmless.
+ *
+ * Returns: %TRUE if the archive had no error and the flush succeeded
+ */
+gboolean
+c_archive_close (CArchive *self, GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (C_IS_ARCHIVE (self), FALSE);
+
+  if (self->closed)
+    return c_archive_check (self, error);
+  ok = c_archive_flush (self, error);
+  c_archive_abort (self);
+  return ok;
+}
+
+/**
+ * c_archive_abort:
+ * @self: an archive
+ *
+ * Closes the archive without flushing: buffered bytes of a storing stream archive are
+ * dropped (MFC's `Abort`, for use after an error). The stream stays open.
+ */
+void
+c_archive_abort (CArchive *self)
+{
+  g_return_if_fail (C_IS_ARCHIVE (self));
+
+  self->closed = TRUE;
+  if (self->input != NULL || self->output != NULL)
+    {
+      self->base += self->storing ? 0 : self->cur;
+      self->cur = self->end = 0;
+    }
+  g_clear_object (&self->input);
+  g_clear_object (&self->output);
+}
+
+/**
+ * c_archive_steal_bytes:
+ * @self: an archive made by c_archive_new_store_to_memory()
+ *
+ * Takes what the archive stored so far, without copying, and leaves the archive empty so
+ * that it can store the next record. Object ids stay valid across records, as they do for
+ * an MFC archive that lives as long as its connection. Check c_archive_check() first:
+ * the bytes of a record with a failed field are incomplete.
+ *
+ * Returns: (transfer full): the stored bytes
+ */
+GBytes *
+c_archive_steal_bytes (CArchive *self)
+{
+  GByteArray *taken;
+
+  g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
+  g_return_val_if_fail (self->array != NULL, NULL);
+
+  taken = self->array;
+  self->base += taken->len;
+  self->array = g_byte_array_new ();
+  return g_byte_array_free_to_bytes (taken);
+}
+
+/**
+ * c_archive_get_bytes:
+ * @self: an archive made by c_archive_new_store_to_memory()
+ *
+ * Copies what the archive stored so far; the archive keeps it.
+ *
+ * Returns: (transfer full): a copy of the stored bytes
+ */
+GBytes *
+c_archive_get_bytes (CArchive *self)
+{
+  g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
+  g_return_val_if_fail (self->array != NULL, NULL);
+
+  return g_bytes_new (self->array->data, self->array->len);
+}

@@ -1,0 +1,510 @@
+/* c-archive-string.c: strings, byte blocks, counts and lines
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "c-archive-private.h"
+
+/* MFC's escapes: a byte below 0xFF is the length itself; 0xFF announces a WORD; the WORD
+ * 0xFFFE announces a wide (UTF-16LE) string, after which the length starts over; 0xFFFF
+ * announces a DWORD, and the DWORD 0xFFFFFFFF a QWORD. */
+#define MFC_LENGTH_WORD 0xFF
+#define MFC_WIDE_MARK 0xFFFE
+#define MFC_LENGTH_DWORD 0xFFFF
+#define LENGTH_QWORD 0xFFFFFFFFu
+
+static void
+put_mfc_length (CArchive *self, guint64 length, gboolean wide)
+{
+  if (wide)
+    {
+      c_archive_put_uint (self, MFC_LENGTH_WORD, 1);
+      c_archive_put_uint (self, MFC_WIDE_MARK, 2);
+    }
+  if (length < MFC_LENGTH_WORD)
+    {
+      c_archive_put_uint (self, length, 1);
+      return;
+    }
+  c_archive_put_uint (self, MFC_LENGTH_WORD, 1);
+  if (length < MFC_WIDE_MARK)
+    {
+      c_archive_put_uint (self, length, 2);
+      return;
+    }
+  c_archive_put_uint (self, MFC_LENGTH_DWORD, 2);
+  if (length < LENGTH_QWORD)
+    {
+      c_archive_put_uint (self, length, 4);
+      return;
+    }
+  c_archive_put_uint (self, LENGTH_QWORD, 4);
+  c_archive_put_uint (self, length, 8);
+}
+
+/* The network format's lengths and counts: a DWORD, or 0xFFFFFFFF and a QWORD. */
+static void
+put_network_length (CArchive *self, guint64 length)
+{
+  if (length < LENGTH_QWORD)
+    {
+      c_archive_put_uint (self, length, 4);
+      return;
+    }
+  c_archive_put_uint (self, LENGTH_QWORD, 4);
+  c_archive_put_uint (self, length, 8);
+}
+
+void
+c_archive_put_length (CArchive *self, guint64 length, gboolean wide)
+{
+  if (self->format == C_ARCHIVE_FORMAT_MFC)
+    put_mfc_length (self, length, wide);
+  else
+    put_network_length (self, length);
+}
+
+static guint64
+take_network_length (CArchive *self)
+{
+  guint64 length = c_archive_take_uint (self, 4);
+
+  if (length == LENGTH_QWORD)
+    length = c_archive_take_uint (self, 8);
+  return length;
+}
+
+/* MFC's AfxReadStringLength, step for step, including its quirk that the WORD after a
+ * wide mark is a length even when it is 0xFFFE. */
+static guint64
+take_mfc_length (CArchive *self, gboolean *wide)
+{
+  guint64 length = c_archive_take_uint (self, 1);
+
+  *wide = FALSE;
+  if (length < MFC_LENGTH_WORD)
+    return length;
+  length = c_archive_take_uint (self, 2);
+  if (length == MFC_WIDE_MARK)
+    {
+      *wide = TRUE;
+      length = c_archive_take_uint (self, 1);
+      if (length < MFC_LENGTH_WORD)
+        return length;
+      length = c_archive_take_uint (self, 2);
+    }
+  if (length < MFC_LENGTH_DWORD)
+    return length;
+  length = c_archive_take_uint (self, 4);
+  if (length < LENGTH_QWORD)
+    return length;
+  return c_archive_take_uint (self, 8);
+}
+
+gboolean
+c_archive_take_length (CArchive *self, guint64 *length, gboolean *wide)
+{
+  *wide = FALSE;
+  if (self->format == C_ARCHIVE_FORMAT_MFC)
+    *length = take_mfc_length (self, wide);
+  else
+    *length = take_network_length (self);
+  return self->error == NULL;
+}
+
+gboolean
+c_archive_check_length (CArchive *self, guint64 length, const char *what)
+{
+  guint64 limit = self->limits[C_ARCHIVE_LIMIT_STRING_LENGTH];
+
+  if (length <= limit && length <= G_MAXSIZE)
+    return TRUE;
+  c_archive_fail (self, C_ARCHIVE_ERROR_LIMIT_EXCEEDED,
+                  "%s of %" G_GUINT64_FORMAT " bytes exceeds the limit of %" G_GUINT64_FORMAT
+                  " bytes",
+                  what, length, limit);
+  return FALSE;
+}
+
+static gboolean
+is_ascii (const char *text, gsize length)
+{
+  for (gsize i = 0; i < length; i++)
+    if ((guchar) text[i] >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+put_utf16le (CArchive *self, const char *text, gsize length)
+{
+  glong n_units = 0;
+  gunichar2 *units = g_utf8_to_utf16 (text, (glong) length, NULL, &n_units, NULL);
+
+  put_mfc_length (self, (guint64) n_units, TRUE);
+  for (glong i = 0; i < n_units; i++)
+    c_archive_put_uint (self, units[i], 2);
+  g_free (units);
+}
+
+/**
+ * c_archive_write_cstring:
+ * @self: a storing archive
+ * @text: UTF-8 text
+ *
+ * Writes a length-prefixed string (MFC's `ar << CString`). The network format writes the
+ * UTF-8 bytes after a DWORD length. The MFC format writes ASCII text as MFC's narrow
+ * string and any other text as MFC's wide string (UTF-16LE), which both ANSI and Unicode
+ * MFC programs read. Text that is not valid UTF-8 is #C_ARCHIVE_ERROR_BAD_DATA.
+ */
+void
+c_archive_write_cstring (CArchive *self, const char *text)
+{
+  gsize length;
+
+  g_return_if_fail (C_IS_ARCHIVE (self));
+  g_return_if_fail (text != NULL);
+
+  if (!c_archive_begin_field (self, "CString", TRUE))
+    return;
+  length = strlen (text);
+  if (!g_utf8_validate_len (text, length, NULL))
+    {
+      c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA, "the text is not valid UTF-8");
+      return;
+    }
+  if (self->format == C_ARCHIVE_FORMAT_MFC && !is_ascii (text, length))
+    {
+      put_utf16le (self, text, length);
+      return;
+    }
+  c_archive_put_length (self, length, FALSE);
+  c_archive_put (self, text, length);
+}
+
+static char *
+decode_utf8 (CArchive *self, GByteArray *raw)
+{
+  /* An empty GByteArray may have no data pointer at all. */
+  if (raw->len == 0)
+    return g_strdup ("");
+  if (!g_utf8_validate_len ((const char *) raw->data, raw->len, NULL)
+      || memchr (raw->data, 0, raw->len) != NULL)
+    {
+      c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA,
+                      "the string is not valid UTF-8 or contains NUL");
+      return NULL;
+    }
+  return g_strndup ((const char *) raw->data, raw->len);
+}
+
+static char *
+decode_utf16le (CArchive *self, GByteArray *raw)
+{
+  gsize n_units = raw->len / 2;
+  gunichar2 *units = g_new (gunichar2, n_units + 1);
+  char *text = NULL;
+  gboolean has_nul = FALSE;
+
+  for (gsize i = 0; i < n_units; i++)
+    {
+      units[i] = (gunichar2) (raw->data[2 * i] | raw->data[2 * i + 1] << 8);
+      has_nul |= units[i] == 0;
+    }
+  if (!has_nul)
+    text = g_utf16_to_utf8 (units, (glong) n_units, NULL, NULL, NULL);
+  g_free (units);
+  if (text == NULL)
+    c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA,
+                    "the wide string is not valid UTF-16 or contains NUL");
+  return text;
+}
+
+/**
+ * c_archive_read_cstring:
+ * @self: a loading archive
+ *
+ * Reads a length-prefixed string (MFC's `ar >> CString`), narrow or wide in the MFC
+ * format. Strings longer than #CArchive:max-string-length bytes on the wire are
+ * #C_ARCHIVE_ERROR_LIMIT_EXCEEDED; invalid UTF-8, invalid UTF-16 (unpaired surrogates)
+ * and NUL characters are #C_ARCHIVE_ERROR_BAD_DATA.
+ *
+ * Returns: (transfer full) (not nullable): the text in UTF-8; an empty string after an
+ *   error
+ */
+char *
+c_archive_read_cstring (CArchive *self)
+{
+  g_autoptr (GByteArray) raw = NULL;
+  guint64 length;
+  gboolean wide;
+  char *text;
+
+  g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
+
+  if (!c_archive_begin_field (self, "CString", FALSE)
+      || !c_archive_take_length (self, &length, &wide))
+    return g_strdup ("");
+  if (wide && length > G_MAXUINT64 / 2)
+    length = G_MAXUINT64;
+  else if (wide)
+    length *= 2;
+  raw = g_byte_array_new ();
+  if (!c_archive_check_length (self, length, "a string")
+      || !c_archive_take_into (self, (gsize) length, raw))
+    return g_strdup ("");
+  text = wide ? decode_utf16le (self, raw) : decode_utf8 (self, raw);
+  return text != NULL ? text : g_strdup ("");
+}
+
+static void
+put_count (CArchive *self, guint64 count)
+{
+  if (self->format == C_ARCHIVE_FORMAT_NETWORK)
+    {
+      put_network_length (self, count);
+      return;
+    }
+  /* MFC's WriteCount: a WORD, or 0xFFFF and a DWORD, or both escapes and a QWORD. */
+  if (count < MFC_LENGTH_DWORD)
+    {
+      c_archive_put_uint (self, count, 2);
+      return;
+    }
+  c_archive_put_uint (self, MFC_LENGTH_DWORD, 2);
+  if (count < LENGTH_QWORD)
+    {
+      c_archive_put_uint (self, count, 4);
+      return;
+    }
+  c_archive_put_uint (self, LENGTH_QWORD, 4);
+  c_archive_put_uint (self, count, 8);
+}
+
+static guint64
+take_count (CArchive *self)
+{
+  guint64 count;
+
+  if (self->format == C_ARCHIVE_FORMAT_NETWORK)
+    return take_network_length (self);
+  count = c_archive_take_uint (self, 2);
+  if (count < MFC_LENGTH_DWORD)
+    return count;
+  count = c_archive_take_uint (self, 4);
+  if (count < LENGTH_QWORD)
+    return count;
+  return c_archive_take_uint (self, 8);
+}
+
+/**
+ * c_archive_write_count:
+ * @self: a storing archive
+ * @count: a number of elements
+ *
+ * Writes an element count before a sequence (MFC's `WriteCount`): in the MFC format a
+ * WORD, or 0xFFFF and a DWORD; in the network format a DWORD. Larger values use a
+ * further escape and a QWORD (see `docs/wire-format.md`).
+ */
+void
+c_archive_write_count (CArchive *self, guint64 count)
+{
+  g_return_if_fail (C_IS_ARCHIVE (self));
+
+  if (c_archive_begin_field (self, "count", TRUE))
+    put_count (self, count);
+}
+
+/**
+ * c_archive_read_count:
+ * @self: a loading archive
+ *
+ * Reads an element count (MFC's `ReadCount`). A count above #CArchive:max-count is
+ * #C_ARCHIVE_ERROR_LIMIT_EXCEEDED. The count is a claim, not a promise: read the elements
+ * one by one and let the archive's sticky error stop the loop, rather than allocating
+ * @count elements up front.
+ *
+ * Returns: the count, 0 after an error
+ */
+guint64
+c_archive_read_count (CArchive *self)
+{
+  guint64 count;
+
+  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+
+  if (!c_archive_begin_field (self, "count", FALSE))
+    return 0;
+  count = take_count (self);
+  if (count > self->limits[C_ARCHIVE_LIMIT_COUNT])
+    {
+      c_archive_fail (self, C_ARCHIVE_ERROR_LIMIT_EXCEEDED,
+                      "count %" G_GUINT64_FORMAT " exceeds the limit of %" G_GUINT64_FORMAT, count,
+                      self->limits[C_ARCHIVE_LIMIT_COUNT]);
+      return 0;
+    }
+  return count;
+}
+
+/**
+ * c_archive_write_data:
+ * @self: a storing archive
+ * @data: (array length=length) (element-type guint8) (nullable): the bytes
+ * @length: how many
+ *
+ * Writes a byte block: a count (as c_archive_write_count() writes it) and the bytes, the
+ * layout of MFC's `CByteArray::Serialize`.
+ */
+void
+c_archive_write_data (CArchive *self, const void *data, gsize length)
+{
+  g_return_if_fail (C_IS_ARCHIVE (self));
+  g_return_if_fail (data != NULL || length == 0);
+
+  if (!c_archive_begin_field (self, "byte block", TRUE))
+    return;
+  put_count (self, length);
+  c_archive_put (self, data, length);
+}
+
+/**
+ * c_archive_write_bytes:
+ * @self: a storing archive
+ * @bytes: the bytes
+ *
+ * Writes a byte block, like c_archive_write_data().
+ */
+void
+c_archive_write_bytes (CArchive *self, GBytes *bytes)
+{
+  gsize length;
+  const void *data;
+
+  g_return_if_fail (C_IS_ARCHIVE (self));
+  g_return_if_fail (bytes != NULL);
+
+  data = g_bytes_get_data (bytes, &length);
+  c_archive_write_data (self, data, length);
+}
+
+/**
+ * c_archive_read_bytes:
+ * @self: a loading archive
+ *
+ * Reads a byte block. Blocks longer than #CArchive:max-string-length are
+ * #C_ARCHIVE_ERROR_LIMIT_EXCEEDED.
+ *
+ * Returns: (transfer full) (not nullable): the bytes; empty after an error
+ */
+GBytes *
+c_archive_read_bytes (CArchive *self)
+{
+  GByteArray *raw;
+  guint64 length;
+
+  g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
+
+  if (!c_archive_begin_field (self, "byte block", FALSE))
+    return g_bytes_new (NULL, 0);
+  length = take_count (self);
+  raw = g_byte_array_new ();
+  if (c_archive_check_length (self, length, "a byte block")
+      && c_archive_take_into (self, (gsize) length, raw))
+    return g_byte_array_free_to_bytes (raw);
+  g_byte_array_unref (raw);
+  return g_bytes_new (NULL, 0);
+}
+
+/**
+ * c_archive_write_string:
+ * @self: a storing archive
+ * @text: UTF-8 text
+ *
+ * Writes text as it is, with neither length nor terminator (MFC's `WriteString`): add
+ * "\n" to make it a line for c_archive_read_string(). The bytes are UTF-8 in both
+ * formats (a Unicode MFC build writes UTF-16 here; see `docs/wire-format.md`).
+ */
+void
+c_archive_write_string (CArchive *self, const char *text)
+{
+  gsize length;
+
+  g_return_if_fail (C_IS_ARCHIVE (self));
+  g_return_if_fail (text != NULL);
+
+  if (!c_archive_begin_field (self, "line", TRUE))
+    return;
+  length = strlen (text);
+  if (!g_utf8_validate_len (text, length, NULL))
+    {
+      c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA, "the text is not valid UTF-8");
+      return;
+    }
+  c_archive_put (self, text, length);
+}
+
+/* Moves bytes up to and including the next newline into line. Scans each byte once,
+ * however the line is split across refills. Returns TRUE once the newline was found. */
+static gboolean
+take_line_chunk (CArchive *self, GByteArray *line)
+{
+  const guint8 *start = self->data + self->cur;
+  const guint8 *newline = memchr (start, '\n', self->end - self->cur);
+  gsize chunk = newline != NULL ? (gsize) (newline - start) + 1 : self->end - self->cur;
+
+  if (line->len + chunk > self->limits[C_ARCHIVE_LIMIT_STRING_LENGTH])
+    {
+      c_archive_check_length (self, (guint64) line->len + chunk, "a line");
+      return TRUE;
+    }
+  g_byte_array_append (line, start, chunk);
+  self->cur += chunk;
+  return newline != NULL;
+}
+
+static void
+strip_newline (GByteArray *line)
+{
+  if (line->len > 0 && line->data[line->len - 1] == '\n')
+    g_byte_array_set_size (line, line->len - 1);
+  if (line->len > 0 && line->data[line->len - 1] == '\r')
+    g_byte_array_set_size (line, line->len - 1);
+}
+
+/**
+ * c_archive_read_string:
+ * @self: a loading archive
+ *
+ * Reads a line of text up to "\n" (MFC's `ReadString`). The newline, and a "\r" before
+ * it, are dropped. A last line without newline is returned as it is. Reaching the end of
+ * the archive with nothing read is not an error: the result is then %NULL, as MFC's
+ * `ReadString` returns `FALSE`.
+ *
+ * Returns: (transfer full) (nullable): the line in UTF-8, or %NULL at the end of the
+ *   archive or after an error
+ */
+char *
+c_archive_read_string (CArchive *self)
+{
+  g_autoptr (GByteArray) line = NULL;
+  gboolean complete = FALSE;
+
+  g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
+
+  if (!c_archive_begin_field (self, "line", FALSE))
+    return NULL;
+  line = g_byte_array_new ();
+  while (!complete && self->error == NULL)
+    {
+      if (self->cur == self->end && !c_archive_refill (self))
+        break;
+      complete = take_line_chunk (self, line);
+    }
+  if (self->error != NULL || (line->len == 0 && !complete))
+    return NULL;
+  strip_newline (line);
+  return decode_utf8 (self, line);
+}

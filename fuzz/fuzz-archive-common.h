@@ -1,0 +1,69 @@
+/* fuzz-archive-common.h: the classes and the operation set of the archive fuzz target
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <afxsock.h>
+
+G_BEGIN_DECLS
+
+/* An input is one flags byte and an archive. The archive is a series of operations: a
+ * BYTE naming the next read, then the field itself. The seeds write that same series, so
+ * the fuzzer starts from valid records of every kind. */
+enum
+{
+  FUZZ_FLAG_MFC = 1 << 0,
+  FUZZ_FLAG_ONE_BYTE_STREAM = 1 << 1,
+  FUZZ_FLAG_SEVEN_BYTE_STREAM = 1 << 2,
+};
+
+typedef enum
+{
+  FUZZ_OP_BYTE,
+  FUZZ_OP_WORD,
+  FUZZ_OP_LONG,
+  FUZZ_OP_DWORD,
+  FUZZ_OP_INT,
+  FUZZ_OP_UINT,
+  FUZZ_OP_SHORT,
+  FUZZ_OP_CHAR,
+  FUZZ_OP_WCHAR,
+  FUZZ_OP_BOOL,
+  FUZZ_OP_FLOAT,
+  FUZZ_OP_DOUBLE,
+  FUZZ_OP_INT64,
+  FUZZ_OP_UINT64,
+  FUZZ_OP_CSTRING,
+  FUZZ_OP_BYTES,
+  FUZZ_OP_STRING_LIST, /* count, then that many CStrings */
+  FUZZ_OP_LINE,
+  FUZZ_OP_RAW,    /* BYTE n, then n raw bytes */
+  FUZZ_OP_OBJECT, /* any registered class */
+  FUZZ_OP_NODE,   /* must be an FNode */
+  FUZZ_OP_CLASS,
+  FUZZ_OP_MAP, /* maps a fresh object, reads nothing */
+  FUZZ_N_OPS
+} FuzzOp;
+
+/* FNode (schema 1): LONG value, object next. next is a weak pointer, so that cyclic
+ * input cannot leak. */
+#define FUZZ_TYPE_NODE (fuzz_node_get_type ())
+G_DECLARE_FINAL_TYPE (FuzzNode, fuzz_node, FUZZ, NODE, GObject)
+
+/* FVersioned (schema 3, versionable): LONG; schema 2 adds a CString; schema 3 a count
+ * and that many LONGs. */
+#define FUZZ_TYPE_VERSIONED (fuzz_versioned_get_type ())
+G_DECLARE_FINAL_TYPE (FuzzVersioned, fuzz_versioned, FUZZ, VERSIONED, GObject)
+
+/* FBag: archived through its properties (int, double, string, enum, strv, bytes and a
+ * weak object). */
+#define FUZZ_TYPE_BAG (fuzz_bag_get_type ())
+G_DECLARE_FINAL_TYPE (FuzzBag, fuzz_bag, FUZZ, BAG, GObject)
+
+void fuzz_register_classes (void);
+FuzzNode *fuzz_node_new (gint32 value, GObject *next);
+void fuzz_node_set_next (FuzzNode *self, GObject *next);
+FuzzVersioned *fuzz_versioned_new (gint32 value, const char *text);
+
+G_END_DECLS

@@ -1,0 +1,541 @@
+#!/usr/bin/env python3
+# wire_check.py: an independent CArchive decoder and encoder, written from
+# docs/wire-format.md alone with the struct module (no afxsock code), checked against
+# the specification's test vectors and against the C library through
+# archive-wire-helper.
+#
+# Usage: wire_check.py HELPER WIRE_FORMAT_MD
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import math
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+NETWORK, MFC = "network", "mfc"
+
+
+class WireError(Exception):
+    pass
+
+
+class Writer:
+    """Encodes fields as §2-§7 of the specification describe them."""
+
+    def __init__(self, fmt):
+        self.fmt = fmt
+        self.order = ">" if fmt == NETWORK else "<"
+        self.out = bytearray()
+        self.next_id = 1
+        self.objects = {}  # id(obj) -> archive id
+        self.classes = {}  # class name -> archive id
+
+    def pack(self, code, value):
+        self.out += struct.pack(self.order + code, value)
+
+    def byte(self, v): self.pack("B", v)
+    def word(self, v): self.pack("H", v)
+    def long(self, v): self.pack("i", v)
+    def dword(self, v): self.pack("I", v)
+    def int(self, v): self.pack("i", v)
+    def unsigned(self, v): self.pack("I", v)
+    def short(self, v): self.pack("h", v)
+    def char(self, v): self.pack("b", v)
+    def wchar(self, v): self.pack("H", v)
+    def bool(self, v): self.pack("B", 1 if v else 0)
+    def float(self, v): self.pack("f", v)
+    def double(self, v): self.pack("d", v)
+    def longlong(self, v): self.pack("q", v)
+    def ulonglong(self, v): self.pack("Q", v)
+
+    def network_length(self, n):  # §3
+        if n < 0xFFFFFFFF:
+            self.dword(n)
+        else:
+            self.dword(0xFFFFFFFF)
+            self.ulonglong(n)
+
+    def mfc_string_length(self, n, wide):  # §4.1
+        if wide:
+            self.byte(0xFF)
+            self.word(0xFFFE)
+        if n < 0xFF:
+            self.byte(n)
+        elif n < 0xFFFE:
+            self.byte(0xFF)
+            self.word(n)
+        elif n < 0xFFFFFFFF:
+            self.byte(0xFF)
+            self.word(0xFFFF)
+            self.dword(n)
+        else:
+            self.byte(0xFF)
+            self.word(0xFFFF)
+            self.dword(0xFFFFFFFF)
+            self.ulonglong(n)
+
+    def count(self, n):  # §3, §4.2
+        if self.fmt == NETWORK:
+            self.network_length(n)
+        elif n < 0xFFFF:
+            self.word(n)
+        else:
+            self.word(0xFFFF)
+            if n < 0xFFFFFFFF:
+                self.dword(n)
+            else:
+                self.dword(0xFFFFFFFF)
+                self.ulonglong(n)
+
+    def cstring(self, text):  # §5.1
+        data = text.encode("utf-8")
+        if self.fmt == NETWORK:
+            self.network_length(len(data))
+            self.out += data
+        elif all(b < 0x80 for b in data):
+            self.mfc_string_length(len(data), False)
+            self.out += data
+        else:
+            units = text.encode("utf-16-le")
+            self.mfc_string_length(len(units) // 2, True)
+            self.out += units
+
+    def block(self, data):  # §5.2
+        self.count(len(data))
+        self.out += data
+
+    def line(self, text):  # §5.3
+        self.out += text.encode("utf-8")
+
+    def tag(self, ident, is_class):  # §7.2
+        if ident < 0x7FFF:
+            self.word((0x8000 | ident) if is_class else ident)
+        else:
+            self.word(0x7FFF)
+            self.dword((0x80000000 | ident) if is_class else ident)
+
+    def write_class(self, name, schema):
+        if name in self.classes:
+            self.tag(self.classes[name], True)
+            return
+        self.word(0xFFFF)
+        self.word(schema)
+        self.word(len(name))
+        self.out += name.encode("ascii")
+        self.classes[name] = self.next_id
+        self.next_id += 1
+
+    def write_object(self, obj):
+        if obj is None:
+            self.word(0)
+            return
+        if id(obj) in self.objects:
+            self.tag(self.objects[id(obj)], False)
+            return
+        self.write_class(obj.CLASS, obj.SCHEMA)
+        self.objects[id(obj)] = self.next_id  # before its fields: cycles
+        self.next_id += 1
+        obj.store(self)
+
+
+class Reader:
+    def __init__(self, data, fmt, classes):
+        self.data = bytes(data)
+        self.pos = 0
+        self.fmt = fmt
+        self.order = ">" if fmt == NETWORK else "<"
+        self.classes = classes  # name -> (schema, python class)
+        self.table = [None]  # id -> ("class", cls) or ("object", obj)
+
+    def take(self, n):
+        if self.pos + n > len(self.data):
+            raise WireError("end of archive at offset %d" % self.pos)
+        chunk = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return chunk
+
+    def unpack(self, code):
+        size = struct.calcsize(code)
+        return struct.unpack(self.order + code, self.take(size))[0]
+
+    def byte(self): return self.unpack("B")
+    def word(self): return self.unpack("H")
+    def long(self): return self.unpack("i")
+    def dword(self): return self.unpack("I")
+    def int(self): return self.unpack("i")
+    def unsigned(self): return self.unpack("I")
+    def short(self): return self.unpack("h")
+    def char(self): return self.unpack("b")
+    def wchar(self): return self.unpack("H")
+    def float(self): return self.unpack("f")
+    def double(self): return self.unpack("d")
+    def longlong(self): return self.unpack("q")
+    def ulonglong(self): return self.unpack("Q")
+
+    def bool(self):
+        b = self.byte()
+        if self.fmt == NETWORK and b > 1:
+            raise WireError("bool byte %d" % b)
+        return b != 0
+
+    def network_length(self):
+        n = self.dword()
+        return self.ulonglong() if n == 0xFFFFFFFF else n
+
+    def mfc_string_length(self):  # §4.1, step for step
+        wide = False
+        b = self.byte()
+        if b < 0xFF:
+            return b, wide
+        w = self.word()
+        if w == 0xFFFE:
+            wide = True
+            b = self.byte()
+            if b < 0xFF:
+                return b, wide
+            w = self.word()
+        if w < 0xFFFF:
+            return w, wide
+        d = self.dword()
+        if d < 0xFFFFFFFF:
+            return d, wide
+        return self.ulonglong(), wide
+
+    def count(self):
+        if self.fmt == NETWORK:
+            return self.network_length()
+        n = self.word()
+        if n < 0xFFFF:
+            return n
+        n = self.dword()
+        return self.ulonglong() if n == 0xFFFFFFFF else n
+
+    def cstring(self):
+        if self.fmt == NETWORK:
+            text = self.take(self.network_length()).decode("utf-8")
+        else:
+            n, wide = self.mfc_string_length()
+            raw = self.take(2 * n if wide else n)
+            text = raw.decode("utf-16-le" if wide else "utf-8")
+        if "\0" in text:
+            raise WireError("NUL in string")
+        return text
+
+    def block(self):
+        return self.take(self.count())
+
+    def line(self):
+        end = self.data.find(b"\n", self.pos)
+        end = len(self.data) if end < 0 else end + 1
+        raw = self.take(end - self.pos)
+        return raw.rstrip(b"\n").rstrip(b"\r").decode("utf-8")
+
+    def tag(self):
+        """Returns (kind, value): ("null"|"object"|"class"|"new class", id)."""
+        w = self.word()
+        if w == 0xFFFF:
+            return "new class", None
+        if w == 0x7FFF:
+            t = self.dword()
+        else:
+            t = ((w & 0x8000) << 16) | (w & 0x7FFF)
+        if t & 0x80000000:
+            return "class", t & 0x7FFFFFFF
+        return ("null", 0) if t == 0 else ("object", t)
+
+    def class_entry(self, kind, ident):
+        if kind == "new class":
+            schema = self.word()
+            name = self.take(self.word()).decode("ascii")
+            if name not in self.classes:
+                raise WireError("unknown class %r" % name)
+            if self.classes[name][0] != schema:
+                raise WireError("schema mismatch for %r" % name)
+            self.table.append(("class", self.classes[name][1]))
+            return self.classes[name][1]
+        if ident == 0 or ident >= len(self.table) or self.table[ident][0] != "class":
+            raise WireError("class id %d is not defined" % ident)
+        return self.table[ident][1]
+
+    def read_class(self):
+        kind, ident = self.tag()
+        if kind in ("null", "object"):
+            raise WireError("expected a class tag")
+        return self.class_entry(kind, ident)
+
+    def read_object(self):
+        kind, ident = self.tag()
+        if kind == "null":
+            return None
+        if kind == "object":
+            if ident >= len(self.table) or self.table[ident][0] != "object":
+                raise WireError("object id %d is not defined" % ident)
+            return self.table[ident][1]
+        cls = self.class_entry(kind, ident)
+        obj = cls()
+        self.table.append(("object", obj))  # before its fields: cycles
+        obj.load(self)
+        return obj
+
+    def at_end(self):
+        return self.pos == len(self.data)
+
+
+class Node:
+    """CNode, schema 1: LONG value, object next (§10.2)."""
+    CLASS, SCHEMA = "CNode", 1
+
+    def __init__(self, value=0, next=None):
+        self.value, self.next = value, next
+
+    def store(self, w):
+        w.long(self.value)
+        w.write_object(self.next)
+
+    def load(self, r):
+        self.value = r.long()
+        self.next = r.read_object()
+
+
+class Versioned:
+    """CVersioned, schema 2: LONG a, LONG b (§10.2)."""
+    CLASS, SCHEMA = "CVersioned", 2
+
+    def __init__(self, a=0, b=0):
+        self.a, self.b = a, b
+
+    def store(self, w):
+        w.long(self.a)
+        w.long(self.b)
+
+    def load(self, r):
+        self.a = r.long()
+        self.b = r.long()
+
+
+CLASSES = {"CNode": (1, Node), "CVersioned": (2, Versioned)}
+
+failures = []
+checks = [0]
+
+
+def check(ok, what):
+    checks[0] += 1
+    if not ok:
+        failures.append(what)
+        print("FAIL: " + what)
+
+
+def hexbytes(data):
+    return " ".join("%02x" % b for b in data)
+
+
+def unhex(text):
+    return bytes.fromhex(text.replace(" ", "").replace("\n", ""))
+
+
+# Vectors (§10.1)
+
+def parse_value(kind, value):
+    if kind in ("CString", "line"):
+        m = re.fullmatch(r'"(.*)"(?: × (\S+))?', value)
+        unit = m.group(1).replace("\\n", "\n")
+        return unit * (int(m.group(2), 0) if m.group(2) else 1)
+    if kind == "byte block":
+        return unhex(value.strip("[]"))
+    if kind in ("float", "double"):
+        return float(value)
+    return int(value, 0)
+
+
+def encode(kind, value, fmt):
+    w = Writer(fmt)
+    method = {"BYTE": w.byte, "WORD": w.word, "LONG": w.long, "DWORD": w.dword,
+              "int": w.int, "unsigned": w.unsigned, "short": w.short, "char": w.char,
+              "wchar_t": w.wchar, "bool": w.bool, "float": w.float, "double": w.double,
+              "LONGLONG": w.longlong, "ULONGLONG": w.ulonglong, "count": w.count,
+              "CString": w.cstring, "byte block": w.block, "line": w.line}[kind]
+    method(value)
+    return bytes(w.out)
+
+
+def decode(kind, data, fmt):
+    r = Reader(data, fmt, CLASSES)
+    method = {"BYTE": r.byte, "WORD": r.word, "LONG": r.long, "DWORD": r.dword,
+              "int": r.int, "unsigned": r.unsigned, "short": r.short, "char": r.char,
+              "wchar_t": r.wchar, "bool": r.bool, "float": r.float, "double": r.double,
+              "LONGLONG": r.longlong, "ULONGLONG": r.ulonglong, "count": r.count,
+              "CString": r.cstring, "byte block": r.block, "line": r.line}[kind]
+    value = method()
+    check(r.at_end(), "%s: bytes left after decoding" % kind)
+    return value
+
+
+def same(kind, a, b):
+    if kind in ("float", "double"):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    if kind == "line":
+        return a == b.rstrip("\n")
+    if kind == "bool":
+        return bool(a) == bool(b)
+    return a == b
+
+
+def check_vectors(spec):
+    block = spec.split("<!-- vectors:begin -->")[1].split("<!-- vectors:end -->")[0]
+    rows = 0
+    for line in block.splitlines():
+        cells = [c.strip().strip("`") for c in line.split("|")[1:-1]]
+        if len(cells) != 4 or cells[0] in ("type", "---"):
+            continue
+        kind, value = cells[0], parse_value(cells[0], cells[1])
+        for fmt, expected in ((NETWORK, cells[2]), (MFC, cells[3])):
+            prefix = expected.endswith("…")
+            expected = expected.rstrip("…").strip()
+            data = encode(kind, value, fmt)
+            shown = data[:len(unhex(expected))] if prefix else data
+            check(hexbytes(shown) == expected,
+                  "vector %s %s (%s): encoded %s" % (kind, cells[1], fmt, hexbytes(shown)))
+            source = data if prefix else unhex(expected)
+            check(same(kind, decode(kind, source, fmt), value),
+                  "vector %s %s (%s): decoded wrong" % (kind, cells[1], fmt))
+        rows += 1
+    check(rows > 50, "vector table found (%d rows)" % rows)
+
+
+# Object graph (§10.2)
+
+def spec_graph(spec, fmt):
+    after = spec.split("<!-- graph:%s -->" % fmt)[1]
+    return unhex(after.split("```")[1])
+
+
+def check_graph(spec):
+    for fmt in (NETWORK, MFC):
+        data = spec_graph(spec, fmt)
+        r = Reader(data, fmt, CLASSES)
+        a, b, null, v, v2 = (r.read_object() for _ in range(5))
+        cls = r.read_class()
+        check(r.at_end(), "graph (%s): bytes left" % fmt)
+        check(a.value == 1 and b.value == 2 and a.next is b and b.next is a,
+              "graph (%s): cycle A -> B -> A" % fmt)
+        check(null is None and v is v2 and (v.a, v.b) == (5, 6),
+              "graph (%s): NULL and back-reference to V" % fmt)
+        check(cls is Node, "graph (%s): class alone" % fmt)
+
+        a, b = Node(1), Node(2)
+        a.next, b.next = b, a
+        v = Versioned(5, 6)
+        w = Writer(fmt)
+        for obj in (a, b, None, v, v):
+            w.write_object(obj)
+        w.write_class("CNode", 1)
+        check(bytes(w.out) == data, "graph (%s): encoded %s" % (fmt, hexbytes(w.out)))
+
+
+# The interop record, network format. Layout: BYTE, WORD, LONG, DWORD, int, unsigned,
+# short, char, wchar_t, bool, bool, float, double, LONGLONG, ULONGLONG, CString (ASCII),
+# CString (Unicode), CString (empty), byte block, count + that many CStrings, a line,
+# object A (CNode, A.next = B, B.next = A), object B (back-reference), NULL, class CNode.
+
+RECORDS = {
+    "a": dict(byte=0xAB, word=0xBEEF, long=-123456789, dword=0xDEADBEEF, int=-42,
+              unsigned=4000000000, short=-1234, char=ord("Z"), wchar=0xE9, yes=True, no=False,
+              float=3.5, double=-1.25e-300, longlong=-9000000000000000000,
+              ulonglong=18000000000000000000, ascii="Hello, MFC", unicode="Grüße 😀",
+              empty="", block=bytes(range(0, 256, 17)), list=["one", "two", "three"],
+              line="a line", node_a=1, node_b=2),
+    "b": dict(byte=0x01, word=0x0102, long=2147483647, dword=0, int=-2147483648,
+              unsigned=1, short=32767, char=-128, wchar=0x20AC, yes=False, no=True,
+              float=-0.0, double=1e308, longlong=-1, ulonglong=0, ascii="from python",
+              unicode="€ ∑ 中文", empty="", block=b"\x00\xff", list=["x"],
+              line="python line", node_a=10, node_b=20),
+}
+
+NUMBERS = ["byte", "word", "long", "dword", "int", "unsigned", "short", "char", "wchar"]
+
+
+def encode_record(rec):
+    w = Writer(NETWORK)
+    for name in NUMBERS:
+        getattr(w, name)(rec[name])
+    w.bool(rec["yes"])
+    w.bool(rec["no"])
+    w.float(rec["float"])
+    w.double(rec["double"])
+    w.longlong(rec["longlong"])
+    w.ulonglong(rec["ulonglong"])
+    for name in ("ascii", "unicode", "empty"):
+        w.cstring(rec[name])
+    w.block(rec["block"])
+    w.count(len(rec["list"]))
+    for text in rec["list"]:
+        w.cstring(text)
+    w.line(rec["line"] + "\n")
+    a, b = Node(rec["node_a"]), Node(rec["node_b"])
+    a.next, b.next = b, a
+    for obj in (a, b, None):
+        w.write_object(obj)
+    w.write_class("CNode", 1)
+    return bytes(w.out)
+
+
+def decode_record(data, rec):
+    r = Reader(data, NETWORK, CLASSES)
+    for name in NUMBERS:
+        check(getattr(r, name)() == rec[name], "record: " + name)
+    check(r.bool() is rec["yes"] and r.bool() is rec["no"], "record: bools")
+    f = r.float()
+    check(f == rec["float"] and math.copysign(1, f) == math.copysign(1, rec["float"]),
+          "record: float")
+    check(r.double() == rec["double"], "record: double")
+    check(r.longlong() == rec["longlong"], "record: LONGLONG")
+    check(r.ulonglong() == rec["ulonglong"], "record: ULONGLONG")
+    for name in ("ascii", "unicode", "empty"):
+        check(r.cstring() == rec[name], "record: string " + name)
+    check(r.block() == rec["block"], "record: byte block")
+    n = r.count()
+    check([r.cstring() for _ in range(n)] == rec["list"], "record: list")
+    check(r.line() == rec["line"], "record: line")
+    a, b, null = r.read_object(), r.read_object(), r.read_object()
+    check(a.value == rec["node_a"] and b.value == rec["node_b"], "record: node values")
+    check(a.next is b and b.next is a and null is None, "record: cycle and NULL")
+    check(r.read_class() is Node, "record: class")
+    check(r.at_end(), "record: bytes left")
+
+
+def check_interop(helper):
+    with tempfile.TemporaryDirectory() as tmp:
+        from_c = os.path.join(tmp, "from-c.bin")
+        subprocess.run([helper, "write", from_c, "a"], check=True)
+        with open(from_c, "rb") as f:
+            data = f.read()
+        decode_record(data, RECORDS["a"])
+        check(data == encode_record(RECORDS["a"]), "record a: Python encodes C's bytes")
+
+        from_python = os.path.join(tmp, "from-python.bin")
+        with open(from_python, "wb") as f:
+            f.write(encode_record(RECORDS["b"]))
+        result = subprocess.run([helper, "check", from_python, "b"])
+        check(result.returncode == 0, "record b: C decodes Python's bytes")
+
+
+def main():
+    helper, spec_path = sys.argv[1], sys.argv[2]
+    with open(spec_path, encoding="utf-8") as f:
+        spec = f.read()
+    check_vectors(spec)
+    check_graph(spec)
+    check_interop(helper)
+    print("%d passed, %d failed" % (checks[0] - len(failures), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
