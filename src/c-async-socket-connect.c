@@ -304,6 +304,7 @@ is_connect_outcome (int error_code)
       case ECONNABORTED:
       case ENETDOWN:
       case EHOSTDOWN:
+      case EAGAIN: /* a Unix listener's backlog is full: no connection, nothing in progress */
         return TRUE;
       default:
         return FALSE;
@@ -348,7 +349,7 @@ start_connect (CAsyncSocket *self, const struct sockaddr *address, socklen_t len
     }
   *error_code = errno;
   /* An interrupted connect goes on in the background, like one in progress. */
-  if (*error_code == EINPROGRESS || *error_code == EINTR || *error_code == EAGAIN)
+  if (*error_code == EINPROGRESS || *error_code == EINTR)
     {
       priv->connecting = TRUE;
       c_set_last_error (EWOULDBLOCK);

@@ -197,6 +197,7 @@ destination (CAsyncSocket *self, guint port, const char *host, struct sockaddr_s
              socklen_t *length, GError **error)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  gboolean broadcast = host == NULL;
   int on = 1;
 
   if (host == NULL)
@@ -207,13 +208,19 @@ destination (CAsyncSocket *self, guint port, const char *host, struct sockaddr_s
                               "send_to: a Unix socket has no broadcast address");
           return FALSE;
         }
-      /* MFC: a NULL address broadcasts. The application need not set SO_BROADCAST first. */
-      setsockopt (priv->fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
       host = "255.255.255.255";
     }
-  if (!c_address_is_unix_path (host) && !c_check_port (port, FALSE, "send_to", error))
+  /* Raw sockets have no ports; any other destination needs one. */
+  if (!c_address_is_unix_path (host) && priv->type != C_SOCK_RAW
+      && !c_check_port (port, FALSE, "send_to", error))
     return FALSE;
-  return c_address_parse (host, port, priv->family, storage, length, error);
+  if (!c_address_parse (host, port, priv->family, storage, length, error))
+    return FALSE;
+  /* MFC: a NULL address broadcasts. The application need not set SO_BROADCAST first; it is
+   * turned on only once the rest of the call is known to be valid. */
+  if (broadcast)
+    setsockopt (priv->fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
+  return TRUE;
 }
 
 static gssize
@@ -418,8 +425,11 @@ c_async_socket_receive_from_address (CAsyncSocket *self, void *buffer, gsize siz
  *
  * Disables receives, sends or both (MFC's `ShutDown`). Shutting down sends is the graceful
  * half-close: the peer reads to the end and sees end of stream, and this socket can still
- * receive what the peer sends. After shutting down receives, no `on_receive` or `on_close`
- * is delivered.
+ * receive what the peer sends. After shutting down receives, no `on_receive` and no
+ * graceful `on_close` is delivered; a reset is still reported (`on_close` with
+ * `ECONNRESET`), since it means data sent may have been lost. On a stream socket that is
+ * not connected the call fails without touching the socket (Linux would otherwise record the
+ * shutdown and break the connection made later).
  *
  * Returns: %TRUE on success
  */
@@ -436,6 +446,14 @@ c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error)
   if ((guint) how > C_SHUTDOWN_BOTH)
     {
       c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "shut_down: unknown mode %d", how);
+      return FALSE;
+    }
+  /* Linux records the shutdown even when it answers ENOTCONN, which would break the
+   * connection made later: refuse before asking the kernel. */
+  if ((priv->type == C_SOCK_STREAM || priv->type == C_SOCK_SEQPACKET) && !priv->connected)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
+                          "shut_down: the socket is not connected");
       return FALSE;
     }
   if (shutdown (priv->fd, modes[how]) < 0)
