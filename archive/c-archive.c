@@ -60,6 +60,8 @@ static const guint64 default_limits[C_ARCHIVE_N_LIMITS] = {
 /**
  * c_archive_error_quark:
  *
+ * The error domain of archive failures.
+ *
  * Returns: the quark of #C_ARCHIVE_ERROR
  */
 GQuark
@@ -354,6 +356,8 @@ c_archive_new_load_from_stream (GInputStream *stream, CArchiveFormat format, gsi
  * c_archive_get_format:
  * @self: an archive
  *
+ * Tells the byte layout the archive reads or writes.
+ *
  * Returns: the archive's byte layout
  */
 CArchiveFormat
@@ -367,6 +371,8 @@ c_archive_get_format (CArchive *self)
  * c_archive_is_loading:
  * @self: an archive
  *
+ * Tells whether the archive reads (MFC's `IsLoading`).
+ *
  * Returns: %TRUE if the archive loads (MFC's `IsLoading`)
  */
 gboolean
@@ -379,6 +385,8 @@ c_archive_is_loading (CArchive *self)
 /**
  * c_archive_is_storing:
  * @self: an archive
+ *
+ * Tells whether the archive writes (MFC's `IsStoring`).
  *
  * Returns: %TRUE if the archive stores (MFC's `IsStoring`)
  */
@@ -484,6 +492,8 @@ c_archive_set_limit (CArchive *self, CArchiveLimit limit, guint64 value)
  * c_archive_get_limit:
  * @self: an archive
  * @limit: which limit
+ *
+ * Reads one of the archive's loading limits.
  *
  * Returns: the limit's current value
  */

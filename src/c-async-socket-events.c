@@ -135,6 +135,8 @@ deliver_close (CAsyncSocket *self, CAsyncSocketPrivate *priv, int error_code)
 {
   if (!priv->close_delivered && (priv->events & C_FD_CLOSE))
     {
+      g_debug ("peer closed descriptor %d: %s", priv->fd,
+               error_code == 0 ? "gracefully" : g_strerror (error_code));
       priv->close_delivered = TRUE;
       c_async_socket_notify (self, C_NOTIFY_CLOSE, error_code);
     }

@@ -190,6 +190,55 @@ c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
   return n;
 }
 
+/**
+ * c_async_socket_send_bytes:
+ * @self: a connected socket
+ * @bytes: the bytes to send
+ * @flags: `MSG_*` flags
+ * @error: return location for a #GError
+ *
+ * c_async_socket_send() for a #GBytes; convenient from bindings.
+ *
+ * Returns: the number of bytes sent, or -1 on error
+ */
+gssize
+c_async_socket_send_bytes (CAsyncSocket *self, GBytes *bytes, int flags, GError **error)
+{
+  gsize size;
+  const void *data;
+
+  g_return_val_if_fail (bytes != NULL, -1);
+  data = g_bytes_get_data (bytes, &size);
+  return c_async_socket_send (self, data != NULL ? data : "", size, flags, error);
+}
+
+/**
+ * c_async_socket_receive_bytes:
+ * @self: a socket
+ * @max_size: the most bytes to receive
+ * @flags: `MSG_*` flags
+ * @error: return location for a #GError
+ *
+ * c_async_socket_receive() into a new #GBytes; convenient from bindings. Re-arms
+ * `on_receive` exactly as c_async_socket_receive() does.
+ *
+ * Returns: (transfer full) (nullable): the bytes received, empty when the peer closed
+ *   gracefully, %NULL on error
+ */
+GBytes *
+c_async_socket_receive_bytes (CAsyncSocket *self, gsize max_size, int flags, GError **error)
+{
+  guint8 *buffer = g_malloc (MAX (max_size, 1));
+  gssize n = c_async_socket_receive (self, buffer, max_size, flags, error);
+
+  if (n < 0)
+    {
+      g_free (buffer);
+      return NULL;
+    }
+  return g_bytes_new_take (g_realloc (buffer, MAX ((gsize) n, 1)), (gsize) n);
+}
+
 /* Resolves the destination of send_to: a numeric address, a Unix path, or the IPv4
  * broadcast address when @host is NULL. */
 static gboolean

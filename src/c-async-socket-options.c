@@ -105,6 +105,8 @@ name_as_object (CAsyncSocket *self, NameFunc func, const char *operation, GError
  * @self: a connected socket
  * @error: return location for a #GError
  *
+ * The address the socket is connected to, as a #GSocketAddress.
+ *
  * Returns: (transfer full) (nullable): the peer's address, or %NULL on error
  */
 GSocketAddress *
@@ -119,6 +121,8 @@ c_async_socket_get_peer_address (CAsyncSocket *self, GError **error)
  * @self: a bound socket
  * @error: return location for a #GError
  *
+ * The address the socket is bound to, as a #GSocketAddress.
+ *
  * Returns: (transfer full) (nullable): the local address, or %NULL on error
  */
 GSocketAddress *
@@ -129,7 +133,7 @@ c_async_socket_get_sock_address (CAsyncSocket *self, GError **error)
 }
 
 /**
- * c_async_socket_get_sock_opt:
+ * c_async_socket_get_sock_opt: (skip)
  * @self: a socket
  * @option: the option (`SO_RCVBUF`, `TCP_NODELAY`, …)
  * @value: (out caller-allocates): where to put the value
@@ -162,7 +166,7 @@ c_async_socket_get_sock_opt (CAsyncSocket *self, int option, void *value, guint 
 }
 
 /**
- * c_async_socket_set_sock_opt:
+ * c_async_socket_set_sock_opt: (skip)
  * @self: a socket
  * @option: the option
  * @value: (array length=size) (element-type guint8): the value
@@ -320,6 +324,8 @@ c_async_socket_get_stats (CAsyncSocket *self, CSocketStats *stats)
  * c_async_socket_get_family:
  * @self: a socket
  *
+ * The socket's address family.
+ *
  * Returns: the address family, %G_SOCKET_FAMILY_INVALID without a descriptor
  */
 GSocketFamily
@@ -335,6 +341,8 @@ c_async_socket_get_family (CAsyncSocket *self)
  * c_async_socket_get_socket_type:
  * @self: a socket
  *
+ * The socket's type: stream, datagram, raw or sequenced packets.
+ *
  * Returns: the socket's type
  */
 CSocketType
@@ -347,6 +355,8 @@ c_async_socket_get_socket_type (CAsyncSocket *self)
 /**
  * c_async_socket_get_context:
  * @self: a socket
+ *
+ * The main context whose loop delivers the socket's notifications.
  *
  * Returns: (transfer none): the main context that delivers the socket's notifications
  */
@@ -361,6 +371,8 @@ c_async_socket_get_context (CAsyncSocket *self)
  * c_async_socket_is_listening:
  * @self: a socket
  *
+ * Tells whether the socket listens for connections.
+ *
  * Returns: whether the socket listens for connections
  */
 gboolean
@@ -373,6 +385,8 @@ c_async_socket_is_listening (CAsyncSocket *self)
 /**
  * c_async_socket_is_connected:
  * @self: a socket
+ *
+ * Tells whether the socket is connected.
  *
  * Returns: whether the socket is connected (for datagram sockets: has a default peer)
  */

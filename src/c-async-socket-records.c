@@ -839,6 +839,8 @@ c_async_socket_set_record_mode (CAsyncSocket *self, gboolean enabled, GError **e
  * c_async_socket_get_record_mode:
  * @self: a socket
  *
+ * Tells whether the socket is in record mode.
+ *
  * Returns: whether the socket is in record mode
  */
 gboolean
@@ -851,6 +853,8 @@ c_async_socket_get_record_mode (CAsyncSocket *self)
 /**
  * c_async_socket_get_queued_bytes:
  * @self: a socket
+ *
+ * How much of the record path's write queue is still to be sent.
  *
  * Returns: the bytes waiting in the write queue (record headers included)
  */
@@ -867,6 +871,8 @@ c_async_socket_get_queued_bytes (CAsyncSocket *self)
 /**
  * c_async_socket_get_record_sender:
  * @self: a datagram socket in record mode
+ *
+ * The sender of a datagram record.
  *
  * Returns: (transfer none) (nullable): the sender of the record being delivered (valid
  *   during `on_record`)
@@ -918,6 +924,8 @@ c_async_socket_set_max_record_size (CAsyncSocket *self, gsize max_record_size)
  * c_async_socket_get_max_record_size:
  * @self: a socket
  *
+ * The largest record the socket accepts or sends.
+ *
  * Returns: the largest record accepted
  */
 gsize
@@ -952,6 +960,8 @@ c_async_socket_set_water_marks (CAsyncSocket *self, gsize low, gsize high)
  * @self: a socket
  * @low: (out) (optional): the low-water mark
  * @high: (out) (optional): the high-water mark
+ *
+ * Reads the write queue's water marks.
  */
 void
 c_async_socket_get_water_marks (CAsyncSocket *self, gsize *low, gsize *high)
@@ -986,6 +996,8 @@ c_async_socket_set_overflow_closes (CAsyncSocket *self, gboolean closes)
  * @self: a socket in record mode
  * @timeout_ms: milliseconds without any byte received before the connection is closed
  *   (`on_close` reports `ETIMEDOUT`); 0, the default, for none
+ *
+ * Closes a connection on which nothing arrives for a while.
  */
 void
 c_async_socket_set_idle_timeout (CAsyncSocket *self, guint timeout_ms)
@@ -1006,6 +1018,8 @@ c_async_socket_set_idle_timeout (CAsyncSocket *self, guint timeout_ms)
  * @timeout_ms: milliseconds a record may take from its first byte to its last before the
  *   connection is closed (`on_close` reports `ETIMEDOUT`); 0, the default, for none. A
  *   peer dribbling a byte a minute is dropped.
+ *
+ * Closes a connection whose record takes too long to arrive.
  */
 void
 c_async_socket_set_record_timeout (CAsyncSocket *self, guint timeout_ms)

@@ -258,33 +258,77 @@ install_properties (GObjectClass *object_class)
   properties[PROP_CONTEXT]
       = g_param_spec_boxed ("context", NULL, NULL, G_TYPE_MAIN_CONTEXT,
                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  /** CAsyncSocket:handle: The descriptor, or %C_INVALID_SOCKET. */
+  /**
+   * CAsyncSocket:handle:
+   *
+   * The descriptor, or %C_INVALID_SOCKET.
+   */
   properties[PROP_HANDLE] = g_param_spec_int ("handle", NULL, NULL, -1, G_MAXINT, -1, ro);
-  /** CAsyncSocket:events: The notifications asked for with c_async_socket_async_select(). */
+  /**
+   * CAsyncSocket:events:
+   *
+   * The notifications asked for with c_async_socket_async_select().
+   */
   properties[PROP_EVENTS]
       = g_param_spec_flags ("events", NULL, NULL, C_TYPE_SOCKET_EVENTS, C_FD_NONE, ro);
-  /** CAsyncSocket:family: The address family. */
+  /**
+   * CAsyncSocket:family:
+   *
+   * The address family.
+   */
   properties[PROP_FAMILY]
       = g_param_spec_enum ("family", NULL, NULL, G_TYPE_SOCKET_FAMILY, G_SOCKET_FAMILY_INVALID, ro);
-  /** CAsyncSocket:socket-type: Stream, datagram, raw or sequenced packets. */
+  /**
+   * CAsyncSocket:socket-type:
+   *
+   * Stream, datagram, raw or sequenced packets.
+   */
   properties[PROP_SOCKET_TYPE]
       = g_param_spec_enum ("socket-type", NULL, NULL, C_TYPE_SOCKET_TYPE, C_SOCK_STREAM, ro);
-  /** CAsyncSocket:listening: Whether c_async_socket_listen() succeeded. */
+  /**
+   * CAsyncSocket:listening:
+   *
+   * Whether c_async_socket_listen() succeeded.
+   */
   properties[PROP_LISTENING] = g_param_spec_boolean ("listening", NULL, NULL, FALSE, ro);
-  /** CAsyncSocket:connected: Whether a connection (or default peer) is established. */
+  /**
+   * CAsyncSocket:connected:
+   *
+   * Whether a connection (or default peer) is established.
+   */
   properties[PROP_CONNECTED] = g_param_spec_boolean ("connected", NULL, NULL, FALSE, ro);
-  /** CAsyncSocket:stats: The connection's accounting (#CSocketStats). */
+  /**
+   * CAsyncSocket:stats:
+   *
+   * The connection's accounting (#CSocketStats).
+   */
   properties[PROP_STATS] = g_param_spec_boxed ("stats", NULL, NULL, C_TYPE_SOCKET_STATS, ro);
-  /** CAsyncSocket:bytes-sent: Bytes sent so far. */
+  /**
+   * CAsyncSocket:bytes-sent:
+   *
+   * Bytes sent so far.
+   */
   properties[PROP_BYTES_SENT]
       = g_param_spec_uint64 ("bytes-sent", NULL, NULL, 0, G_MAXUINT64, 0, ro);
-  /** CAsyncSocket:bytes-received: Bytes received so far. */
+  /**
+   * CAsyncSocket:bytes-received:
+   *
+   * Bytes received so far.
+   */
   properties[PROP_BYTES_RECEIVED]
       = g_param_spec_uint64 ("bytes-received", NULL, NULL, 0, G_MAXUINT64, 0, ro);
-  /** CAsyncSocket:local-address: The bound address, if any. */
+  /**
+   * CAsyncSocket:local-address:
+   *
+   * The bound address, if any.
+   */
   properties[PROP_LOCAL_ADDRESS]
       = g_param_spec_object ("local-address", NULL, NULL, G_TYPE_SOCKET_ADDRESS, ro);
-  /** CAsyncSocket:peer-address: The connected peer's address, if any. */
+  /**
+   * CAsyncSocket:peer-address:
+   *
+   * The connected peer's address, if any.
+   */
   properties[PROP_PEER_ADDRESS]
       = g_param_spec_object ("peer-address", NULL, NULL, G_TYPE_SOCKET_ADDRESS, ro);
 
@@ -492,6 +536,11 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
   priv->stats = (CSocketStats){ 0 };
   priv->stats.created_time = g_get_real_time ();
   g_hash_table_insert (handle_map (TRUE), GINT_TO_POINTER (fd), self);
+  g_debug ("%s: descriptor %d registered (%s, family %d)", G_OBJECT_TYPE_NAME (self), fd,
+           type == C_SOCK_STREAM  ? "stream"
+           : type == C_SOCK_DGRAM ? "datagram"
+                                  : "raw or packet",
+           family);
   return TRUE;
 }
 
@@ -767,7 +816,10 @@ c_async_socket_close (CAsyncSocket *self)
   g_return_if_fail (C_IS_ASYNC_SOCKET (self));
   fd = release_fd (self);
   if (fd >= 0)
-    close (fd);
+    {
+      close (fd);
+      g_debug ("%s: closed descriptor %d", G_OBJECT_TYPE_NAME (self), fd);
+    }
 }
 
 /**
@@ -790,6 +842,8 @@ c_async_socket_from_handle (int handle)
 /**
  * c_async_socket_get_handle:
  * @self: a socket
+ *
+ * The socket's descriptor (MFC's `m_hSocket`).
  *
  * Returns: the descriptor (MFC's `m_hSocket`), or %C_INVALID_SOCKET
  */
@@ -840,6 +894,8 @@ c_async_socket_async_select (CAsyncSocket *self, CSocketEvents events, GError **
 /**
  * c_async_socket_get_events:
  * @self: a socket
+ *
+ * The notifications selected with c_async_socket_async_select().
  *
  * Returns: the notifications selected
  */

@@ -8,6 +8,13 @@
 
 #include "c-async-socket-private.h"
 
+/**
+ * c_socket_error_quark:
+ *
+ * The error domain of socket states that are not operating-system failures.
+ *
+ * Returns: the quark of #C_SOCKET_ERROR
+ */
 /* Written out: clang-format would put spaces into G_DEFINE_QUARK's dashed name. */
 GQuark
 c_socket_error_quark (void)
@@ -110,6 +117,8 @@ c_check_port (guint port, gboolean allow_zero, const char *operation, GError **e
  * c_socket_stats_copy:
  * @stats: accounting to copy
  *
+ * Copies a socket's accounting.
+ *
  * Returns: (transfer full): a copy of @stats
  */
 CSocketStats *
@@ -121,6 +130,8 @@ c_socket_stats_copy (const CSocketStats *stats)
 /**
  * c_socket_stats_free:
  * @stats: (transfer full): accounting from c_socket_stats_copy()
+ *
+ * Frees accounting made by c_socket_stats_copy().
  */
 void
 c_socket_stats_free (CSocketStats *stats)

@@ -269,6 +269,8 @@ c_socket_file_new (CSocket *socket)
  * c_socket_file_get_socket:
  * @self: a socket file
  *
+ * The socket under the stream.
+ *
  * Returns: (transfer none) (nullable): the socket under the stream, %NULL once destroyed
  */
 CSocket *

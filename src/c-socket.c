@@ -362,6 +362,8 @@ c_socket_init (CSocket *self)
 /**
  * c_socket_new:
  *
+ * Makes a blocking socket object without a descriptor.
+ *
  * Returns: (transfer full): a new #CSocket without a descriptor
  */
 CSocket *
@@ -617,6 +619,8 @@ c_socket_receive_from (CSocket *self, void *buffer, gsize size, char **host, gui
  * c_socket_is_blocking:
  * @self: a socket
  *
+ * Tells whether a blocking call is under way.
+ *
  * Returns: whether a blocking call is under way (MFC's `IsBlocking`)
  */
 gboolean
@@ -672,6 +676,8 @@ c_socket_set_timeout (CSocket *self, guint timeout_ms)
  * c_socket_get_timeout:
  * @self: a socket
  *
+ * The time a blocking call may wait.
+ *
  * Returns: #CSocket:timeout, in milliseconds
  */
 guint
@@ -703,6 +709,8 @@ c_socket_set_cancellable (CSocket *self, GCancellable *cancellable)
 /**
  * c_socket_get_cancellable:
  * @self: a socket
+ *
+ * The cancellable consulted by every blocking call.
  *
  * Returns: (transfer none) (nullable): #CSocket:cancellable
  */

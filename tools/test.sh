@@ -8,17 +8,21 @@ cd "$(dirname "$0")/.."
 tools/setup-deps.sh
 tools/check-format.sh
 
-[ -d build ] || meson setup build
+[ -d build ] || meson setup build -Ddocumentation=true
 meson compile -C build
 meson test -C build --print-errorlogs
 
 # Sanitizers: the same tests in a separate build.
-[ -d build-sanitize ] || meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+# (Introspection and the ecosystem suite build uninstrumented programs against the library,
+# which cannot load the sanitizer runtime: they run in the plain build only.)
+[ -d build-sanitize ] || meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dintrospection=disabled
 meson compile -C build-sanitize
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-sanitize --print-errorlogs
+    meson test -C build-sanitize --print-errorlogs --no-suite ecosystem
 
 # Valgrind memcheck on the C tests (the 10,000-connection test is left to the plain run).
-meson test -C build --print-errorlogs --no-suite scale --no-suite samples --timeout-multiplier 4 \
+meson test -C build --print-errorlogs --no-suite scale --no-suite samples --no-suite ecosystem \
+    --timeout-multiplier 4 \
     --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --trace-children=yes -q'
 echo "all test runs passed"

@@ -108,6 +108,11 @@ AFXSOCK_AVAILABLE_IN_ALL
 gssize c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
                                GError **error);
 AFXSOCK_AVAILABLE_IN_ALL
+gssize c_async_socket_send_bytes (CAsyncSocket *self, GBytes *bytes, int flags, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+GBytes *c_async_socket_receive_bytes (CAsyncSocket *self, gsize max_size, int flags,
+                                      GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
 gssize c_async_socket_send_to (CAsyncSocket *self, const void *buffer, gsize size, guint port,
                                const char *host, int flags, GError **error);
 AFXSOCK_AVAILABLE_IN_ALL

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""afxsock as a Meson subproject: a consumer project pulls it in and uses it.
+
+Usage: subproject_test.py SOURCE_ROOT CONSUMER_SOURCE
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+source_root, consumer = sys.argv[1], sys.argv[2]
+with tempfile.TemporaryDirectory() as top:
+    os.makedirs(os.path.join(top, "subprojects"))
+    os.symlink(os.path.abspath(source_root), os.path.join(top, "subprojects", "afxsock"))
+    shutil.copy(consumer, os.path.join(top, "consumer.c"))
+    with open(os.path.join(top, "meson.build"), "w") as f:
+        f.write("project('consumer', 'c')\n"
+                "subproject('afxsock', default_options: ['introspection=disabled'])\n"
+                "executable('consumer', 'consumer.c', dependencies: dependency('afxsock'))\n")
+    build = os.path.join(top, "build")
+    subprocess.run(["meson", "setup", build, top], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["meson", "compile", "-C", build, "consumer"], check=True,
+                   stdout=subprocess.DEVNULL)
+    run = subprocess.run([os.path.join(build, "consumer")], capture_output=True, text=True,
+                         timeout=30)
+    assert run.returncode == 0, (run.returncode, run.stdout, run.stderr)
+    assert "consumer: connected and echoed" in run.stdout, run.stdout
+print("1 passed, 0 failed")
