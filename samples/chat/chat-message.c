@@ -1,0 +1,120 @@
+/* chat-message.c: the chat's one record, MFC's CHATSRVR/CHATTER CMsg
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * MFC's CMsg::Serialize writes a message as
+ *
+ *     ar << (WORD) m_bClose;      WORD
+ *     ar << m_strText;            CString
+ *     m_msgList.Serialize (ar);   WriteCount, then each CString
+ *
+ * and chat_message_serialize() does exactly that, so in C_ARCHIVE_FORMAT_MFC the bytes are
+ * those of the MFC samples and an afxsock client can talk to the MFC server and back. In
+ * the default network format the same fields are big-endian with 32-bit lengths.
+ */
+#include "chat-message.h"
+
+/**
+ * chat_message_new:
+ * @close: whether the sender is leaving
+ * @text: (nullable): the text, %NULL for none
+ *
+ * Returns: (transfer full): a message without lines
+ */
+ChatMessage *
+chat_message_new (gboolean close, const char *text)
+{
+  ChatMessage *self = g_new0 (ChatMessage, 1);
+
+  self->close = close;
+  self->text = g_strdup (text ? text : "");
+  self->lines = g_ptr_array_new_with_free_func (g_free);
+  return self;
+}
+
+void
+chat_message_free (ChatMessage *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->text);
+  g_ptr_array_unref (self->lines);
+  g_free (self);
+}
+
+void
+chat_message_add_line (ChatMessage *self, const char *line)
+{
+  g_ptr_array_add (self->lines, g_strdup (line));
+}
+
+static void
+store (ChatMessage *self, CArchive *archive)
+{
+  c_archive_write_word (archive, self->close ? 1 : 0);
+  c_archive_write_cstring (archive, self->text);
+  c_archive_write_count (archive, self->lines->len);
+  for (guint i = 0; i < self->lines->len; i++)
+    c_archive_write_cstring (archive, g_ptr_array_index (self->lines, i));
+}
+
+static void
+load (ChatMessage *self, CArchive *archive)
+{
+  guint64 count;
+
+  /* MFC reads the WORD into a BOOL: any value but 0 means close. */
+  self->close = c_archive_read_word (archive) != 0;
+  g_free (self->text);
+  self->text = c_archive_read_cstring (archive);
+  g_ptr_array_set_size (self->lines, 0);
+  count = c_archive_read_count (archive);
+  /* The archive's count limit bounds the loop; an error ends it at once. */
+  for (guint64 i = 0; i < count && c_archive_get_error (archive) == NULL; i++)
+    g_ptr_array_add (self->lines, c_archive_read_cstring (archive));
+}
+
+/**
+ * chat_message_serialize:
+ * @self: a message
+ * @archive: a storing or a loading archive
+ *
+ * Writes @self to a storing archive, or replaces its contents with the next message of a
+ * loading one (MFC's `Serialize`, both ways). Errors stay in the archive: check it with
+ * c_archive_check() afterwards.
+ */
+void
+chat_message_serialize (ChatMessage *self, CArchive *archive)
+{
+  if (c_archive_is_storing (archive))
+    store (self, archive);
+  else
+    load (self, archive);
+}
+
+/**
+ * chat_message_set_limits:
+ * @archive: a loading archive
+ *
+ * Sets the limits a chat peer needs, far below the archive's defaults: a message's text
+ * and each line at most #CHAT_MAX_TEXT_BYTES, at most #CHAT_MAX_LINES lines. A peer that
+ * claims more is refused at the length prefix, before any byte of it is read.
+ */
+void
+chat_message_set_limits (CArchive *archive)
+{
+  c_archive_set_limit (archive, C_ARCHIVE_LIMIT_STRING_LENGTH, CHAT_MAX_TEXT_BYTES);
+  c_archive_set_limit (archive, C_ARCHIVE_LIMIT_COUNT, CHAT_MAX_LINES);
+}
+
+/**
+ * chat_format:
+ * @mfc: the `--mfc` switch
+ *
+ * Returns: the archive format both programs use
+ */
+CArchiveFormat
+chat_format (gboolean mfc)
+{
+  return mfc ? C_ARCHIVE_FORMAT_MFC : C_ARCHIVE_FORMAT_NETWORK;
+}
