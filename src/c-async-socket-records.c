@@ -350,7 +350,8 @@ read_into_scratch (CAsyncSocketPrivate *priv, CRecordState *state, guint8 *scrat
   gsize carried = state->partial_length; /* fewer than HEADER_SIZE bytes, or none */
   gssize n;
 
-  memcpy (scratch, state->partial, carried);
+  if (carried > 0)
+    memcpy (scratch, state->partial, carried);
   do
     n = recv (priv->fd, scratch + carried, SCRATCH_SIZE - carried, 0);
   while (n < 0 && errno == EINTR);
@@ -487,7 +488,9 @@ c_async_socket_records_readable (CAsyncSocket *self)
     {
       while (read_stream_once (self, priv->records, incarnation, &budget))
         {
-          if (priv->incarnation != incarnation)
+          /* A notification may have closed the socket or paused reading (async_select
+           * without C_FD_READ); re-selecting C_FD_READ resumes from a probe. */
+          if (priv->incarnation != incarnation || !(priv->events & C_FD_READ))
             break;
           if (budget == 0)
             {
@@ -623,8 +626,8 @@ check_drained (CAsyncSocket *self)
     }
 }
 
-/* Called by the event code when the socket can send. Returns TRUE when the queue took the
- * writability (on_send is not due to the application). */
+/* Called by the event code when the socket can send. Returns TRUE when records are still
+ * waiting, so that on_send is not yet due to the application. */
 gboolean
 c_async_socket_records_writable (CAsyncSocket *self)
 {
@@ -634,9 +637,12 @@ c_async_socket_records_writable (CAsyncSocket *self)
   if (state == NULL || state->queue.length == 0)
     return FALSE;
   priv->write_wanted = FALSE;
-  if (flush_queue (self))
-    check_drained (self);
-  return TRUE;
+  if (!flush_queue (self))
+    return TRUE;
+  check_drained (self);
+  /* Once the queue is empty the turn goes on to the application: on_send says that
+   * everything queued has left, e.g. that it may now close. */
+  return state->queue.length > 0;
 }
 
 static gboolean
@@ -676,10 +682,14 @@ check_queue_room (CAsyncSocket *self, GError **error)
 
   if (state->queued_bytes < priv->high_water_mark)
     return TRUE;
-  c_set_socket_error (error, C_SOCKET_ERROR_LIMIT,
-                      "send_record: the write queue holds %zu bytes, at its high-water mark of "
-                      "%zu; wait for on_drain",
-                      state->queued_bytes, priv->high_water_mark);
+  /* Like a send that would block: try again later (on_drain). A record that can never be
+   * sent (over the maximum size) is C_SOCKET_ERROR_LIMIT instead. */
+  c_set_last_error (EWOULDBLOCK);
+  if (error != NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+                 "send_record: the write queue holds %zu bytes, at its high-water mark of %zu; "
+                 "wait for on_drain",
+                 state->queued_bytes, priv->high_water_mark);
   if (priv->overflow_closes)
     c_async_socket_fail (self, ENOBUFS,
                          g_error_new (C_SOCKET_ERROR, C_SOCKET_ERROR_LIMIT,
@@ -700,9 +710,12 @@ check_queue_room (CAsyncSocket *self, GError **error)
  * framed with its length; on a datagram socket it is one datagram to the connected peer).
  *
  * When the queue already holds its high-water mark (c_async_socket_set_water_marks()), the
- * record is refused with %C_SOCKET_ERROR_LIMIT and `on_drain` comes once the queue is back
+ * record is refused with %G_IO_ERROR_WOULD_BLOCK and `on_drain` comes once the queue is back
  * under the low-water mark; with c_async_socket_set_overflow_closes() the connection is
- * closed instead, and `on_close` reports `ENOBUFS`.
+ * closed too, and `on_close` reports `ENOBUFS`. A record over the maximum record size is
+ * refused with %C_SOCKET_ERROR_LIMIT. When the socket could not send everything at once,
+ * `on_send` comes once the queue has emptied: everything sent has left, and the socket may
+ * be closed.
  *
  * Returns: %TRUE if the record was sent or queued
  */

@@ -550,10 +550,10 @@ open_socket (int family, CSocketType type, int protocol, GError **error)
   int fd = socket (family, (int) type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 
   if (fd < 0)
-    c_set_io_error (error, errno, "creating a %s socket",
-                    family == AF_INET6  ? "IPv6"
-                    : family == AF_UNIX ? "Unix"
-                                        : "IPv4");
+    c_set_io_error (error, errno, "creating %s socket",
+                    family == AF_INET6  ? "an IPv6"
+                    : family == AF_UNIX ? "a Unix"
+                                        : "an IPv4");
   return fd;
 }
 

@@ -76,7 +76,7 @@ Test (records, a_stalled_reader_stops_the_writer_at_the_high_mark, .timeout = 12
         accepted++;
       else
         {
-          cr_assert (g_error_matches (error, C_SOCKET_ERROR, C_SOCKET_ERROR_LIMIT), "%s",
+          cr_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK), "%s",
                      error->message);
           g_clear_error (&error);
           refused++;
@@ -86,8 +86,12 @@ Test (records, a_stalled_reader_stops_the_writer_at_the_high_mark, .timeout = 12
   rss_after = rss_kib ();
   cr_assert_gt (refused, 0);
   cr_assert_leq (c_async_socket_get_queued_bytes (S (p.client)), high + record_size + 4);
-  /* Queue bound plus what the kernel buffers: far below the 1 GiB pushed. */
+  /* Queue bound plus what the kernel buffers: far below the 1 GiB pushed. (AddressSanitizer's
+   * quarantine keeps freed blocks resident, so RSS says nothing about the library there; the
+   * plain and Valgrind-free runs measure it.) */
+#ifndef __SANITIZE_ADDRESS__
   cr_assert_lt (rss_after - rss_before, 64 * 1024, "RSS grew by %ld KiB", rss_after - rss_before);
+#endif
   cr_log_info ("stalled reader: %u MiB accepted, %u refused, RSS +%ld KiB (high mark %zu KiB)",
                accepted, refused, rss_after - rss_before, high / 1024);
 

@@ -336,3 +336,45 @@ Test (records, one_record_per_datagram_with_its_sender, .timeout = 30)
   cr_assert_not_null (sender);
   cr_assert_eq (g_inet_socket_address_get_port (sender), port_a);
 }
+
+static void
+note_queue_at_on_send (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  if (which == C_NOTIFY_SEND)
+    *(gsize *) data = c_async_socket_get_queued_bytes (S (socket));
+}
+
+Test (records, on_send_says_when_the_queue_has_emptied, .timeout = 60)
+{
+  Pair p;
+  gsize queued_at_on_send = G_MAXSIZE;
+  int sends_before;
+  g_autoptr (GError) error = NULL;
+
+  int small = 4096;
+
+  pair_open (&p, TRUE);
+  c_async_socket_set_sock_opt_int (S (p.client), SOL_SOCKET, SO_SNDBUF, small, NULL);
+  c_async_socket_set_sock_opt_int (S (p.server), SOL_SOCKET, SO_RCVBUF, small, NULL);
+  c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_NONE, NULL)); /* not reading yet */
+  sends_before = p.client->counts[C_NOTIFY_SEND];
+  p.client->hook = note_queue_at_on_send;
+  p.client->hook_data = &queued_at_on_send;
+  /* More than the (shrunk) kernel buffers take, less than the high-water mark. */
+  for (guint i = 0; i < 64 && c_async_socket_get_queued_bytes (S (p.client)) == 0; i++)
+    {
+      g_autoptr (GBytes) record = pattern (256 * 1024, i);
+      cr_assert (c_async_socket_send_record (S (p.client), record, &error), "%s",
+                 error ? error->message : "");
+    }
+  cr_assert_gt (c_async_socket_get_queued_bytes (S (p.client)), 0, "the kernel took everything");
+  drain_context ();
+  cr_assert_eq (p.client->counts[C_NOTIFY_SEND], sends_before, "on_send while records wait");
+
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_ALL, NULL));
+  cr_assert (run_until_count (p.client, C_NOTIFY_SEND, sends_before + 1),
+             "no on_send once the queue emptied");
+  cr_assert_eq (queued_at_on_send, 0);
+  pair_close (&p);
+}

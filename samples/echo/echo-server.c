@@ -2,18 +2,25 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   echo-server [--port N] [--address A] [--clients N]
+ *   echo-server [--port N] [--address A] [--clients N] [--records]
  *
  * Listens (by default on every address, IPv4 and IPv6, port 7777) and sends back whatever
  * each client sends, until the client closes. Try it with `nc 127.0.0.1 7777`. It prints
  * "listening on PORT" once ready, so scripts can start it with --port 0.
+ *
+ * With --records the connections use afxsock's record path instead of bytes: each record
+ * (a 4-byte big-endian length and that many bytes, docs/wire-format.md) goes back as one
+ * record, and the socket's bounded write queue, not the application, holds what the client
+ * has not taken yet. Talk to it with `echo-client --records`.
  */
 #include <afxsock.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-/* One connection: echo what arrives, and stop reading while the peer is not taking our
- * echoes (the bytes wait in 'pending' until on_send says there is room again). */
+/* One connection. In byte mode: echo what arrives, and stop reading while the peer is not
+ * taking our echoes (the bytes wait in 'pending' until on_send says there is room again).
+ * In record mode: echo each record; when the write queue is at its high-water mark, the
+ * records that keep arriving wait in 'held' and reading stops until on_drain. */
 
 #define ECHO_TYPE_CONNECTION (echo_connection_get_type ())
 G_DECLARE_FINAL_TYPE (EchoConnection, echo_connection, ECHO, CONNECTION, CAsyncSocket)
@@ -21,7 +28,10 @@ G_DECLARE_FINAL_TYPE (EchoConnection, echo_connection, ECHO, CONNECTION, CAsyncS
 struct _EchoConnection
 {
   CAsyncSocket parent_instance;
-  GByteArray *pending;
+  GByteArray *pending; /* byte mode: echoes the kernel has not taken */
+  GQueue held;         /* record mode: echoes the write queue has not taken (GBytes) */
+  gboolean closing;    /* the client closed; finish once the echoes are out */
+  guint pauses;        /* record mode: times reading stopped for a full write queue */
   guint id;
 };
 
@@ -29,17 +39,24 @@ G_DEFINE_FINAL_TYPE (EchoConnection, echo_connection, C_TYPE_ASYNC_SOCKET)
 
 static int clients_to_serve; /* 0: serve forever */
 static int clients_finished;
+static gboolean use_records;
 static GMainLoop *loop;
 
 static void
 connection_finished (EchoConnection *self, const char *why)
 {
-  g_print ("connection %u: %s\n", self->id, why);
+  if (self->pauses > 0)
+    g_print ("connection %u: %s (reading paused %u times for a full write queue)\n", self->id, why,
+             self->pauses);
+  else
+    g_print ("connection %u: %s\n", self->id, why);
   c_async_socket_close (C_ASYNC_SOCKET (self));
   g_object_unref (self);
   if (++clients_finished == clients_to_serve)
     g_main_loop_quit (loop);
 }
+
+/* Byte mode. */
 
 /* Sends what is pending; returns FALSE if the connection failed. */
 static gboolean
@@ -92,23 +109,108 @@ echo_connection_on_send (CAsyncSocket *socket, int error_code)
 
   if (!flush_pending (self))
     connection_finished (self, "failed");
-  else if (was_blocked && self->pending->len == 0)
+  else if (self->pending->len > 0)
+    return; /* still blocked: the next on_send continues */
+  else if (self->closing && g_queue_is_empty (&self->held)
+           && c_async_socket_get_queued_bytes (socket) == 0)
+    connection_finished (self, "closed by the client");
+  else if (was_blocked)
     echo_connection_on_receive (socket, 0); /* resume reading */
+}
+
+/* Record mode. */
+
+static void
+set_reading (EchoConnection *self, gboolean reading)
+{
+  /* In record mode the socket reads by itself; leaving C_FD_READ out of the selected
+   * events is how an application tells it to stop for a while. */
+  c_async_socket_async_select (C_ASYNC_SOCKET (self), reading ? C_FD_ALL : C_FD_ALL & ~C_FD_READ,
+                               NULL);
+}
+
+/* A full write queue refuses a record like a send that would block: wait for on_drain. */
+static gboolean
+is_queue_full (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+}
+
+/* Hands the held echoes to the write queue until it refuses one; returns FALSE if the
+ * connection failed. */
+static gboolean
+send_held_records (EchoConnection *self)
+{
+  while (!g_queue_is_empty (&self->held))
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!c_async_socket_send_record (C_ASYNC_SOCKET (self), g_queue_peek_head (&self->held),
+                                       &error))
+        {
+          if (!is_queue_full (error))
+            {
+              g_printerr ("connection %u: %s\n", self->id, error->message);
+              return FALSE;
+            }
+          /* The queue is at its high-water mark: the client is slower than its own
+           * sending. Stop reading its records until on_drain. */
+          if (c_async_socket_get_events (C_ASYNC_SOCKET (self)) & C_FD_READ)
+            self->pauses++;
+          set_reading (self, FALSE);
+          return TRUE;
+        }
+      g_bytes_unref (g_queue_pop_head (&self->held));
+    }
+  return TRUE;
+}
+
+static void
+echo_connection_on_record (CAsyncSocket *socket, GBytes *record)
+{
+  EchoConnection *self = ECHO_CONNECTION (socket);
+
+  /* The record is only lent to us: keep a reference to send it. */
+  g_queue_push_tail (&self->held, g_bytes_ref (record));
+  if (!send_held_records (self))
+    connection_finished (self, "failed");
+}
+
+static void
+echo_connection_on_drain (CAsyncSocket *socket)
+{
+  EchoConnection *self = ECHO_CONNECTION (socket);
+
+  if (!send_held_records (self))
+    connection_finished (self, "failed");
+  else if (g_queue_is_empty (&self->held))
+    set_reading (self, TRUE);
 }
 
 static void
 echo_connection_on_close (CAsyncSocket *socket, int error_code)
 {
   EchoConnection *self = ECHO_CONNECTION (socket);
+  const GError *reason = c_async_socket_get_close_error (socket);
 
-  flush_pending (self);
-  connection_finished (self, error_code == 0 ? "closed by the client" : g_strerror (error_code));
+  if (error_code != 0)
+    connection_finished (self, reason ? reason->message : g_strerror (error_code));
+  else if (!use_records && self->pending->len > 0)
+    self->closing = TRUE; /* a half-closed client still reads: on_send finishes */
+  else if (use_records
+           && (!g_queue_is_empty (&self->held) || c_async_socket_get_queued_bytes (socket) > 0))
+    self->closing = TRUE; /* the last echoes are queued: on_send says when they have left */
+  else
+    connection_finished (self, "closed by the client");
 }
 
 static void
 echo_connection_finalize (GObject *object)
 {
-  g_byte_array_unref (ECHO_CONNECTION (object)->pending);
+  EchoConnection *self = ECHO_CONNECTION (object);
+
+  g_byte_array_unref (self->pending);
+  g_queue_clear_full (&self->held, (GDestroyNotify) g_bytes_unref);
   G_OBJECT_CLASS (echo_connection_parent_class)->finalize (object);
 }
 
@@ -121,12 +223,15 @@ echo_connection_class_init (EchoConnectionClass *klass)
   socket_class->on_receive = echo_connection_on_receive;
   socket_class->on_send = echo_connection_on_send;
   socket_class->on_close = echo_connection_on_close;
+  socket_class->on_record = echo_connection_on_record;
+  socket_class->on_drain = echo_connection_on_drain;
 }
 
 static void
 echo_connection_init (EchoConnection *self)
 {
   self->pending = g_byte_array_new ();
+  g_queue_init (&self->held);
 }
 
 /* The listener: accept each connection into a new EchoConnection. */
@@ -190,6 +295,8 @@ main (int argc, char **argv)
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default: all)",
       "A" },
     { "clients", 'n', 0, G_OPTION_ARG_INT, &clients_to_serve, "Exit after serving N clients", "N" },
+    { "records", 'r', 0, G_OPTION_ARG_NONE, &use_records,
+      "Echo length-prefixed records instead of bytes", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) options = g_option_context_new ("- echo what clients send");
@@ -210,6 +317,8 @@ main (int argc, char **argv)
       /* Accepted connections inherit the listener's notifications, as in MFC: ask for all. */
       || !c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM, C_FD_ALL,
                                  address, &error)
+      /* ... and its record mode, with its limits and water marks. */
+      || !c_async_socket_set_record_mode (C_ASYNC_SOCKET (listener), use_records, &error)
       || !c_async_socket_listen (C_ASYNC_SOCKET (listener), 0, &error)
       || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
     {

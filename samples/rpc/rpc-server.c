@@ -1,0 +1,401 @@
+/* rpc-server.c: a service whose messages are function calls
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   rpc-server [--port N] [--address A] [--clients N]
+ *
+ * Each request is one record (a CArchive: request id, method name, typed arguments, see
+ * rpc-protocol.h) and gets one reply record: the result, or an error code and message.
+ * Methods: add(a, b), divide(a, b), concat(…), echo(x). Unknown methods, wrong arguments
+ * and undecodable requests get error replies; the connection stays usable. Bytes that are
+ * not even records (a length prefix over the 1 MiB limit) make afxsock close the
+ * connection with a logged reason. Prints "listening on PORT" once ready.
+ */
+#include <afxsock.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "rpc-protocol.h"
+
+/* The methods: each takes the arguments and returns the result (floating or not), or
+ * fails with an RPC_ERROR that becomes the error reply. */
+
+typedef GVariant *(*RpcMethod) (GPtrArray *arguments, GError **error);
+
+static gboolean
+is_number (GVariant *value)
+{
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_INT64)
+         || g_variant_is_of_type (value, G_VARIANT_TYPE_DOUBLE);
+}
+
+static double
+to_double (GVariant *value)
+{
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_INT64) ? (double) g_variant_get_int64 (value)
+                                                            : g_variant_get_double (value);
+}
+
+static gboolean
+check_count (const char *method, GPtrArray *arguments, guint count, GError **error)
+{
+  if (arguments->len == count)
+    return TRUE;
+  g_set_error (error, RPC_ERROR, RPC_ERROR_BAD_ARGUMENTS, "%s takes %u argument%s, got %u", method,
+               count, count == 1 ? "" : "s", arguments->len);
+  return FALSE;
+}
+
+static gboolean
+check_numbers (const char *method, GPtrArray *arguments, GError **error)
+{
+  for (guint i = 0; i < arguments->len; i++)
+    if (!is_number (g_ptr_array_index (arguments, i)))
+      {
+        g_set_error (error, RPC_ERROR, RPC_ERROR_BAD_ARGUMENTS,
+                     "%s: argument %u is a string, expected a number", method, i + 1);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static GVariant *
+method_add (GPtrArray *arguments, GError **error)
+{
+  GVariant *a, *b;
+  gint64 sum;
+
+  if (!check_count ("add", arguments, 2, error) || !check_numbers ("add", arguments, error))
+    return NULL;
+  a = g_ptr_array_index (arguments, 0);
+  b = g_ptr_array_index (arguments, 1);
+  if (!g_variant_is_of_type (a, G_VARIANT_TYPE_INT64)
+      || !g_variant_is_of_type (b, G_VARIANT_TYPE_INT64))
+    return g_variant_new_double (to_double (a) + to_double (b));
+  if (__builtin_add_overflow (g_variant_get_int64 (a), g_variant_get_int64 (b), &sum))
+    {
+      g_set_error (error, RPC_ERROR, RPC_ERROR_OVERFLOW, "add: the sum does not fit 64 bits");
+      return NULL;
+    }
+  return g_variant_new_int64 (sum);
+}
+
+static GVariant *
+method_divide (GPtrArray *arguments, GError **error)
+{
+  double divisor;
+
+  if (!check_count ("divide", arguments, 2, error) || !check_numbers ("divide", arguments, error))
+    return NULL;
+  divisor = to_double (g_ptr_array_index (arguments, 1));
+  if (divisor == 0)
+    {
+      g_set_error (error, RPC_ERROR, RPC_ERROR_DIVISION_BY_ZERO, "division by zero");
+      return NULL;
+    }
+  return g_variant_new_double (to_double (g_ptr_array_index (arguments, 0)) / divisor);
+}
+
+static GVariant *
+method_concat (GPtrArray *arguments, GError **error)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < arguments->len; i++)
+    {
+      GVariant *value = g_ptr_array_index (arguments, i);
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+        g_string_append (text, g_variant_get_string (value, NULL));
+      else
+        {
+          g_autofree char *printed = g_variant_print (value, FALSE);
+          g_string_append (text, printed);
+        }
+    }
+  if (text->len > RPC_MAX_STRING_LENGTH)
+    {
+      g_set_error (error, RPC_ERROR, RPC_ERROR_BAD_ARGUMENTS,
+                   "concat: the result would be %zu bytes, over %u", text->len,
+                   RPC_MAX_STRING_LENGTH);
+      return NULL;
+    }
+  return g_variant_new_string (text->str);
+}
+
+static GVariant *
+method_echo (GPtrArray *arguments, GError **error)
+{
+  if (!check_count ("echo", arguments, 1, error))
+    return NULL;
+  return g_variant_ref (g_ptr_array_index (arguments, 0));
+}
+
+static const struct
+{
+  const char *name;
+  RpcMethod function;
+} methods[] = {
+  { "add", method_add },
+  { "divide", method_divide },
+  { "concat", method_concat },
+  { "echo", method_echo },
+};
+
+static GVariant *
+call (const char *method, GPtrArray *arguments, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    if (g_str_equal (methods[i].name, method))
+      {
+        GVariant *result = methods[i].function (arguments, error);
+        return result != NULL ? g_variant_take_ref (result) : NULL;
+      }
+  g_set_error (error, RPC_ERROR, RPC_ERROR_UNKNOWN_METHOD, "unknown method '%s'", method);
+  return NULL;
+}
+
+/* Decoding a request: everything in it comes from the network, so every count and length
+ * is checked before it is used. Returns FALSE with an error when the record is not a
+ * request; *id is then 0 if even the id could not be read. */
+static gboolean
+read_request (GBytes *record, guint32 *id, char **method, GPtrArray *arguments, GError **error)
+{
+  g_autoptr (CArchive) archive = c_archive_new_load_from_bytes (record, C_ARCHIVE_FORMAT_NETWORK);
+  g_autoptr (GError) archive_error = NULL;
+  guint64 count;
+
+  /* The archive refuses longer strings and larger counts itself, before allocating. */
+  c_archive_set_limit (archive, C_ARCHIVE_LIMIT_STRING_LENGTH, RPC_MAX_STRING_LENGTH);
+  c_archive_set_limit (archive, C_ARCHIVE_LIMIT_COUNT, RPC_MAX_ARGUMENTS);
+  *id = c_archive_read_dword (archive);
+  if (c_archive_get_error (archive) != NULL)
+    *id = 0;
+  *method = c_archive_read_cstring (archive);
+  count = c_archive_read_count (archive);
+  for (guint64 i = 0; i < count && c_archive_get_error (archive) == NULL; i++)
+    {
+      GVariant *value = rpc_read_value (archive, error);
+      if (value == NULL)
+        {
+          g_prefix_error (error, "malformed request: argument %u: ", (guint) i + 1);
+          return FALSE;
+        }
+      g_ptr_array_add (arguments, value);
+    }
+  /* Errors are sticky: one check covers every field read above. */
+  if (!c_archive_check (archive, &archive_error))
+    {
+      g_set_error (error, RPC_ERROR, RPC_ERROR_MALFORMED, "malformed request: %s",
+                   archive_error->message);
+      return FALSE;
+    }
+  if (!c_archive_is_buffer_empty (archive))
+    {
+      g_set_error (error, RPC_ERROR, RPC_ERROR_MALFORMED,
+                   "malformed request: bytes after the last argument");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* One connection: a request in, a reply out. */
+
+#define RPC_TYPE_CONNECTION (rpc_connection_get_type ())
+G_DECLARE_FINAL_TYPE (RpcConnection, rpc_connection, RPC, CONNECTION, CAsyncSocket)
+
+struct _RpcConnection
+{
+  CAsyncSocket parent_instance;
+  guint id;
+};
+
+G_DEFINE_FINAL_TYPE (RpcConnection, rpc_connection, C_TYPE_ASYNC_SOCKET)
+
+static int clients_to_serve; /* 0: serve forever */
+static int clients_finished;
+static GMainLoop *loop;
+
+static void
+connection_finished (RpcConnection *self, const char *why)
+{
+  g_print ("connection %u: %s\n", self->id, why);
+  c_async_socket_close (C_ASYNC_SOCKET (self));
+  g_object_unref (self);
+  if (++clients_finished == clients_to_serve)
+    g_main_loop_quit (loop);
+}
+
+static char *
+describe_call (const char *method, GPtrArray *arguments)
+{
+  GString *text = g_string_new (method);
+
+  g_string_append_c (text, '(');
+  for (guint i = 0; i < arguments->len; i++)
+    {
+      g_autofree char *printed = g_variant_print (g_ptr_array_index (arguments, i), FALSE);
+      g_string_append_printf (text, "%s%s", i > 0 ? ", " : "", printed);
+    }
+  g_string_append_c (text, ')');
+  return g_string_free (text, FALSE);
+}
+
+static void
+send_reply (RpcConnection *self, guint32 id, GVariant *result, const GError *failure)
+{
+  g_autoptr (CArchive) reply = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
+  g_autoptr (GError) error = NULL;
+
+  c_archive_write_dword (reply, id);
+  c_archive_write_byte (reply, result != NULL ? 0 : 1);
+  if (result != NULL)
+    rpc_write_value (reply, result);
+  else
+    {
+      c_archive_write_long (reply, failure->domain == RPC_ERROR ? failure->code : 0);
+      c_archive_write_cstring (reply, failure->message);
+    }
+  /* A client that sends requests without reading the replies fills the write queue: the
+   * listener set overflow_closes, so afxsock then closes the connection (on_close). */
+  if (!c_async_socket_send_archive (C_ASYNC_SOCKET (self), reply, &error))
+    g_printerr ("connection %u: reply %u not sent: %s\n", self->id, id, error->message);
+}
+
+static void
+rpc_connection_on_record (CAsyncSocket *socket, GBytes *record)
+{
+  RpcConnection *self = RPC_CONNECTION (socket);
+  g_autoptr (GPtrArray) arguments
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autofree char *method = NULL;
+  g_autofree char *described = NULL;
+  g_autoptr (GVariant) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint32 id;
+
+  if (!read_request (record, &id, &method, arguments, &error))
+    {
+      g_print ("connection %u: request %u: %s\n", self->id, id, error->message);
+      send_reply (self, id, NULL, error);
+      return;
+    }
+  described = describe_call (method, arguments);
+  result = call (method, arguments, &error);
+  if (result != NULL)
+    {
+      g_autofree char *printed = g_variant_print (result, FALSE);
+      g_print ("connection %u: request %u: %s = %s\n", self->id, id, described, printed);
+    }
+  else
+    g_print ("connection %u: request %u: %s failed: %s\n", self->id, id, described, error->message);
+  send_reply (self, id, result, error);
+}
+
+static void
+rpc_connection_on_close (CAsyncSocket *socket, int error_code)
+{
+  RpcConnection *self = RPC_CONNECTION (socket);
+  const GError *reason = c_async_socket_get_close_error (socket);
+  g_autofree char *why = NULL;
+
+  if (error_code == 0)
+    why = g_strdup ("closed by the client");
+  else
+    why = g_strdup_printf ("closed: %s", reason ? reason->message : g_strerror (error_code));
+  connection_finished (self, why);
+}
+
+static void
+rpc_connection_class_init (RpcConnectionClass *klass)
+{
+  CAsyncSocketClass *socket_class = C_ASYNC_SOCKET_CLASS (klass);
+
+  socket_class->on_record = rpc_connection_on_record;
+  socket_class->on_close = rpc_connection_on_close;
+}
+
+static void
+rpc_connection_init (RpcConnection *self)
+{
+}
+
+/* The listener. */
+
+static guint next_id;
+
+static void
+on_accept (CAsyncSocket *listener, int error_code, gpointer data)
+{
+  RpcConnection *connection;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *peer = NULL;
+  guint port = 0;
+
+  if (error_code != 0)
+    {
+      g_printerr ("accept: %s\n", g_strerror (error_code));
+      return;
+    }
+  connection = g_object_new (RPC_TYPE_CONNECTION, NULL);
+  if (!c_async_socket_accept (listener, C_ASYNC_SOCKET (connection), NULL, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        g_printerr ("%s\n", error->message);
+      g_object_unref (connection);
+      return;
+    }
+  connection->id = ++next_id;
+  c_async_socket_get_peer_name (C_ASYNC_SOCKET (connection), &peer, &port, NULL);
+  g_print ("connection %u: from %s port %u\n", connection->id, peer, port);
+}
+
+int
+main (int argc, char **argv)
+{
+  int port = 7778;
+  g_autofree char *address = NULL;
+  GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any)", "N" },
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default: all)",
+      "A" },
+    { "clients", 'n', 0, G_OPTION_ARG_INT, &clients_to_serve, "Exit after serving N clients", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) options = g_option_context_new ("- answer function calls");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CAsyncSocket) listener = c_async_socket_new ();
+  guint bound_port = 0;
+
+  setlocale (LC_ALL, ""); /* strings in the log: g_print converts them for the terminal */
+  g_option_context_add_main_entries (options, entries, NULL);
+  if (!g_option_context_parse (options, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+
+  /* Accepted connections inherit the record mode and its limits: small records, a client
+   * that does not read its replies is dropped, and so is one idle for a minute or taking
+   * over ten seconds to send one request. */
+  c_async_socket_set_max_record_size (listener, RPC_MAX_RECORD_SIZE);
+  c_async_socket_set_overflow_closes (listener, TRUE);
+  c_async_socket_set_idle_timeout (listener, 60 * 1000);
+  c_async_socket_set_record_timeout (listener, 10 * 1000);
+  g_signal_connect (listener, "accept", G_CALLBACK (on_accept), NULL);
+  if (port < 0 || port > 65535
+      || !c_async_socket_create (listener, (guint) port, C_SOCK_STREAM, C_FD_ALL, address, &error)
+      || !c_async_socket_set_record_mode (listener, TRUE, &error)
+      || !c_async_socket_listen (listener, 0, &error)
+      || !c_async_socket_get_sock_name (listener, NULL, &bound_port, &error))
+    {
+      g_printerr ("rpc-server: %s\n", error ? error->message : "port out of range");
+      return 1;
+    }
+  g_print ("listening on %u\n", bound_port);
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_main_loop_run (loop);
+  g_main_loop_unref (loop);
+  return 0;
+}
