@@ -62,6 +62,7 @@ struct _CRecordState
   GQueue queue; /* QueuedRecord* */
   gsize queued_bytes;
   gboolean above_high;
+  gboolean corked; /* delivering records: echoes wait for one write at the end */
 
   GSource *timer;
   GSocketAddress *sender;
@@ -470,6 +471,9 @@ read_datagrams (CAsyncSocket *self, CRecordState *state, guint incarnation)
   c_async_socket_defer (self, C_DEFER_PROBE); /* more may wait: after the other sockets */
 }
 
+static gboolean flush_queue (CAsyncSocket *self);
+static void check_drained (CAsyncSocket *self);
+
 /* Called by the event code instead of on_receive while in record mode. */
 void
 c_async_socket_records_readable (CAsyncSocket *self)
@@ -486,6 +490,9 @@ c_async_socket_records_readable (CAsyncSocket *self)
     read_datagrams (self, state, incarnation);
   else
     {
+      /* Records sent from on_record while this read is being cut go out together, in
+       * one vectored write after the loop, not one write each. */
+      state->corked = TRUE;
       while (read_stream_once (self, priv->records, incarnation, &budget))
         {
           /* A notification may have closed the socket or paused reading (async_select
@@ -498,6 +505,13 @@ c_async_socket_records_readable (CAsyncSocket *self)
               c_async_socket_defer (self, C_DEFER_PROBE);
               break;
             }
+        }
+      if (priv->incarnation == incarnation && priv->records == state)
+        {
+          state->corked = FALSE;
+          if (!priv->write_wanted && state->queue.length > 0 && !has_failed (priv)
+              && flush_queue (self))
+            check_drained (self);
         }
     }
   g_object_unref (self);
@@ -750,7 +764,7 @@ c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error)
   g_queue_push_tail (&state->queue, queued);
   state->queued_bytes += record_size (queued);
   /* Write at once unless the kernel said "full" since: then on_send's turn flushes. */
-  if (!priv->write_wanted && !flush_queue (self))
+  if (!priv->write_wanted && !state->corked && !flush_queue (self))
     return TRUE; /* queued; the failure is reported by on_close */
   if (state->queued_bytes >= priv->high_water_mark)
     state->above_high = TRUE;
@@ -842,7 +856,10 @@ c_async_socket_set_record_mode (CAsyncSocket *self, gboolean enabled, GError **e
   /* A listener only passes the mode and its settings on to the sockets it accepts. */
   if (priv->record_mode && priv->fd >= 0 && !priv->listening)
     {
-      ensure_state (self);
+      /* The running state is made on first use, so that idle connections carry none; only
+       * a timeout needs it (and its timer) from the start. */
+      if (priv->idle_timeout_ms > 0 || priv->record_timeout_ms > 0)
+        ensure_state (self);
       c_async_socket_defer (self, C_DEFER_PROBE); /* records may already be waiting */
     }
   return TRUE;

@@ -25,4 +25,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 meson test -C build --print-errorlogs --no-suite scale --no-suite samples --no-suite ecosystem \
     --timeout-multiplier 4 \
     --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --trace-children=yes -q'
+
+# The benchmarks in their short mode, so that they cannot rot (figures, not pass/fail:
+# docs/performance.md has the full run and its command).
+python3 bench/run.py -C build --short
 echo "all test runs passed"

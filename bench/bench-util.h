@@ -1,0 +1,30 @@
+/* bench-util.h: what every echo server of the benchmark suite shares
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <stdbool.h>
+
+/* The port to listen on (--port N, 0 by default: any free port). Exits with a usage
+ * message on anything else. */
+int bench_parse_port (int argc, char **argv);
+
+/* Raises the descriptor limit to the hard limit (the idle-connection scenario holds
+ * 10,000 sockets), ignores SIGPIPE and ends the process after 15 minutes whatever happens,
+ * so that a forgotten server cannot outlive its benchmark run for long. The driver stops
+ * servers with SIGTERM, whose default action is enough: a signal source would be one more
+ * source for every main-loop iteration to check, which the measurement should not carry. */
+void bench_setup_process (void);
+
+/* Prints "port N" for the driver, which starts every server with --port 0. */
+void bench_announce_port (int port);
+
+/* A non-blocking listening TCP socket on 127.0.0.1:port with the largest backlog, or exits. */
+int bench_listen (int port);
+
+/* The port a socket is bound to. */
+int bench_local_port (int fd);
+
+/* Turns Nagle's algorithm off: echoes of pipelined messages must not wait for ACKs. */
+void bench_set_nodelay (int fd);
