@@ -14,54 +14,8 @@
 
 #include "test-util.h"
 
-#define S(x) C_ASYNC_SOCKET (x)
-
-/* Asserts that *error is set, in the given domain and code, with a message that contains
- * @fragment (what was attempted), then clears it for the next call. */
-#define assert_error(error, domain_, code_, fragment)                                              \
-  do                                                                                               \
-    {                                                                                              \
-      cr_assert_not_null ((error), "no GError (expected one containing '%s')", (fragment));        \
-      cr_assert ((error)->domain == (domain_) && (error)->code == (code_),                         \
-                 "wrong error for '%s': %s (%s, code %d)", (fragment), (error)->message,           \
-                 g_quark_to_string ((error)->domain), (error)->code);                              \
-      cr_assert_not_null (strstr ((error)->message, (fragment)), "message '%s' lacks '%s'",        \
-                          (error)->message, (fragment));                                           \
-      g_clear_error (&(error));                                                                    \
-    }                                                                                              \
-  while (0)
-
 #define assert_socket_error(error, code_, fragment)                                                \
   assert_error (error, C_SOCKET_ERROR, code_, fragment)
-
-typedef struct
-{
-  TestSocket *listener, *client, *server;
-  guint port;
-} Pair;
-
-static void
-pair_open (Pair *pair)
-{
-  pair->listener = make_listener (NULL, &pair->port);
-  make_pair (pair->listener, "127.0.0.1", pair->port, &pair->client, &pair->server);
-}
-
-static void
-pair_close (Pair *pair)
-{
-  g_clear_object (&pair->client);
-  g_clear_object (&pair->server);
-  g_clear_object (&pair->listener);
-}
-
-static void
-send_text (TestSocket *socket, const char *text)
-{
-  g_autoptr (GError) error = NULL;
-  gssize n = c_async_socket_send (S (socket), text, strlen (text), 0, &error);
-  cr_assert_eq (n, (gssize) strlen (text), "send: %s", error ? error->message : "short");
-}
 
 /* Waits for @text to arrive on @socket and reads exactly it with one receive. */
 static void

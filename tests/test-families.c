@@ -18,29 +18,6 @@
 
 #include "test-util.h"
 
-#define S(x) C_ASYNC_SOCKET (x)
-
-#define assert_error(error, domain_, code_, fragment)                                              \
-  do                                                                                               \
-    {                                                                                              \
-      cr_assert_not_null ((error), "no GError (expected one containing '%s')", (fragment));        \
-      cr_assert ((error)->domain == (domain_) && (error)->code == (code_),                         \
-                 "wrong error for '%s': %s (%s, code %d)", (fragment), (error)->message,           \
-                 g_quark_to_string ((error)->domain), (error)->code);                              \
-      cr_assert_not_null (strstr ((error)->message, (fragment)), "message '%s' lacks '%s'",        \
-                          (error)->message, (fragment));                                           \
-      g_clear_error (&(error));                                                                    \
-    }                                                                                              \
-  while (0)
-
-static void
-send_text (TestSocket *socket, const char *text)
-{
-  g_autoptr (GError) error = NULL;
-  gssize n = c_async_socket_send (S (socket), text, strlen (text), 0, &error);
-  cr_assert_eq (n, (gssize) strlen (text), "send: %s", error ? error->message : "short");
-}
-
 static void
 receive_text (TestSocket *socket, const char *text)
 {

@@ -11,48 +11,17 @@
 
 #include "test-util.h"
 
-#define S(x) C_ASYNC_SOCKET (x)
-
-typedef struct
-{
-  TestSocket *listener, *client, *server;
-  guint port;
-} Pair;
-
-static void
-pair_open (Pair *pair)
-{
-  pair->listener = make_listener (NULL, &pair->port);
-  make_pair (pair->listener, "127.0.0.1", pair->port, &pair->client, &pair->server);
-}
-
-static void
-pair_close (Pair *pair)
-{
-  g_clear_object (&pair->client);
-  g_clear_object (&pair->server);
-  g_clear_object (&pair->listener);
-}
-
-static void
-send_all (TestSocket *socket, const char *text)
-{
-  g_autoptr (GError) error = NULL;
-  gssize n = c_async_socket_send (S (socket), text, strlen (text), 0, &error);
-  cr_assert_eq (n, (gssize) strlen (text), "send: %s", error ? error->message : "short");
-}
-
 Test (notify, on_receive_not_repeated_until_receive_is_called, .timeout = 30)
 {
   Pair p;
   pair_open (&p);
 
-  send_all (p.client, "first");
+  send_text (p.client, "first");
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
   /* More data arrives while the application has not read: no new notification. */
   for (int i = 0; i < 20; i++)
     {
-      send_all (p.client, "more");
+      send_text (p.client, "more");
       drain_context ();
     }
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1);
@@ -90,7 +59,7 @@ Test (notify, partial_reads_bring_on_receive_back_until_drained, .timeout = 30)
   pair_open (&p);
   p.server->hook = read_some;
 
-  send_all (p.client, "0123456789");
+  send_text (p.client, "0123456789");
   cr_assert (run_until (received_ten, p.server));
   drain_context ();
   cr_assert_eq (memcmp (p.server->received->data, "0123456789", 10), 0);
@@ -112,7 +81,7 @@ Test (notify, on_send_after_connect_and_accept_then_only_after_would_block, .tim
   cr_assert_eq (p.server->counts[C_NOTIFY_SEND], 1);
 
   /* Sends that succeed bring no further on_send. */
-  send_all (p.client, "hello");
+  send_text (p.client, "hello");
   drain_context ();
   cr_assert_eq (p.client->counts[C_NOTIFY_SEND], 1);
 
@@ -147,7 +116,7 @@ Test (notify, graceful_close_only_after_all_data_was_read, .timeout = 30)
   char buffer[64];
   pair_open (&p);
 
-  send_all (p.client, "last words");
+  send_text (p.client, "last words");
   cr_assert (c_async_socket_shut_down (S (p.client), C_SHUTDOWN_SENDS, NULL));
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
   for (int i = 0; i < 20; i++)
@@ -182,7 +151,7 @@ Test (notify, reset_is_reported_at_once_with_econnreset, .timeout = 30)
   struct linger abort_on_close = { 1, 0 };
   pair_open (&p);
 
-  send_all (p.client, "unread");
+  send_text (p.client, "unread");
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
   cr_assert (c_async_socket_set_sock_opt (S (p.client), SO_LINGER, &abort_on_close,
                                           sizeof abort_on_close, SOL_SOCKET, NULL));
@@ -197,7 +166,7 @@ Test (notify, no_notification_after_local_close, .timeout = 30)
   Pair p;
   pair_open (&p);
 
-  send_all (p.client, "data for a closed socket");
+  send_text (p.client, "data for a closed socket");
   c_async_socket_close (S (p.server));
   int before = test_socket_total (p.server);
   c_async_socket_close (S (p.client));
@@ -272,7 +241,7 @@ Test (notify, async_select_replaces_the_set_and_fires_for_waiting_data, .timeout
   pair_open (&p);
 
   cr_assert (c_async_socket_async_select (S (p.server), C_FD_NONE, NULL));
-  send_all (p.client, "while deaf");
+  send_text (p.client, "while deaf");
   for (int i = 0; i < 5; i++)
     drain_context ();
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 0);
@@ -312,7 +281,7 @@ Test (notify, signals_and_vfuncs_both_run_once, .timeout = 30)
   pair_open (&p);
 
   g_signal_connect (p.server, "receive", G_CALLBACK (count_signal), &emitted);
-  send_all (p.client, "x");
+  send_text (p.client, "x");
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
   cr_assert_eq (emitted, 1);
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1);
@@ -359,7 +328,7 @@ Test (notify, close_and_unref_inside_on_receive, .timeout = 30)
   pair_open (&p);
   p.server->hook = close_and_drop;
   p.server->hook_data = &ci;
-  send_all (p.client, "data");
+  send_text (p.client, "data");
   c_async_socket_close (S (p.client)); /* close arrives in the same batch */
   TestSocket *server = g_steal_pointer (&p.server);
   expect_close_inside (server, &ci);
@@ -473,8 +442,8 @@ Test (notify, reused_descriptor_never_gets_the_dead_sockets_events, .timeout = 3
   p1.server->hook = p2.server->hook = close_other_and_reuse;
   p1.server->hook_data = p2.server->hook_data = &st;
 
-  send_all (p1.client, "to a");
-  send_all (p2.client, "to b");
+  send_text (p1.client, "to a");
+  send_text (p2.client, "to b");
   /* Let both arrive before the loop runs, so they are reported in one epoll batch. */
   cr_assert (run_until (is_reborn, &st));
   for (int i = 0; i < 5; i++)
@@ -519,7 +488,7 @@ Test (notify, never_from_inside_the_call_that_caused_it, .timeout = 30)
   cr_assert (run_until_count (client, C_NOTIFY_SEND, 1));
   cr_assert (run_until_count (server, C_NOTIFY_SEND, 1));
   inside_call = TRUE;
-  send_all (client, "abcdef");
+  send_text (client, "abcdef");
   inside_call = FALSE;
   cr_assert (run_until_count (server, C_NOTIFY_RECEIVE, 1));
   inside_call = TRUE;

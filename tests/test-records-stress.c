@@ -11,14 +11,6 @@
 
 #include "test-util.h"
 
-#define S(x) C_ASYNC_SOCKET (x)
-
-typedef struct
-{
-  TestSocket *listener, *client, *server;
-  guint port;
-} Pair;
-
 static gboolean
 has_records (gpointer data)
 {

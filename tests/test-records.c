@@ -10,17 +10,9 @@
 
 #include "test-util.h"
 
-#define S(x) C_ASYNC_SOCKET (x)
-
-typedef struct
-{
-  TestSocket *listener, *client, *server;
-  guint port;
-} Pair;
-
 /* A pair whose server end (and optionally client end) is in record mode. */
 static void
-pair_open (Pair *p, gboolean client_records)
+records_pair_open (Pair *p, gboolean client_records)
 {
   p->listener = make_listener (NULL, &p->port);
   cr_assert (c_async_socket_set_record_mode (S (p->listener), TRUE, NULL));
@@ -28,14 +20,6 @@ pair_open (Pair *p, gboolean client_records)
   cr_assert (c_async_socket_get_record_mode (S (p->server)), "not inherited from the listener");
   if (client_records)
     cr_assert (c_async_socket_set_record_mode (S (p->client), TRUE, NULL));
-}
-
-static void
-pair_close (Pair *p)
-{
-  g_clear_object (&p->client);
-  g_clear_object (&p->server);
-  g_clear_object (&p->listener);
 }
 
 static gboolean
@@ -67,7 +51,7 @@ Test (records, sizes_0_1_64k_and_16m_arrive_whole_and_in_order, .timeout = 60)
   gsize sizes[] = { 0, 1, 65536, 16 << 20, 1 };
   g_autoptr (GError) error = NULL;
 
-  pair_open (&p, TRUE);
+  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -97,7 +81,7 @@ Test (records, ten_thousand_records_in_a_burst, .timeout = 60)
   Pair p;
   const guint n = 10000;
 
-  pair_open (&p, TRUE);
+  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
   for (guint i = 0; i < n; i++)
     {
@@ -125,7 +109,7 @@ Test (records, frames_split_at_every_byte_boundary, .timeout = 120)
       = { 0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 0, 0, 0, 0, 5, '1', '2', '3', '4', '5' };
   Pair p;
 
-  pair_open (&p, FALSE);
+  records_pair_open (&p, FALSE);
   for (gsize split = 1; split < sizeof frames; split++)
     {
       guint before = p.server->records->len;
@@ -154,7 +138,7 @@ Test (records, a_4_gib_announcement_is_refused_before_any_allocation, .timeout =
   Pair p;
   const GError *reason;
 
-  pair_open (&p, FALSE);
+  records_pair_open (&p, FALSE);
   cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
   cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
   cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], EMSGSIZE);
@@ -181,7 +165,7 @@ Test (records, memory_grows_with_bytes_received_not_with_the_announced_length, .
   Pair p;
   CAsyncSocketPrivate *priv;
 
-  pair_open (&p, FALSE);
+  records_pair_open (&p, FALSE);
   cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
   priv = c_async_socket_get_private (S (p.server));
   cr_assert (run_until (received_fourteen, priv));
@@ -198,7 +182,7 @@ Test (records, overflow_can_close_the_connection_instead, .timeout = 60)
   g_autoptr (GError) error = NULL;
   gboolean refused = FALSE;
 
-  pair_open (&p, TRUE);
+  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 1024, 256 * 1024);
   c_async_socket_set_overflow_closes (S (p.client), TRUE);
   cr_assert (c_async_socket_async_select (S (p.server), C_FD_NONE, NULL));
@@ -261,7 +245,7 @@ Test (records, a_dribbling_peer_is_dropped_by_the_record_deadline, .timeout = 30
   Dribble d;
   guint id;
 
-  pair_open (&p, FALSE);
+  records_pair_open (&p, FALSE);
   c_async_socket_set_record_timeout (S (p.server), 150);
   d.client = p.client;
   d.sent = 0;
@@ -283,7 +267,7 @@ Test (records, receive_is_refused_in_record_mode, .timeout = 30)
   char buffer[4];
   g_autoptr (GError) error = NULL;
 
-  pair_open (&p, FALSE);
+  records_pair_open (&p, FALSE);
   cr_assert_eq (c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, &error), -1);
   cr_assert (g_error_matches (error, C_SOCKET_ERROR, C_SOCKET_ERROR_WRONG_STATE));
   g_clear_error (&error);
@@ -298,7 +282,7 @@ Test (records, truncated_record_at_end_of_stream_is_a_protocol_error, .timeout =
   const guint8 frame[] = { 0, 0, 0, 9, 'a', 'b' };
   Pair p;
 
-  pair_open (&p, FALSE);
+  records_pair_open (&p, FALSE);
   cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
   c_async_socket_close (S (p.client));
   cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
@@ -353,7 +337,7 @@ Test (records, on_send_says_when_the_queue_has_emptied, .timeout = 60)
 
   int small = 4096;
 
-  pair_open (&p, TRUE);
+  records_pair_open (&p, TRUE);
   c_async_socket_set_sock_opt_int (S (p.client), SOL_SOCKET, SO_SNDBUF, small, NULL);
   c_async_socket_set_sock_opt_int (S (p.server), SOL_SOCKET, SO_RCVBUF, small, NULL);
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);

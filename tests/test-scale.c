@@ -26,8 +26,6 @@
 
 #include "test-util.h"
 
-#define S(x) C_ASYNC_SOCKET (x)
-
 static CReactor *
 reactor_of (TestSocket *socket)
 {

@@ -22,8 +22,6 @@
 #include "test-util.h"
 #include <afxsock/c-socket.h>
 
-#define S(x) C_ASYNC_SOCKET (x)
-
 /* The reader's blocking calls give up after this long; a test never needs it. */
 #define READER_TIMEOUT_MS (TEST_DEADLINE_MS / 2)
 

@@ -10,8 +10,6 @@
 #include "test-util.h"
 #include <afxsock/c-socket.h>
 
-#define S(x) C_ASYNC_SOCKET (x)
-
 typedef struct
 {
   TestSocket *listener;

@@ -13,8 +13,6 @@
 
 #include "test-util.h"
 
-#define S(x) C_ASYNC_SOCKET (x)
-
 typedef struct
 {
   GThread *thread;

@@ -209,3 +209,26 @@ make_pair (TestSocket *listener, const char *host, guint port, TestSocket **clie
   cr_assert (run_until_count (*client, C_NOTIFY_SEND, 1), "no on_send on the client");
   cr_assert (run_until_count (*server, C_NOTIFY_SEND, 1), "no on_send on the server");
 }
+
+void
+pair_open (Pair *pair)
+{
+  pair->listener = make_listener (NULL, &pair->port);
+  make_pair (pair->listener, "127.0.0.1", pair->port, &pair->client, &pair->server);
+}
+
+void
+pair_close (Pair *pair)
+{
+  g_clear_object (&pair->client);
+  g_clear_object (&pair->server);
+  g_clear_object (&pair->listener);
+}
+
+void
+send_text (TestSocket *socket, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  gssize n = c_async_socket_send (S (socket), text, strlen (text), 0, &error);
+  cr_assert_eq (n, (gssize) strlen (text), "send: %s", error ? error->message : "short");
+}

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <afxsock.h>
+#include <criterion/criterion.h>
+#include <string.h>
 
 #include "c-async-socket-private.h"
 
@@ -50,6 +52,36 @@ gboolean run_until (gboolean (*func) (gpointer data), gpointer data);
 void iterate (guint iterations);
 /* Runs until the context has nothing ready (at most a bounded number of iterations). */
 void drain_context (void);
+
+#define S(x) C_ASYNC_SOCKET (x)
+
+/* Asserts that *error is set, in the given domain and code, with a message that contains
+ * @fragment (what was attempted), then clears it for the next call. */
+#define assert_error(error, domain_, code_, fragment)                                              \
+  do                                                                                               \
+    {                                                                                              \
+      cr_assert_not_null ((error), "no GError (expected one containing '%s')", (fragment));        \
+      cr_assert ((error)->domain == (domain_) && (error)->code == (code_),                         \
+                 "wrong error for '%s': %s (%s, code %d)", (fragment), (error)->message,           \
+                 g_quark_to_string ((error)->domain), (error)->code);                              \
+      cr_assert_not_null (strstr ((error)->message, (fragment)), "message '%s' lacks '%s'",        \
+                          (error)->message, (fragment));                                           \
+      g_clear_error (&(error));                                                                    \
+    }                                                                                              \
+  while (0)
+
+/* A listener on 127.0.0.1 and one connection accepted from it. */
+typedef struct
+{
+  TestSocket *listener, *client, *server;
+  guint port;
+} Pair;
+
+void pair_open (Pair *pair);
+void pair_close (Pair *pair);
+
+/* Sends all of @text at once (a short send fails the test). */
+void send_text (TestSocket *socket, const char *text);
 
 /* A listening TCP socket on 127.0.0.1 (or the given address), port 0; returns its port. */
 TestSocket *make_listener (const char *address, guint *port);
