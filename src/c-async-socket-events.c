@@ -142,6 +142,19 @@ deliver_close (CAsyncSocket *self, CAsyncSocketPrivate *priv, int error_code)
     }
 }
 
+/* Whether bytes remain to be read. FIONREAD stops at TCP's urgent mark, so once urgent data
+ * was seen a one-byte peek (which steps over the mark) decides instead. */
+static gboolean
+has_unread_data (CAsyncSocketPrivate *priv)
+{
+  int unread = 0;
+  char byte;
+
+  if (priv->urgent_seen)
+    return recv (priv->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+  return ioctl (priv->fd, FIONREAD, &unread) == 0 && unread > 0;
+}
+
 static void
 handle_listener (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events)
 {
@@ -185,6 +198,8 @@ static void
 handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events,
                     guint incarnation)
 {
+  if (events & EPOLLPRI)
+    priv->urgent_seen = TRUE;
   if (events & EPOLLPRI && priv->oob_armed && (priv->events & C_FD_OOB))
     {
       priv->oob_armed = FALSE;
@@ -196,12 +211,25 @@ handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 event
   if (events & (EPOLLRDHUP | EPOLLHUP))
     priv->peer_closed = TRUE;
 
-  if ((events & EPOLLIN) && !priv->receives_shut)
+  if ((events & EPOLLIN) && !priv->receives_shut && priv->record_mode)
+    {
+      /* The record reader reads to the end of the stream itself, and knows whether it ended
+       * inside a record (EPROTO, through c_async_socket_fail) or between two. */
+      deliver_receive (self, priv);
+      if (priv->incarnation != incarnation)
+        return;
+      if (priv->eof_read && priv->close_error == 0)
+        {
+          deliver_close (self, priv, 0);
+          return;
+        }
+    }
+  else if ((events & EPOLLIN) && !priv->receives_shut)
     {
       int unread = 1;
       /* With the peer gone, EPOLLIN also means "end of stream": only unread bytes make it
        * an on_receive; without any, it is the graceful on_close. */
-      if (priv->peer_closed && ioctl (priv->fd, FIONREAD, &unread) < 0)
+      if (priv->peer_closed && !has_unread_data (priv))
         unread = 0;
       if (unread > 0)
         deliver_receive (self, priv);

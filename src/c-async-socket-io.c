@@ -114,8 +114,11 @@ rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int er
       return;
     }
   priv->read_armed = TRUE;
-  if (n > 0 && stream && (gsize) n < size && !priv->peer_closed && !(flags & MSG_PEEK))
-    return; /* drained: the next arrival is reported by epoll */
+  /* A short read means the queue was drained, and the next arrival is reported by epoll;
+   * except that Linux also stops a read at TCP's urgent mark with data still queued. */
+  if (n > 0 && stream && (gsize) n < size && !priv->peer_closed && !(flags & MSG_PEEK)
+      && !priv->urgent_seen)
+    return;
   if (n == 0 && stream)
     priv->peer_closed = TRUE;
   if (n < 0 && (error_code == EAGAIN || error_code == EWOULDBLOCK))
@@ -505,6 +508,9 @@ c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error)
                           "shut_down: the socket is not connected");
       return FALSE;
     }
+  /* Records still in the write queue go first: the end of stream must follow them. */
+  if (how != C_SHUTDOWN_RECEIVES)
+    c_async_socket_records_flush_now (self);
   if (shutdown (priv->fd, modes[how]) < 0)
     {
       c_set_io_error (error, errno, "shut_down");

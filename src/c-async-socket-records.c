@@ -374,14 +374,13 @@ end_of_stream (CAsyncSocket *self, CRecordState *state)
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
   priv->peer_closed = TRUE;
+  priv->eof_read = TRUE;
   if (state->partial_length > 0)
     c_async_socket_fail (self, EPROTO,
                          g_error_new (C_SOCKET_ERROR, C_SOCKET_ERROR_WRONG_STATE,
                                       "the peer closed in the middle of a record (%zu bytes "
                                       "received)",
                                       state->partial_length));
-  else
-    c_async_socket_defer (self, C_DEFER_PROBE); /* on_close (0) from the main loop */
 }
 
 /* One read and what follows from it; FALSE when reading should stop for now. */
@@ -637,6 +636,21 @@ check_drained (CAsyncSocket *self)
     {
       state->above_high = FALSE;
       c_async_socket_defer (self, C_DEFER_DRAIN);
+    }
+}
+
+/* Writes what the kernel takes of the queue now, before a shut_down or a close: records the
+ * application was told were sent must not be overtaken by the end of stream. */
+void
+c_async_socket_records_flush_now (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  CRecordState *state = priv->records;
+
+  if (state != NULL && state->queue.length > 0 && !has_failed (priv))
+    {
+      state->corked = FALSE;
+      flush_queue (self);
     }
 }
 

@@ -528,6 +528,7 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
   priv->events = C_FD_NONE;
   priv->listening = priv->connecting = priv->connected = FALSE;
   priv->peer_closed = priv->close_delivered = priv->receives_shut = FALSE;
+  priv->urgent_seen = priv->eof_read = FALSE;
   priv->read_armed = priv->oob_armed = TRUE;
   priv->write_wanted = FALSE;
   priv->deferred = 0;
@@ -774,6 +775,8 @@ release_fd (CAsyncSocket *self)
     return C_INVALID_SOCKET;
   c_async_socket_cancel_connect (self);
   c_async_socket_cancel_backoff (self);
+  /* What the kernel takes of the write queue now still reaches the peer. */
+  c_async_socket_records_flush_now (self);
   c_async_socket_records_reset (self);
   c_reactor_remove (priv->reactor, &priv->watch, fd);
   g_clear_pointer (&priv->reactor, c_reactor_unref);
