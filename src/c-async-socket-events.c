@@ -214,15 +214,16 @@ handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 event
   if ((events & EPOLLIN) && !priv->receives_shut && priv->record_mode)
     {
       /* The record reader reads to the end of the stream itself, and knows whether it ended
-       * inside a record (EPROTO, through c_async_socket_fail) or between two. */
-      deliver_receive (self, priv);
+       * inside a record (EPROTO, through c_async_socket_fail) or between two. The peer may
+       * only have half-closed: writability is still handled below. */
+      if (!priv->eof_read)
+        deliver_receive (self, priv);
       if (priv->incarnation != incarnation)
         return;
       if (priv->eof_read && priv->close_error == 0)
-        {
-          deliver_close (self, priv, 0);
-          return;
-        }
+        deliver_close (self, priv, 0);
+      if (priv->incarnation != incarnation)
+        return;
     }
   else if ((events & EPOLLIN) && !priv->receives_shut)
     {

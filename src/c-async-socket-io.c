@@ -114,10 +114,12 @@ rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int er
       return;
     }
   priv->read_armed = TRUE;
-  /* A short read means the queue was drained, and the next arrival is reported by epoll;
-   * except that Linux also stops a read at TCP's urgent mark with data still queued. */
+  /* A short TCP read means the queue was drained, and the next arrival is reported by
+   * epoll; except that Linux also stops a read at the urgent mark with data still queued.
+   * A Unix stream stops at every message that carries descriptors or credentials, so there
+   * a short read proves nothing. */
   if (n > 0 && stream && (gsize) n < size && !priv->peer_closed && !(flags & MSG_PEEK)
-      && !priv->urgent_seen)
+      && !priv->urgent_seen && priv->family != G_SOCKET_FAMILY_UNIX)
     return;
   if (n == 0 && stream)
     priv->peer_closed = TRUE;
@@ -483,6 +485,9 @@ c_async_socket_receive_from_address (CAsyncSocket *self, void *buffer, gsize siz
  * not connected the call fails without touching the socket (Linux would otherwise record the
  * shutdown and break the connection made later).
  *
+ * In record mode, shutting down sends waits for the write queue: the end of stream follows
+ * the last record that c_async_socket_send_record() accepted.
+ *
  * Returns: %TRUE on success
  */
 gboolean
@@ -508,9 +513,17 @@ c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error)
                           "shut_down: the socket is not connected");
       return FALSE;
     }
-  /* Records still in the write queue go first: the end of stream must follow them. */
+  /* Records still in the write queue go first: the end of stream must follow them. What
+   * the kernel does not take now leaves from on_send's turn, and the half-close after it. */
   if (how != C_SHUTDOWN_RECEIVES)
-    c_async_socket_records_flush_now (self);
+    {
+      c_async_socket_records_flush_now (self);
+      if (how == C_SHUTDOWN_SENDS && c_async_socket_records_pending (self))
+        {
+          priv->shutdown_pending = TRUE;
+          return TRUE;
+        }
+    }
   if (shutdown (priv->fd, modes[how]) < 0)
     {
       c_set_io_error (error, errno, "shut_down");

@@ -56,9 +56,10 @@ typedef struct
   guint connected : 1;
   guint peer_closed : 1; /* end of stream (or hang-up) seen */
   guint close_delivered : 1;
-  guint receives_shut : 1; /* shut_down (receives): no more read or close notifications */
-  guint urgent_seen : 1;   /* urgent data arrived once: a short read may stop at its mark */
-  guint eof_read : 1;      /* record mode: the reader met the end of the stream */
+  guint receives_shut : 1;    /* shut_down (receives): no more read or close notifications */
+  guint urgent_seen : 1;      /* urgent data arrived once: a short read may stop at its mark */
+  guint eof_read : 1;         /* record mode: the reader met the end of the stream */
+  guint shutdown_pending : 1; /* shut_down (sends) waits for the write queue to empty */
 
   /* Re-arm state of the notifications (MFC's WSAAsyncSelect rules, BRIEF §4) */
   guint read_armed : 1;   /* on_receive / on_accept may be delivered */
@@ -126,6 +127,7 @@ void c_async_socket_records_readable (CAsyncSocket *self);
 gboolean c_async_socket_records_writable (CAsyncSocket *self);
 void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
 void c_async_socket_records_flush_now (CAsyncSocket *self);
+gboolean c_async_socket_records_pending (CAsyncSocket *self);
 gsize c_async_socket_records_buffered (CAsyncSocket *self);
 
 /* c-async-socket-connect.c */

@@ -654,6 +654,25 @@ c_async_socket_records_flush_now (CAsyncSocket *self)
     }
 }
 
+/* Whether records wait in the write queue. */
+gboolean
+c_async_socket_records_pending (CAsyncSocket *self)
+{
+  CRecordState *state = c_async_socket_get_private (self)->records;
+  return state != NULL && state->queue.length > 0;
+}
+
+/* A half-close asked for while records waited goes out after the last of them. */
+static void
+finish_pending_shutdown (CAsyncSocketPrivate *priv)
+{
+  if (priv->shutdown_pending && priv->records->queue.length == 0)
+    {
+      priv->shutdown_pending = FALSE;
+      shutdown (priv->fd, SHUT_WR);
+    }
+}
+
 /* Called by the event code when the socket can send. Returns TRUE when records are still
  * waiting, so that on_send is not yet due to the application. */
 gboolean
@@ -668,6 +687,7 @@ c_async_socket_records_writable (CAsyncSocket *self)
   if (!flush_queue (self))
     return TRUE;
   check_drained (self);
+  finish_pending_shutdown (priv);
   /* Once the queue is empty the turn goes on to the application: on_send says that
    * everything queued has left, e.g. that it may now close. */
   return state->queue.length > 0;

@@ -528,7 +528,7 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
   priv->events = C_FD_NONE;
   priv->listening = priv->connecting = priv->connected = FALSE;
   priv->peer_closed = priv->close_delivered = priv->receives_shut = FALSE;
-  priv->urgent_seen = priv->eof_read = FALSE;
+  priv->urgent_seen = priv->eof_read = priv->shutdown_pending = FALSE;
   priv->read_armed = priv->oob_armed = TRUE;
   priv->write_wanted = FALSE;
   priv->deferred = 0;
