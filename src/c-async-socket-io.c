@@ -114,6 +114,21 @@ rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int er
       return;
     }
   priv->read_armed = TRUE;
+  if (priv->delivering_receive)
+    {
+      /* The first receive of an on_receive filled the buffer: instead of a probe from the
+       * next main-loop iteration, the delivery looks again as soon as the handler returns
+       * (c_async_socket_handle_ready). Any further receive in the same handler follows the
+       * usual rules below. */
+      priv->delivering_receive = FALSE;
+      if (n > 0 && stream && (gsize) n == size && !(flags & MSG_PEEK))
+        {
+          priv->receive_filled = TRUE;
+          return;
+        }
+    }
+  else
+    priv->receive_filled = FALSE;
   /* A short TCP read means the queue was drained, and the next arrival is reported by
    * epoll; except that Linux also stops a read at the urgent mark with data still queued.
    * A Unix stream stops at every message that carries descriptors or credentials, so there

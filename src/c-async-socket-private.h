@@ -66,6 +66,8 @@ typedef struct
   guint oob_armed : 1;    /* on_out_of_band_data may be delivered */
   guint write_wanted : 1; /* deliver on_send at the next writability */
   guint accept_backoff : 1;
+  guint delivering_receive : 1; /* inside an on_receive, before its first receive returned */
+  guint receive_filled : 1;     /* that receive filled the buffer: look again once it returns */
 
   /* CSocket's blocking calls: while 'waiting', readiness is collected in wait_events for
    * the caller instead of being notified; a probe afterwards notifies what still holds. */

@@ -379,3 +379,65 @@ Test (scale, accept_out_of_descriptors_reports_emfile_once_and_backs_off_without
       g_object_unref (servers[i]);
     }
 }
+
+/* ---- A handler that fills its buffer is notified again without another iteration ------- */
+
+#define BULK_CHUNK 4096
+#define BULK_CHUNKS 16
+
+typedef struct
+{
+  guint received;
+  guint would_block; /* on_receive with nothing to read: a spurious notification */
+} BulkLog;
+
+static void
+read_chunk (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  BulkLog *log = data;
+  guint8 buffer[BULK_CHUNK];
+  gssize n;
+
+  if (which != C_NOTIFY_RECEIVE)
+    return;
+  n = c_async_socket_receive (S (socket), buffer, sizeof buffer, 0, NULL);
+  if (n > 0)
+    log->received += (guint) n;
+  else if (c_async_socket_get_last_error () == EAGAIN)
+    log->would_block++;
+}
+
+static gboolean
+bulk_received (gpointer data)
+{
+  return ((BulkLog *) data)->received >= BULK_CHUNK * BULK_CHUNKS;
+}
+
+Test (scale, full_buffers_bring_on_receive_back_in_the_same_dispatch, .timeout = 30)
+{
+  Pair p;
+  BulkLog log = { 0 };
+  g_autofree guint8 *block = g_malloc0 (BULK_CHUNK * BULK_CHUNKS);
+  guint dispatches;
+
+  pair_open (&p);
+  p.server->hook = read_chunk;
+  p.server->hook_data = &log;
+  cr_assert_eq (c_async_socket_send (S (p.client), block, BULK_CHUNK * BULK_CHUNKS, 0, NULL),
+                BULK_CHUNK * BULK_CHUNKS);
+
+  dispatches = c_reactor_get_dispatch_count (reactor_of (p.server));
+  cr_assert (run_until (bulk_received, &log));
+  drain_context ();
+  dispatches = c_reactor_get_dispatch_count (reactor_of (p.server)) - dispatches;
+
+  /* Sixteen full buffers. Each one's on_receive came straight after the previous returned
+   * (one probe of the descriptor each), not from a main-loop iteration of its own: a handful
+   * of dispatches where there used to be one per buffer. And no on_receive found nothing. */
+  cr_assert_eq (log.received, BULK_CHUNK * BULK_CHUNKS);
+  cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], BULK_CHUNKS);
+  cr_assert_eq (log.would_block, 0, "%u spurious on_receive", log.would_block);
+  cr_assert_leq (dispatches, 4, "%u dispatches for %d full buffers", dispatches, BULK_CHUNKS);
+  cr_log_info ("%d full buffers: %u dispatches", BULK_CHUNKS, dispatches);
+  pair_close (&p);
+}
