@@ -48,5 +48,7 @@ gboolean c_reactor_is_held_for (CReactor *reactor, gpointer owner);
 
 guint c_reactor_get_dispatch_count (CReactor *reactor);
 guint c_reactor_get_delivery_count (CReactor *reactor);
+/* How many times the context slept in the reactor's own epoll_wait (see reactor_poll). */
+guint c_reactor_get_direct_wait_count (CReactor *reactor);
 
 G_END_DECLS

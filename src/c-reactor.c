@@ -22,6 +22,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -29,6 +31,10 @@
 
 #define C_REACTOR_BATCH 256
 #define C_REACTOR_NESTED_BATCH 32
+
+/* The epoll data of the context's wake-up descriptor, when the reactor's poll function has
+ * added it to the epoll instance. No slot has this index. */
+#define C_REACTOR_WAKE_UP_DATA G_MAXUINT64
 
 typedef struct
 {
@@ -58,12 +64,22 @@ struct _CReactor
   guint dispatch_depth;
   guint dispatch_count;
   guint delivery_count;
+  guint direct_wait_count;
+
+  /* The poll function (see reactor_poll) waits in epoll_wait itself and leaves the events
+   * in events[0, n_waiting) for the next dispatch. wake_up_fd is the context's wake-up
+   * descriptor once added to the epoll instance; direct_wait is cleared for good when the
+   * context turns out not to look as expected. */
+  int n_waiting;
+  int wake_up_fd;
+  gboolean direct_wait;
 
   struct epoll_event events[C_REACTOR_BATCH];
 };
 
 static GMutex reactors_lock;
-static GHashTable *reactors; /* GMainContext* → CReactor* */
+static GHashTable *reactors;          /* GMainContext* → CReactor* */
+static GHashTable *reactors_by_epoll; /* epoll descriptor → CReactor*, for reactor_poll */
 
 static guint64
 pack_slot (guint32 index, guint32 generation)
@@ -134,6 +150,14 @@ wait_ready (CReactor *reactor, struct epoll_event *events, int capacity)
 static void
 dispatch_ready_events (CReactor *reactor)
 {
+  if (reactor->n_waiting > 0)
+    {
+      /* The poll function already waited: these are the events it collected. */
+      int n = reactor->n_waiting;
+      reactor->n_waiting = 0;
+      deliver_batch (reactor, reactor->events, n);
+      return;
+    }
   /* A notification may block in a CSocket call, which runs this context again and so
    * re-enters this dispatch. The outer batch still lives in reactor->events, so a nested
    * dispatch reads into its own, smaller, array on the stack. */
@@ -204,7 +228,7 @@ static gboolean
 reactor_prepare (GSource *source, int *timeout)
 {
   CReactor *reactor = (CReactor *) source;
-  gboolean ready = has_deliverable_deferred (reactor);
+  gboolean ready = reactor->n_waiting > 0 || has_deliverable_deferred (reactor);
 
   *timeout = ready ? 0 : -1;
   return ready;
@@ -215,7 +239,7 @@ reactor_check (GSource *source)
 {
   CReactor *reactor = (CReactor *) source;
 
-  if (g_source_query_unix_fd (source, reactor->epoll_tag) & G_IO_IN)
+  if (reactor->n_waiting > 0 || (g_source_query_unix_fd (source, reactor->epoll_tag) & G_IO_IN))
     return TRUE;
   return has_deliverable_deferred (reactor);
 }
@@ -247,6 +271,143 @@ static GSourceFuncs reactor_funcs = {
   reactor_prepare, reactor_check, reactor_dispatch, reactor_finalize, NULL, NULL,
 };
 
+/* ---- The context's poll function --------------------------------------------------------
+ *
+ * With GLib's own poll function every wake-up costs two system calls: the context sleeps in
+ * poll() on the reactor's epoll descriptor (and its wake-up descriptor), then the dispatch
+ * asks epoll_wait which sockets are ready. When the context has nothing else to watch, this
+ * poll function sleeps in epoll_wait on the reactor's instance directly, with the wake-up
+ * descriptor added to it, and hands the events to the dispatch: one system call per
+ * wake-up, as a hand-written epoll loop makes.
+ *
+ * It is installed only on a context that still has GLib's poll function, and takes the
+ * direct path only when the context polls exactly two descriptors, the reactor's and one
+ * other. GLib always watches its wake-up descriptor at the default priority, the reactor's
+ * priority, so that other one can only be the wake-up descriptor; it is checked once to be
+ * an eventfd all the same. Anything else (more descriptors, a nested iteration from inside a
+ * dispatch, a context whose poll function the application replaced) goes through g_poll(),
+ * and the dispatch then asks epoll_wait as before. */
+
+static gboolean
+is_eventfd (int fd)
+{
+  char path[32], target[64];
+  ssize_t n;
+
+  g_snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+  n = readlink (path, target, sizeof target - 1);
+  if (n < 0)
+    return FALSE;
+  target[n] = '\0';
+  return strcmp (target, "anon_inode:[eventfd]") == 0;
+}
+
+/* Whether the reactor may wait directly with @wake_up (the other descriptor) added to its
+ * epoll instance; adds it on first use. */
+static gboolean
+watch_wake_up (CReactor *reactor, const GPollFD *wake_up)
+{
+  struct epoll_event event = { 0 };
+
+  if (wake_up->fd == reactor->wake_up_fd)
+    return TRUE;
+  if (reactor->wake_up_fd >= 0 || wake_up->events != G_IO_IN || !is_eventfd (wake_up->fd))
+    {
+      /* Not the one wake-up descriptor a context has for its life: leave the context to
+       * GLib from now on. */
+      reactor->direct_wait = FALSE;
+      if (reactor->wake_up_fd >= 0)
+        epoll_ctl (reactor->epoll_fd, EPOLL_CTL_DEL, reactor->wake_up_fd, NULL);
+      reactor->wake_up_fd = -1;
+      return FALSE;
+    }
+  /* Level-triggered: it stays ready until GLib's check reads it. */
+  event.events = EPOLLIN;
+  event.data.u64 = C_REACTOR_WAKE_UP_DATA;
+  if (epoll_ctl (reactor->epoll_fd, EPOLL_CTL_ADD, wake_up->fd, &event) < 0)
+    {
+      reactor->direct_wait = FALSE;
+      return FALSE;
+    }
+  reactor->wake_up_fd = wake_up->fd;
+  return TRUE;
+}
+
+/* Waits in epoll_wait, appending to the events not yet dispatched (a higher-priority source
+ * may have been dispatched in their place), and reports the reactor's and the wake-up
+ * descriptor's readiness the way poll() would. */
+static int
+wait_directly (CReactor *reactor, GPollFD *ours, GPollFD *wake_up, int timeout)
+{
+  int room = C_REACTOR_BATCH - reactor->n_waiting;
+  struct epoll_event *events = reactor->events + reactor->n_waiting;
+  int n, kept = 0;
+
+  if (reactor->n_waiting > 0)
+    timeout = 0;
+  n = room > 0 ? epoll_wait (reactor->epoll_fd, events, room, timeout) : 0;
+  if (n < 0)
+    return -1;
+  reactor->direct_wait_count++;
+  wake_up->revents = 0;
+  for (int i = 0; i < n; i++)
+    {
+      if (events[i].data.u64 == C_REACTOR_WAKE_UP_DATA)
+        wake_up->revents = G_IO_IN;
+      else
+        events[kept++] = events[i];
+    }
+  reactor->n_waiting += kept;
+  ours->revents = reactor->n_waiting > 0 ? G_IO_IN : 0;
+  return (ours->revents != 0) + (wake_up->revents != 0);
+}
+
+static gint
+reactor_poll (GPollFD *fds, guint nfds, gint timeout)
+{
+  CReactor *reactor = NULL;
+  guint mine = 0;
+  int result;
+
+  if (nfds == 2)
+    {
+      g_mutex_lock (&reactors_lock);
+      for (guint i = 0; i < 2 && reactor == NULL; i++)
+        {
+          reactor = g_hash_table_lookup (reactors_by_epoll, GINT_TO_POINTER (fds[i].fd));
+          mine = i;
+        }
+      /* The dispatch of a notification may run the context again (CSocket): the outer
+       * batch is still being delivered from events[], so nested iterations use g_poll(). */
+      if (reactor != NULL && (!reactor->direct_wait || reactor->dispatch_depth > 0))
+        reactor = NULL;
+      if (reactor != NULL)
+        g_source_ref (&reactor->source);
+      g_mutex_unlock (&reactors_lock);
+    }
+  if (reactor == NULL)
+    return g_poll (fds, nfds, timeout);
+
+  if (watch_wake_up (reactor, &fds[1 - mine]))
+    result = wait_directly (reactor, &fds[mine], &fds[1 - mine], timeout);
+  else
+    result = g_poll (fds, nfds, timeout);
+  g_source_unref (&reactor->source);
+  return result;
+}
+
+static void
+install_poll_function (CReactor *reactor, GMainContext *context)
+{
+  GPollFunc current = g_main_context_get_poll_func (context);
+
+  if (current != g_poll && current != reactor_poll)
+    return; /* the application's own: leave it */
+  reactor->direct_wait = TRUE;
+  if (current == g_poll)
+    g_main_context_set_poll_func (context, reactor_poll);
+}
+
 static CReactor *
 reactor_new (GMainContext *context)
 {
@@ -264,8 +425,10 @@ reactor_new (GMainContext *context)
   reactor->epoll_tag = g_source_add_unix_fd (&reactor->source, epoll_fd, G_IO_IN);
   reactor->context = context;
   reactor->free_head = G_MAXUINT32;
+  reactor->wake_up_fd = -1;
   g_queue_init (&reactor->deferred);
   g_source_attach (&reactor->source, context);
+  install_poll_function (reactor, context);
   return reactor;
 }
 
@@ -279,13 +442,19 @@ c_reactor_get_for_context (GMainContext *context)
 
   g_mutex_lock (&reactors_lock);
   if (reactors == NULL)
-    reactors = g_hash_table_new (NULL, NULL);
+    {
+      reactors = g_hash_table_new (NULL, NULL);
+      reactors_by_epoll = g_hash_table_new (NULL, NULL);
+    }
   reactor = g_hash_table_lookup (reactors, context);
   if (reactor == NULL)
     {
       reactor = reactor_new (context);
       if (reactor != NULL)
-        g_hash_table_insert (reactors, context, reactor);
+        {
+          g_hash_table_insert (reactors, context, reactor);
+          g_hash_table_insert (reactors_by_epoll, GINT_TO_POINTER (reactor->epoll_fd), reactor);
+        }
     }
   if (reactor != NULL)
     reactor->users++;
@@ -310,7 +479,10 @@ c_reactor_unref (CReactor *reactor)
   g_mutex_lock (&reactors_lock);
   last = --reactor->users == 0;
   if (last)
-    g_hash_table_remove (reactors, reactor->context);
+    {
+      g_hash_table_remove (reactors, reactor->context);
+      g_hash_table_remove (reactors_by_epoll, GINT_TO_POINTER (reactor->epoll_fd));
+    }
   g_mutex_unlock (&reactors_lock);
 
   if (last)
@@ -450,4 +622,10 @@ guint
 c_reactor_get_delivery_count (CReactor *reactor)
 {
   return reactor->delivery_count;
+}
+
+guint
+c_reactor_get_direct_wait_count (CReactor *reactor)
+{
+  return reactor->direct_wait_count;
 }
