@@ -279,7 +279,10 @@ c_async_socket_accept (CAsyncSocket *self, CAsyncSocket *connected, GSocketAddre
   inherit_record_settings (cpriv, priv);
   if (priv->record_mode)
     c_async_socket_set_record_mode (connected, TRUE, NULL);
-  c_async_socket_async_select (connected, priv->events, NULL);
+  /* The listener's notifications, without c_async_socket_async_select()'s probe: adding
+   * the new descriptor to the (edge-triggered) epoll instance already reports what is
+   * ready on it, data that arrived before the accept included. */
+  cpriv->events = priv->events;
   /* More connections may be queued: look again from the main loop. */
   c_async_socket_defer (self, C_DEFER_PROBE);
   if (address != NULL && length > 0)

@@ -235,6 +235,33 @@ Test (notify, on_accept_comes_again_while_connections_wait, .timeout = 30)
   cr_assert_eq (c_async_socket_get_events (S (sa)), C_FD_ALL);
 }
 
+Test (notify, data_sent_before_the_accept_is_notified_after_it, .timeout = 30)
+{
+  guint port;
+  g_autoptr (TestSocket) listener = make_listener (NULL, &port);
+  g_autoptr (TestSocket) client = test_socket_new ();
+  g_autoptr (TestSocket) server = test_socket_new ();
+
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, NULL));
+  cr_assert (run_until_count (client, C_NOTIFY_CONNECT, 1));
+  send_text (client, "early");
+  cr_assert (run_until_count (listener, C_NOTIFY_ACCEPT, 1));
+  server->read_on_receive = TRUE;
+  cr_assert (c_async_socket_accept (S (listener), S (server), NULL, NULL));
+  cr_assert_eq (server->counts[C_NOTIFY_RECEIVE], 0, "notified inside accept");
+
+  /* The bytes were waiting when the descriptor was registered: on_receive and on_send
+   * both come, once each. */
+  cr_assert (run_until_count (server, C_NOTIFY_RECEIVE, 1));
+  cr_assert (run_until_count (server, C_NOTIFY_SEND, 1));
+  drain_context ();
+  cr_assert_eq (server->received->len, 5);
+  cr_assert_eq (memcmp (server->received->data, "early", 5), 0);
+  cr_assert_eq (server->counts[C_NOTIFY_RECEIVE], 1);
+  cr_assert_eq (server->counts[C_NOTIFY_SEND], 1);
+}
+
 Test (notify, async_select_replaces_the_set_and_fires_for_waiting_data, .timeout = 30)
 {
   Pair p;
