@@ -372,10 +372,11 @@ reactor_poll (GPollFD *fds, guint nfds, gint timeout)
   if (nfds == 2)
     {
       g_mutex_lock (&reactors_lock);
-      for (guint i = 0; i < 2 && reactor == NULL; i++)
+      /* GLib lists its wake-up descriptor first: look at the second one first. */
+      for (int i = 1; i >= 0 && reactor == NULL; i--)
         {
           reactor = g_hash_table_lookup (reactors_by_epoll, GINT_TO_POINTER (fds[i].fd));
-          mine = i;
+          mine = (guint) i;
         }
       /* The dispatch of a notification may run the context again (CSocket): the outer
        * batch is still being delivered from events[], so nested iterations use g_poll(). */
