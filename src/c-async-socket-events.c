@@ -343,10 +343,13 @@ process_and_redeliver (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 ev
         return;
       if (round == C_RECEIVE_ROUNDS)
         {
+          priv->data_remains = FALSE;
           c_async_socket_defer (self, C_DEFER_PROBE);
           return;
         }
-      events = probe (priv);
+      /* TCP_INQ already said that bytes are queued: no need to ask the kernel again. */
+      events = priv->data_remains ? EPOLLIN : probe (priv);
+      priv->data_remains = FALSE;
       if (events != 0)
         process_events (self, events);
     }

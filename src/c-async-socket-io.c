@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "c-async-socket-private.h"
@@ -100,10 +102,59 @@ c_async_socket_send (CAsyncSocket *self, const void *buffer, gsize size, int fla
   return n;
 }
 
-/* After a receive: rearm, and have the reactor look again if data may remain (the buffer
- * was filled, a datagram was read, or the peer's end of stream is near). */
+/* Turns TCP_INQ on for a TCP socket, once; only sockets whose reads fill the buffer (bulk
+ * readers) pay for the system call. */
 static void
-rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int error_code)
+enable_tcp_inq (CAsyncSocketPrivate *priv)
+{
+  int on = 1;
+
+  if (priv->tcp_inq != C_TCP_INQ_UNTRIED)
+    return;
+  priv->tcp_inq = C_TCP_INQ_UNAVAILABLE;
+  if ((priv->family == G_SOCKET_FAMILY_IPV4 || priv->family == G_SOCKET_FAMILY_IPV6)
+      && (priv->protocol == 0 || priv->protocol == IPPROTO_TCP)
+      && setsockopt (priv->fd, IPPROTO_TCP, TCP_INQ, &on, sizeof on) == 0)
+    priv->tcp_inq = C_TCP_INQ_ON;
+}
+
+/* recv(), with the number of bytes still queued afterwards in *remaining (-1: unknown). */
+static gssize
+receive_counting_rest (CAsyncSocketPrivate *priv, void *buffer, gsize size, int flags,
+                       int *remaining)
+{
+  union
+  {
+    char buffer[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { buffer, size };
+  struct msghdr message = { 0 };
+  gssize n;
+
+  *remaining = -1;
+  if (priv->tcp_inq != C_TCP_INQ_ON || (flags & (MSG_OOB | MSG_PEEK)))
+    return recv (priv->fd, buffer, size, flags);
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control.buffer;
+  message.msg_controllen = sizeof control.buffer;
+  n = recvmsg (priv->fd, &message, flags);
+  if (n < 0)
+    return n;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&message); c != NULL; c = CMSG_NXTHDR (&message, c))
+    if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ
+        && c->cmsg_len >= CMSG_LEN (sizeof (int)))
+      memcpy (remaining, CMSG_DATA (c), sizeof (int));
+  return n;
+}
+
+/* After a receive: rearm, and have the reactor look again if data may remain (the buffer
+ * was filled, a datagram was read, or the peer's end of stream is near). @remaining is
+ * what TCP_INQ said is still queued, -1 when unknown. */
+static void
+rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int error_code,
+                     int remaining)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
   gboolean stream = priv->type == C_SOCK_STREAM;
@@ -121,9 +172,14 @@ rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int er
        * (c_async_socket_handle_ready). Any further receive in the same handler follows the
        * usual rules below. */
       priv->delivering_receive = FALSE;
-      if (n > 0 && stream && (gsize) n == size && !(flags & MSG_PEEK))
+      if (n > 0 && stream && (gsize) n == size && !(flags & MSG_PEEK)
+          && (remaining != 0 || priv->peer_closed || priv->urgent_seen))
         {
           priv->receive_filled = TRUE;
+          /* With TCP_INQ's count, on_receive comes again without even a poll(). */
+          priv->data_remains = remaining > 0 && !priv->urgent_seen;
+          if (remaining < 0)
+            enable_tcp_inq (priv);
           return;
         }
     }
@@ -133,8 +189,8 @@ rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int er
    * epoll; except that Linux also stops a read at the urgent mark with data still queued.
    * A Unix stream stops at every message that carries descriptors or credentials, so there
    * a short read proves nothing. */
-  if (n > 0 && stream && (gsize) n < size && !priv->peer_closed && !(flags & MSG_PEEK)
-      && !priv->urgent_seen && priv->family != G_SOCKET_FAMILY_UNIX)
+  if (n > 0 && stream && !priv->peer_closed && !(flags & MSG_PEEK) && !priv->urgent_seen
+      && (((gsize) n < size && priv->family != G_SOCKET_FAMILY_UNIX) || remaining == 0))
     return;
   if (n == 0 && stream)
     priv->peer_closed = TRUE;
@@ -174,7 +230,7 @@ c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
 {
   CAsyncSocketPrivate *priv;
   gssize n;
-  int error_code = 0;
+  int error_code = 0, remaining = -1;
 
   g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
@@ -190,11 +246,12 @@ c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
     }
 
   do
-    n = recv (priv->fd, buffer, size, flags | (priv->type == C_SOCK_STREAM ? 0 : MSG_TRUNC));
+    n = priv->type == C_SOCK_STREAM ? receive_counting_rest (priv, buffer, size, flags, &remaining)
+                                    : recv (priv->fd, buffer, size, flags | MSG_TRUNC);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     error_code = errno;
-  rearm_after_receive (self, flags, n, size, error_code);
+  rearm_after_receive (self, flags, n, size, error_code, remaining);
   if (n < 0)
     {
       c_set_io_error (error, error_code, "receive");
@@ -390,7 +447,7 @@ receive_from_native (CAsyncSocket *self, void *buffer, gsize size, struct sockad
   while (n < 0 && errno == EINTR);
   if (n < 0)
     error_code = errno;
-  rearm_after_receive (self, flags, n, size, error_code);
+  rearm_after_receive (self, flags, n, size, error_code, -1);
   if (n < 0)
     {
       c_set_io_error (error, error_code, "receive_from");

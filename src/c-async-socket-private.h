@@ -13,6 +13,15 @@
 
 G_BEGIN_DECLS
 
+/* TCP_INQ (Linux 4.18): each read also says how many bytes remain queued, so that a
+ * reader that filled its buffer knows without a poll() whether to be notified again. */
+enum
+{
+  C_TCP_INQ_UNTRIED = 0,
+  C_TCP_INQ_ON,
+  C_TCP_INQ_UNAVAILABLE,
+};
+
 typedef enum
 {
   C_NOTIFY_ACCEPT,
@@ -68,6 +77,8 @@ typedef struct
   guint accept_backoff : 1;
   guint delivering_receive : 1; /* inside an on_receive, before its first receive returned */
   guint receive_filled : 1;     /* that receive filled the buffer: look again once it returns */
+  guint data_remains : 1;       /* ... and the kernel said that more bytes are queued */
+  guint tcp_inq : 2;            /* C_TCP_INQ_*: whether reads report the bytes left queued */
 
   /* CSocket's blocking calls: while 'waiting', readiness is collected in wait_events for
    * the caller instead of being notified; a probe afterwards notifies what still holds. */

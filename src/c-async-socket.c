@@ -531,6 +531,8 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
   priv->urgent_seen = priv->eof_read = priv->shutdown_pending = FALSE;
   priv->read_armed = priv->oob_armed = TRUE;
   priv->write_wanted = FALSE;
+  priv->receive_filled = priv->data_remains = FALSE;
+  priv->tcp_inq = C_TCP_INQ_UNTRIED;
   priv->deferred = 0;
   priv->connect_error = priv->accept_error = priv->close_error = 0;
   g_clear_error (&priv->close_reason);
