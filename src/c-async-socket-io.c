@@ -82,7 +82,7 @@ c_async_socket_send (CAsyncSocket *self, const void *buffer, gsize size, int fla
   CAsyncSocketPrivate *priv;
   gssize n;
 
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), -1);
+  g_return_val_if_fail (c_async_socket_is_instance (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
   priv = c_async_socket_get_private (self);
   if (!check_connected (self, "send", error))
@@ -232,7 +232,7 @@ c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
   gssize n;
   int error_code = 0, remaining = -1;
 
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), -1);
+  g_return_val_if_fail (c_async_socket_is_instance (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
   priv = c_async_socket_get_private (self);
   if (!check_data_socket (self, "receive", error))
@@ -393,7 +393,7 @@ c_async_socket_send_to (CAsyncSocket *self, const void *buffer, gsize size, guin
   struct sockaddr_storage storage;
   socklen_t length;
 
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), -1);
+  g_return_val_if_fail (c_async_socket_is_instance (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
   if (!check_data_socket (self, "send_to", error)
       || !destination (self, port, host, &storage, &length, error))
@@ -421,7 +421,7 @@ c_async_socket_send_to_address (CAsyncSocket *self, const void *buffer, gsize si
   struct sockaddr_storage storage;
   socklen_t length;
 
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), -1);
+  g_return_val_if_fail (c_async_socket_is_instance (self), -1);
   g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address), -1);
   if (!check_data_socket (self, "send_to", error)
       || !c_address_from_gobject (address, c_async_socket_get_private (self)->family, &storage,
@@ -489,7 +489,7 @@ c_async_socket_receive_from (CAsyncSocket *self, void *buffer, gsize size, char 
   socklen_t length;
   gssize n;
 
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), -1);
+  g_return_val_if_fail (c_async_socket_is_instance (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
   if (host != NULL)
     *host = NULL;
@@ -531,7 +531,7 @@ c_async_socket_receive_from_address (CAsyncSocket *self, void *buffer, gsize siz
   socklen_t length;
   gssize n;
 
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), -1);
+  g_return_val_if_fail (c_async_socket_is_instance (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
   if (address != NULL)
     *address = NULL;

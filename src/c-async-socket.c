@@ -68,6 +68,8 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_TYPE_WITH_PRIVATE (CAsyncSocket, c_async_socket, G_TYPE_OBJECT)
 
+gpointer c_async_socket_known_type;
+
 CAsyncSocketPrivate *
 c_async_socket_get_private (CAsyncSocket *self)
 {

@@ -362,39 +362,61 @@ wait_directly (CReactor *reactor, GPollFD *ours, GPollFD *wake_up, int timeout)
   return (ours->revents != 0) + (wake_up->revents != 0);
 }
 
+/* The reactor this thread polled last, so that the next poll finds it without the lock. A
+ * reactor belongs to its context's thread, which is the one that polls it and the only one
+ * that may destroy it (its sockets are closed there); any reactor's destruction bumps
+ * reactors_generation, which empties every thread's cache. */
+typedef struct
+{
+  CReactor *reactor;
+  int epoll_fd;
+  gint generation;
+} PollCache;
+
+static gint reactors_generation;
+static _Thread_local PollCache poll_cache;
+
+static CReactor *
+find_polled_reactor (const GPollFD *fds, guint *mine)
+{
+  gint generation = g_atomic_int_get (&reactors_generation);
+  CReactor *reactor = NULL;
+
+  /* GLib lists its wake-up descriptor first: look at the second one first. */
+  if (poll_cache.reactor != NULL && poll_cache.generation == generation)
+    for (int i = 1; i >= 0; i--)
+      if (fds[i].fd == poll_cache.epoll_fd)
+        {
+          *mine = (guint) i;
+          return poll_cache.reactor;
+        }
+
+  g_mutex_lock (&reactors_lock);
+  for (int i = 1; i >= 0 && reactor == NULL && reactors_by_epoll != NULL; i--)
+    {
+      reactor = g_hash_table_lookup (reactors_by_epoll, GINT_TO_POINTER (fds[i].fd));
+      *mine = (guint) i;
+    }
+  if (reactor != NULL)
+    poll_cache = (PollCache){ reactor, reactor->epoll_fd, g_atomic_int_get (&reactors_generation) };
+  g_mutex_unlock (&reactors_lock);
+  return reactor;
+}
+
 static gint
 reactor_poll (GPollFD *fds, guint nfds, gint timeout)
 {
   CReactor *reactor = NULL;
   guint mine = 0;
-  int result;
 
   if (nfds == 2)
-    {
-      g_mutex_lock (&reactors_lock);
-      /* GLib lists its wake-up descriptor first: look at the second one first. */
-      for (int i = 1; i >= 0 && reactor == NULL; i--)
-        {
-          reactor = g_hash_table_lookup (reactors_by_epoll, GINT_TO_POINTER (fds[i].fd));
-          mine = (guint) i;
-        }
-      /* The dispatch of a notification may run the context again (CSocket): the outer
-       * batch is still being delivered from events[], so nested iterations use g_poll(). */
-      if (reactor != NULL && (!reactor->direct_wait || reactor->dispatch_depth > 0))
-        reactor = NULL;
-      if (reactor != NULL)
-        g_source_ref (&reactor->source);
-      g_mutex_unlock (&reactors_lock);
-    }
-  if (reactor == NULL)
+    reactor = find_polled_reactor (fds, &mine);
+  /* The dispatch of a notification may run the context again (CSocket): the outer batch is
+   * still being delivered from events[], so nested iterations use g_poll(). */
+  if (reactor == NULL || !reactor->direct_wait || reactor->dispatch_depth > 0
+      || !watch_wake_up (reactor, &fds[1 - mine]))
     return g_poll (fds, nfds, timeout);
-
-  if (watch_wake_up (reactor, &fds[1 - mine]))
-    result = wait_directly (reactor, &fds[mine], &fds[1 - mine], timeout);
-  else
-    result = g_poll (fds, nfds, timeout);
-  g_source_unref (&reactor->source);
-  return result;
+  return wait_directly (reactor, &fds[mine], &fds[1 - mine], timeout);
 }
 
 static void
@@ -483,6 +505,7 @@ c_reactor_unref (CReactor *reactor)
     {
       g_hash_table_remove (reactors, reactor->context);
       g_hash_table_remove (reactors_by_epoll, GINT_TO_POINTER (reactor->epoll_fd));
+      g_atomic_int_inc (&reactors_generation);
     }
   g_mutex_unlock (&reactors_lock);
 
