@@ -444,3 +444,45 @@ Test (scale, full_buffers_bring_on_receive_back_in_the_same_dispatch, .timeout =
   cr_log_info ("%d full buffers: %u dispatches", BULK_CHUNKS, dispatches);
   pair_close (&p);
 }
+
+static gboolean
+closed_after_bulk (gpointer data)
+{
+  return ((TestSocket *) data)->counts[C_NOTIFY_CLOSE] > 0;
+}
+
+Test (scale, full_buffers_then_end_of_stream_lose_nothing, .timeout = 30)
+{
+  enum
+  {
+    CHUNKS = 40 /* more than one dispatch's rounds */
+  };
+  Pair p;
+  BulkLog log = { 0 };
+  g_autofree guint8 *block = g_malloc0 (BULK_CHUNK * CHUNKS);
+  gsize sent = 0;
+
+  pair_open (&p);
+  p.server->hook = read_chunk;
+  p.server->hook_data = &log;
+  /* The client sends everything it can, then what is left as the server drains, then
+   * closes: the end of stream arrives while full buffers are being redelivered. */
+  while (sent < BULK_CHUNK * CHUNKS)
+    {
+      gssize n
+          = c_async_socket_send (S (p.client), block + sent, BULK_CHUNK * CHUNKS - sent, 0, NULL);
+      if (n > 0)
+        sent += (gsize) n;
+      else
+        cr_assert (run_until_count (p.client, C_NOTIFY_SEND, p.client->counts[C_NOTIFY_SEND] + 1));
+    }
+  c_async_socket_close (S (p.client));
+
+  cr_assert (run_until (closed_after_bulk, p.server));
+  drain_context ();
+  cr_assert_eq (log.received, BULK_CHUNK * CHUNKS);
+  cr_assert_eq (p.server->counts[C_NOTIFY_CLOSE], 1);
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], 0);
+  cr_assert_eq (log.would_block, 0, "%u spurious on_receive", log.would_block);
+  pair_close (&p);
+}
