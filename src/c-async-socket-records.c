@@ -44,6 +44,7 @@
 
 typedef struct
 {
+  GList link; /* in the write queue; data points to this record */
   GBytes *bytes;
   guint8 header[HEADER_SIZE];
   gsize header_size; /* 0 for datagrams */
@@ -115,7 +116,8 @@ c_async_socket_records_reset (CAsyncSocket *self)
   if (state == NULL)
     return;
   g_free (state->partial);
-  g_queue_clear_full (&state->queue, queued_record_free);
+  for (GList *link; (link = g_queue_pop_head_link (&state->queue)) != NULL;)
+    queued_record_free (link->data);
   if (state->timer != NULL)
     {
       g_source_destroy (state->timer);
@@ -585,7 +587,7 @@ advance (CAsyncSocketPrivate *priv, CRecordState *state, gsize n)
       if (record->done < record_size (record))
         break;
       priv->stats.records_sent++;
-      queued_record_free (g_queue_pop_head (&state->queue));
+      queued_record_free (g_queue_pop_head_link (&state->queue)->data);
     }
 }
 
@@ -785,7 +787,9 @@ c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error)
   if (!check_queue_room (self, error))
     return FALSE;
 
+  /* One allocation per queued record: the queue's link is part of it. */
   queued = g_new0 (QueuedRecord, 1);
+  queued->link.data = queued;
   queued->bytes = g_bytes_ref (record);
   if (priv->type == C_SOCK_STREAM)
     {
@@ -795,7 +799,7 @@ c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error)
       queued->header[2] = (guint8) (size >> 8);
       queued->header[3] = (guint8) size;
     }
-  g_queue_push_tail (&state->queue, queued);
+  g_queue_push_tail_link (&state->queue, &queued->link);
   state->queued_bytes += record_size (queued);
   /* Write at once unless the kernel said "full" since: then on_send's turn flushes. */
   if (!priv->write_wanted && !state->corked && !flush_queue (self))
