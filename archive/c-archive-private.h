@@ -172,6 +172,7 @@ const CArchiveClassInfo *c_archive_lookup_class_by_name (const char *name);
 /* c-archive-object.c */
 void c_archive_init_objects (CArchive *self);
 void c_archive_clear_objects (CArchive *self);
+void c_archive_reset_objects (CArchive *self);
 
 /* c-archive-properties.c */
 void c_archive_store_properties (CArchive *self, GObject *object);

@@ -263,7 +263,8 @@ c_archive_new_store_to_memory (CArchiveFormat format)
  * @bytes: the archive's contents, for example one whole record
  * @format: the byte layout
  *
- * Creates an archive that loads from @bytes, without copying them.
+ * Creates an archive that loads from @bytes, without copying them. To read many records,
+ * create one archive and point it at each record in turn with c_archive_reload().
  *
  * Returns: (transfer full): a new loading archive
  */
@@ -637,4 +638,59 @@ c_archive_update_fast (CArchive *self)
   else
     self->fast = (self->storing ? C_ARCHIVE_FAST_STORE : C_ARCHIVE_FAST_LOAD)
                  | (self->format == C_ARCHIVE_FORMAT_MFC ? C_ARCHIVE_FAST_MFC : 0);
+}
+
+/**
+ * c_archive_reload:
+ * @self: an archive made by c_archive_new_load_from_bytes() or
+ *   c_archive_new_load_from_data()
+ * @bytes: the next record
+ *
+ * Points a loading memory archive at new contents, as if it had just been created over
+ * @bytes with the same format and limits: the previous bytes are released, the position
+ * starts at 0, the sticky error is cleared, the archive is open again if it was closed, and
+ * the table of classes and objects read so far is emptied, so that a back-reference in
+ * @bytes can only name what @bytes itself defines. Nothing of the previous contents
+ * survives but the format, the limits and the cancellable.
+ *
+ * This is the way to read many records: keep one loading archive (for example in the
+ * handler that receives the records) and reload it with each record, rather than creating
+ * an archive per record. @bytes is not copied.
+ *
+ * Do not call it from inside a serialize function of an object the archive is reading.
+ */
+void
+c_archive_reload (CArchive *self, GBytes *bytes)
+{
+  GBytes *old;
+  gsize length;
+
+  if (!c_archive_is_archive (self) || bytes == NULL || !self->memory || self->storing
+      || self->depth > 0)
+    {
+      g_return_if_fail (C_IS_ARCHIVE (self));
+      g_return_if_fail (bytes != NULL);
+      g_return_if_fail (self->memory && !self->storing);
+      g_return_if_fail (self->depth == 0);
+    }
+
+  old = self->bytes;
+  self->bytes = g_bytes_ref (bytes);
+  if (old != NULL)
+    g_bytes_unref (old);
+  self->data = g_bytes_get_data (bytes, &length);
+  self->cur = 0;
+  self->end = length;
+  self->base = 0;
+  self->closed = FALSE;
+  if (G_UNLIKELY (self->error != NULL))
+    g_clear_error (&self->error);
+  self->field = NULL;
+  self->field_offset = 0;
+  self->field_writing = FALSE;
+  self->object_schema = -1;
+  self->next_id = 1;
+  if (G_UNLIKELY (self->loaded != NULL))
+    c_archive_reset_objects (self);
+  c_archive_update_fast (self);
 }

@@ -136,6 +136,8 @@ CArchive *c_archive_new_store_to_stream (GOutputStream *stream, CArchiveFormat f
 AFXSOCK_AVAILABLE_IN_ALL
 CArchive *c_archive_new_load_from_stream (GInputStream *stream, CArchiveFormat format,
                                           gsize buffer_size);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_reload (CArchive *self, GBytes *bytes);
 
 /* State */
 AFXSOCK_AVAILABLE_IN_ALL
