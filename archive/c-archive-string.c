@@ -417,6 +417,76 @@ read_cstring_general (CArchive *self)
   return text != NULL ? text : g_strdup ("");
 }
 
+static G_GNUC_NO_INLINE gsize read_cstring_into_slow (CArchive *self, char *buffer, gsize size);
+
+/**
+ * c_archive_read_cstring_into: (skip)
+ * @self: a loading archive
+ * @buffer: (out caller-allocates) (array length=size) (element-type gchar): where the text
+ *   goes, with a terminating NUL
+ * @size: the size of @buffer in bytes, at least 1
+ *
+ * Reads a length-prefixed string as c_archive_read_cstring() does, into the caller's
+ * memory rather than a new allocation: for a field of fixed size, such as a `char` array
+ * in a structure, and for handlers that should not allocate per record. A string whose
+ * UTF-8 text needs more than @size bytes with its NUL is #C_ARCHIVE_ERROR_LIMIT_EXCEEDED,
+ * never truncated. The other errors, and the limits, are those of
+ * c_archive_read_cstring().
+ *
+ * Returns: the length of the text in bytes, without the NUL; 0, with @buffer set to the
+ *   empty string, after an error
+ */
+gsize
+c_archive_read_cstring_into (CArchive *self, char *buffer, gsize size)
+{
+  const char *found;
+  gsize length, end;
+
+  if (buffer != NULL && size > 0 && c_archive_can_load (self, 1)
+      && (found = find_cstring_fast (self, &length, &end)) != NULL && length < size)
+    {
+      memcpy (buffer, found, length);
+      buffer[length] = '\0';
+      self->cur = end;
+      return length;
+    }
+  return read_cstring_into_slow (self, buffer, size);
+}
+
+/* Everything else, including a string too long for the buffer, through
+ * c_archive_read_cstring()'s general path. */
+static gsize
+read_cstring_into_slow (CArchive *self, char *buffer, gsize size)
+{
+  g_autofree char *text = NULL;
+  gsize length;
+
+  if (!c_archive_check_self (self, "c_archive_read_cstring_into"))
+    return 0;
+#ifndef G_DISABLE_CHECKS
+  if (G_UNLIKELY (buffer == NULL || size == 0))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, "c_archive_read_cstring_into",
+                                "buffer != NULL && size > 0");
+      return 0;
+    }
+#endif
+  text = read_cstring_general (self);
+  length = strlen (text);
+  if (self->error == NULL && length >= size)
+    c_archive_fail (self, C_ARCHIVE_ERROR_LIMIT_EXCEEDED,
+                    "a string of %" G_GSIZE_FORMAT
+                    " bytes does not fit a buffer of %" G_GSIZE_FORMAT " bytes",
+                    length, size);
+  if (self->error != NULL)
+    {
+      buffer[0] = '\0';
+      return 0;
+    }
+  memcpy (buffer, text, length + 1);
+  return length;
+}
+
 static void
 put_count (CArchive *self, guint64 count)
 {

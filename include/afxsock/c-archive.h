@@ -249,6 +249,8 @@ void c_archive_write_cstring (CArchive *self, const char *text);
 AFXSOCK_AVAILABLE_IN_ALL
 char *c_archive_read_cstring (CArchive *self);
 AFXSOCK_AVAILABLE_IN_ALL
+gsize c_archive_read_cstring_into (CArchive *self, char *buffer, gsize size);
+AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_write_bytes (CArchive *self, GBytes *bytes);
 AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_write_data (CArchive *self, const void *data, gsize length);
