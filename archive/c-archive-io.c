@@ -150,19 +150,29 @@ drain_buffer (CArchive *self)
   return write_out (self, self->buffer, length);
 }
 
-/* Makes room for length more bytes in a storing memory archive's buffer: at least twice
- * the capacity, so that many small fields cost few reallocations. */
+/* Makes room for length more bytes in a storing memory archive's buffer, doubling its
+ * capacity until they fit (as GByteArray did), so that many small fields cost few
+ * reallocations, and large records get the power-of-two blocks that malloc serves well
+ * again and again: blocks of just the record's size made glibc grow and trim the heap for
+ * every 1 MiB record, twenty times slower. A new block rather than g_realloc(): only the
+ * bytes stored are copied. */
 static void
 grow_memory (CArchive *self, gsize length)
 {
-  gsize capacity;
+  gsize needed, capacity;
+  guint8 *buffer;
 
   if (length > G_MAXSIZE - self->end)
     g_error ("c_archive_put: %" G_GSIZE_FORMAT " more bytes would overflow the archive", length);
-  capacity = MAX (self->buffer_size, C_ARCHIVE_MIN_BUFFER_SIZE / 2);
-  capacity = capacity > G_MAXSIZE / 2 ? G_MAXSIZE : capacity * 2;
-  capacity = MAX (capacity, self->end + length);
-  self->buffer = g_realloc (self->buffer, capacity);
+  needed = self->end + length;
+  capacity = MAX (self->buffer_size, C_ARCHIVE_MIN_BUFFER_SIZE);
+  while (capacity < needed)
+    capacity = capacity > G_MAXSIZE / 2 ? needed : capacity * 2;
+  buffer = g_malloc (capacity);
+  if (self->end > 0)
+    memcpy (buffer, self->buffer, self->end);
+  g_free (self->buffer);
+  self->buffer = buffer;
   self->buffer_size = capacity;
 }
 
