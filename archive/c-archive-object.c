@@ -50,6 +50,21 @@ c_archive_clear_objects (CArchive *self)
   g_clear_pointer (&self->stored_classes, g_hash_table_unref);
 }
 
+/* Forgets every class and object, as a new archive would not know them; the tables stay
+ * allocated for the next record. */
+void
+c_archive_reset_objects (CArchive *self)
+{
+  self->next_id = 1;
+  if (self->loaded == NULL)
+    return;
+  for (guint i = 1; i < self->loaded->len; i++)
+    g_clear_object (&g_array_index (self->loaded, CArchiveLoadEntry, i).object);
+  g_array_set_size (self->loaded, 1);
+  g_hash_table_remove_all (self->stored_objects);
+  g_hash_table_remove_all (self->stored_classes);
+}
+
 /* Hands out the next id of the counter shared by classes and objects. */
 static guint32
 next_store_id (CArchive *self)

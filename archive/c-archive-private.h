@@ -15,6 +15,11 @@ G_BEGIN_DECLS
  * must fit, and tiny buffers only multiply system calls. */
 #define C_ARCHIVE_MIN_BUFFER_SIZE 64
 
+/* The most a storing memory archive allocates ahead for the next record after
+ * c_archive_steal_bytes(): records up to this size usually need no reallocation, and one
+ * huge record does not stay allocated until the next. */
+#define C_ARCHIVE_MAX_KEPT_BUFFER (64 * 1024)
+
 /* The largest object or class id a tag can carry: the high bit of a big tag marks
  * classes (TN002). */
 #define C_ARCHIVE_MAX_ID 0x7FFFFFFEu
@@ -41,17 +46,43 @@ typedef struct
   guint16 schema;
 } CArchiveLoadEntry;
 
+/* What the public fixed-size reads and writes may do without c_archive_begin_field(): see
+ * c_archive_update_fast(). */
+typedef enum
+{
+  C_ARCHIVE_FAST_NONE = 0,
+  C_ARCHIVE_FAST_LOAD = 1,
+  C_ARCHIVE_FAST_STORE = 2,
+  /* Added to either for the MFC format, so that one comparison tells direction and byte
+   * order. */
+  C_ARCHIVE_FAST_MFC = 4
+} CArchiveFast;
+
 struct _CArchive
 {
   GObject parent_instance;
 
+  /* C_ARCHIVE_FAST_LOAD: a loading archive with no error, not closed, may take the bytes
+   * of a field straight from data[cur, end) when they are all there; C_ARCHIVE_FAST_STORE:
+   * a storing archive may append to buffer[end, buffer_size); C_ARCHIVE_FAST_MFC is added
+   * for the MFC format. Anything else, and a field that does not fit, takes the general
+   * path, which names the field for errors. A field that succeeds leaves no trace but its
+   * bytes: no error can follow it without a c_archive_begin_field() of its own (property
+   * loading, whose errors come after the value, closes the fast paths: slow_fields). */
+  guint8 fast;
   CArchiveFormat format;
   gboolean storing;
   gboolean closed;
+  /* A memory archive: loading from bytes, or storing into buffer, which it owns. */
+  gboolean memory;
+  /* While non-zero, every field goes through c_archive_begin_field() (property loading,
+   * whose errors name the last field read). */
+  guint slow_fields;
 
-  /* Loading reads data[cur, end); a stream archive refills it from input. Storing to a
-   * stream appends to buffer[0, end) and writes it out when full. base is the archive
-   * offset of data[0], so that errors can name absolute offsets. */
+  /* Loading reads data[cur, end); a stream archive refills it from input. Storing appends
+   * to buffer[0, end): a stream archive writes it out when full, a memory archive grows
+   * it (buffer_size is then its capacity). base is the archive offset of data[0] (of
+   * buffer[0] when storing), so that errors can name absolute offsets. */
   const guint8 *data;
   gsize cur;
   gsize end;
@@ -62,7 +93,6 @@ struct _CArchive
   GOutputStream *output;
   guint8 *buffer;
   gsize buffer_size;
-  GByteArray *array;
   GCancellable *cancellable;
 
   /* The sticky error and the field being decoded when it happened. */
@@ -82,7 +112,40 @@ struct _CArchive
   gint object_schema;
 };
 
+/* The class of every archive (the type is final), for a type check without a call:
+ * set by class_init, before any archive exists. */
+G_GNUC_INTERNAL extern gpointer c_archive_class_cache;
+
+/* What C_IS_ARCHIVE() says for archives, in two comparisons. Anything else (NULL, another
+ * type) is FALSE here: the caller then goes to its g_return_if_fail (C_IS_ARCHIVE ()). */
+static inline gboolean
+c_archive_is_archive (CArchive *self)
+{
+  return G_LIKELY (self != NULL
+                   && ((GTypeInstance *) self)->g_class == (GTypeClass *) c_archive_class_cache);
+}
+
+/* Whether length bytes of a field can be read straight from data[cur, end). */
+static inline gboolean
+c_archive_can_load (CArchive *self, gsize length)
+{
+  return G_LIKELY (c_archive_is_archive (self)
+                   && (self->fast & ~C_ARCHIVE_FAST_MFC) == C_ARCHIVE_FAST_LOAD
+                   && self->end - self->cur >= length);
+}
+
+/* Whether length bytes of a field can be appended straight to buffer[end, buffer_size). */
+static inline gboolean
+c_archive_can_store (CArchive *self, gsize length)
+{
+  return G_LIKELY (c_archive_is_archive (self)
+                   && (self->fast & ~C_ARCHIVE_FAST_MFC) == C_ARCHIVE_FAST_STORE
+                   && self->buffer_size - self->end >= length);
+}
+
 /* c-archive.c: fields and errors; c-archive-io.c: the buffer */
+void c_archive_update_fast (CArchive *self);
+gboolean c_archive_check_self (CArchive *self, const char *function);
 guint64 c_archive_position (CArchive *self);
 gboolean c_archive_begin_field (CArchive *self, const char *field, gboolean writing);
 void c_archive_set_error (CArchive *self, GError *error);
@@ -109,6 +172,7 @@ const CArchiveClassInfo *c_archive_lookup_class_by_name (const char *name);
 /* c-archive-object.c */
 void c_archive_init_objects (CArchive *self);
 void c_archive_clear_objects (CArchive *self);
+void c_archive_reset_objects (CArchive *self);
 
 /* c-archive-properties.c */
 void c_archive_store_properties (CArchive *self, GObject *object);

@@ -422,13 +422,20 @@ load_property (CArchive *self, GObject *object)
   g_value_unset (&value);
 }
 
+/* Property values are checked after they are read, and such errors name the last field
+ * read: every field goes through c_archive_begin_field() meanwhile, fast paths closed. */
 void
 c_archive_load_properties (CArchive *self, GObject *object)
 {
-  guint64 count = c_archive_read_count (self);
+  guint64 count;
 
+  self->slow_fields++;
+  c_archive_update_fast (self);
+  count = c_archive_read_count (self);
   for (guint64 i = 0; i < count && self->error == NULL; i++)
     load_property (self, object);
+  self->slow_fields--;
+  c_archive_update_fast (self);
 }
 
 /**

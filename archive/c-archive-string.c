@@ -138,6 +138,73 @@ is_ascii (const char *text, gsize length)
   return TRUE;
 }
 
+/* Whether the bytes are ASCII without NUL: then they are valid UTF-8, MFC's narrow string,
+ * and a string c_archive_read_cstring() accepts. Eight bytes at a time: a byte of 0x80 or
+ * more sets its high bit in word; otherwise a zero byte is the one that sets its high bit
+ * in (word - 0x0101...) & ~word. */
+static inline gboolean
+has_high_or_zero_byte (const guint8 *bytes)
+{
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
+  guint64 word;
+
+  memcpy (&word, bytes, sizeof word);
+  return ((word | ((word - ones) & ~word)) & highs) != 0;
+}
+
+static inline gboolean
+is_plain_ascii (const guint8 *text, gsize length)
+{
+  gsize i;
+
+  if (length < 8)
+    {
+      for (i = 0; i < length; i++)
+        if ((guint8) (text[i] - 1) >= 0x7F)
+          return FALSE;
+      return TRUE;
+    }
+  /* Whole words, then the last eight bytes, which overlap the last word read when the
+   * length is not a multiple of eight. */
+  for (i = 0; i + 8 < length; i += 8)
+    if (has_high_or_zero_byte (text + i))
+      return FALSE;
+  return !has_high_or_zero_byte (text + length - 8);
+}
+
+/* The common string, written in one go when it fits the buffer: ASCII in either format,
+ * or any valid UTF-8 in the network format, with a one-byte MFC length or a DWORD one.
+ * Returns FALSE, having written nothing, for everything else. */
+static gboolean
+put_cstring_fast (CArchive *self, const char *text, gsize length)
+{
+  guint8 *out;
+
+  if (self->format == C_ARCHIVE_FORMAT_NETWORK)
+    {
+      guint32 prefix = GUINT32_TO_BE ((guint32) length);
+
+      if (length >= LENGTH_QWORD || self->buffer_size - self->end < length + 4
+          || (!is_plain_ascii ((const guint8 *) text, length)
+              && !g_utf8_validate_len (text, length, NULL)))
+        return FALSE;
+      out = self->buffer + self->end;
+      memcpy (out, &prefix, sizeof prefix);
+      memcpy (out + 4, text, length);
+      self->end += length + 4;
+      return TRUE;
+    }
+  if (length >= MFC_LENGTH_WORD || self->buffer_size - self->end < length + 1
+      || !is_plain_ascii ((const guint8 *) text, length))
+    return FALSE;
+  out = self->buffer + self->end;
+  out[0] = (guint8) length;
+  memcpy (out + 1, text, length);
+  self->end += length + 1;
+  return TRUE;
+}
+
 static void
 put_utf16le (CArchive *self, const char *text, gsize length)
 {
@@ -149,6 +216,8 @@ put_utf16le (CArchive *self, const char *text, gsize length)
     c_archive_put_uint (self, units[i], 2);
   g_free (units);
 }
+
+static G_GNUC_NO_INLINE void write_cstring_slow (CArchive *self, const char *text);
 
 /**
  * c_archive_write_cstring:
@@ -163,11 +232,27 @@ put_utf16le (CArchive *self, const char *text, gsize length)
 void
 c_archive_write_cstring (CArchive *self, const char *text)
 {
+  if (text != NULL && c_archive_can_store (self, 0) && put_cstring_fast (self, text, strlen (text)))
+    return;
+  write_cstring_slow (self, text);
+}
+
+/* Everything put_cstring_fast() leaves: stream archives when the buffer is full, a memory
+ * buffer that must grow, wide MFC strings, errors. */
+static void
+write_cstring_slow (CArchive *self, const char *text)
+{
   gsize length;
 
-  g_return_if_fail (C_IS_ARCHIVE (self));
-  g_return_if_fail (text != NULL);
-
+  if (!c_archive_check_self (self, "c_archive_write_cstring"))
+    return;
+#ifndef G_DISABLE_CHECKS
+  if (G_UNLIKELY (text == NULL))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, "c_archive_write_cstring", "text != NULL");
+      return;
+    }
+#endif
   if (!c_archive_begin_field (self, "CString", TRUE))
     return;
   length = strlen (text);
@@ -223,6 +308,51 @@ decode_utf16le (CArchive *self, GByteArray *raw)
   return text;
 }
 
+/* The common string, when all of it is at hand: a narrow string with a DWORD (network) or
+ * one-byte (MFC) length within the limit, ASCII or valid UTF-8 without NUL. Returns its
+ * text in the archive's bytes and sets *length (the text's) and *end (the archive offset
+ * after it), having read nothing; NULL for everything else, including every error: the
+ * general path then reads it and reports the error. */
+static const char *
+find_cstring_fast (CArchive *self, gsize *length, gsize *end)
+{
+  const guint8 *in = self->data + self->cur;
+  gsize available = self->end - self->cur;
+  gsize head, n;
+
+  if (self->format == C_ARCHIVE_FORMAT_NETWORK)
+    {
+      guint32 prefix;
+
+      if (available < 4)
+        return NULL;
+      memcpy (&prefix, in, sizeof prefix);
+      n = GUINT32_FROM_BE (prefix);
+      head = 4;
+      if (n == LENGTH_QWORD)
+        return NULL;
+    }
+  else
+    {
+      if (available < 1 || in[0] == MFC_LENGTH_WORD)
+        return NULL;
+      n = in[0];
+      head = 1;
+    }
+  if (n > available - head || n > self->limits[C_ARCHIVE_LIMIT_STRING_LENGTH])
+    return NULL;
+  in += head;
+  if (!is_plain_ascii (in, n)
+      && (!g_utf8_validate_len ((const char *) in, n, NULL) || memchr (in, 0, n) != NULL))
+    return NULL;
+  *length = n;
+  *end = self->cur + head + n;
+  return (const char *) in;
+}
+
+static G_GNUC_NO_INLINE char *read_cstring_slow (CArchive *self);
+static char *read_cstring_general (CArchive *self);
+
 /**
  * c_archive_read_cstring:
  * @self: a loading archive
@@ -238,12 +368,39 @@ decode_utf16le (CArchive *self, GByteArray *raw)
 char *
 c_archive_read_cstring (CArchive *self)
 {
+  const char *found;
+  gsize length, end;
+  char *text;
+
+  if (c_archive_can_load (self, 1) && (found = find_cstring_fast (self, &length, &end)) != NULL)
+    {
+      /* Straight from the archive's bytes: no temporary copy. */
+      text = g_malloc (length + 1);
+      memcpy (text, found, length);
+      text[length] = '\0';
+      self->cur = end;
+      return text;
+    }
+  return read_cstring_slow (self);
+}
+
+static char *
+read_cstring_slow (CArchive *self)
+{
+  if (!c_archive_check_self (self, "c_archive_read_cstring"))
+    return NULL;
+  return read_cstring_general (self);
+}
+
+/* Everything find_cstring_fast() leaves: strings not all in the buffer yet, wide MFC
+ * strings, 64-bit lengths, and every error. */
+static char *
+read_cstring_general (CArchive *self)
+{
   g_autoptr (GByteArray) raw = NULL;
   guint64 length;
   gboolean wide;
   char *text;
-
-  g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
 
   if (!c_archive_begin_field (self, "CString", FALSE)
       || !c_archive_take_length (self, &length, &wide))
@@ -258,6 +415,76 @@ c_archive_read_cstring (CArchive *self)
     return g_strdup ("");
   text = wide ? decode_utf16le (self, raw) : decode_utf8 (self, raw);
   return text != NULL ? text : g_strdup ("");
+}
+
+static G_GNUC_NO_INLINE gsize read_cstring_into_slow (CArchive *self, char *buffer, gsize size);
+
+/**
+ * c_archive_read_cstring_into: (skip)
+ * @self: a loading archive
+ * @buffer: (out caller-allocates) (array length=size) (element-type gchar): where the text
+ *   goes, with a terminating NUL
+ * @size: the size of @buffer in bytes, at least 1
+ *
+ * Reads a length-prefixed string as c_archive_read_cstring() does, into the caller's
+ * memory rather than a new allocation: for a field of fixed size, such as a `char` array
+ * in a structure, and for handlers that should not allocate per record. A string whose
+ * UTF-8 text needs more than @size bytes with its NUL is #C_ARCHIVE_ERROR_LIMIT_EXCEEDED,
+ * never truncated. The other errors, and the limits, are those of
+ * c_archive_read_cstring().
+ *
+ * Returns: the length of the text in bytes, without the NUL; 0, with @buffer set to the
+ *   empty string, after an error
+ */
+gsize
+c_archive_read_cstring_into (CArchive *self, char *buffer, gsize size)
+{
+  const char *found;
+  gsize length, end;
+
+  if (buffer != NULL && size > 0 && c_archive_can_load (self, 1)
+      && (found = find_cstring_fast (self, &length, &end)) != NULL && length < size)
+    {
+      memcpy (buffer, found, length);
+      buffer[length] = '\0';
+      self->cur = end;
+      return length;
+    }
+  return read_cstring_into_slow (self, buffer, size);
+}
+
+/* Everything else, including a string too long for the buffer, through
+ * c_archive_read_cstring()'s general path. */
+static gsize
+read_cstring_into_slow (CArchive *self, char *buffer, gsize size)
+{
+  g_autofree char *text = NULL;
+  gsize length;
+
+  if (!c_archive_check_self (self, "c_archive_read_cstring_into"))
+    return 0;
+#ifndef G_DISABLE_CHECKS
+  if (G_UNLIKELY (buffer == NULL || size == 0))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, "c_archive_read_cstring_into",
+                                "buffer != NULL && size > 0");
+      return 0;
+    }
+#endif
+  text = read_cstring_general (self);
+  length = strlen (text);
+  if (self->error == NULL && length >= size)
+    c_archive_fail (self, C_ARCHIVE_ERROR_LIMIT_EXCEEDED,
+                    "a string of %" G_GSIZE_FORMAT
+                    " bytes does not fit a buffer of %" G_GSIZE_FORMAT " bytes",
+                    length, size);
+  if (self->error != NULL)
+    {
+      buffer[0] = '\0';
+      return 0;
+    }
+  memcpy (buffer, text, length + 1);
+  return length;
 }
 
 static void

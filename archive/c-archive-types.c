@@ -8,38 +8,127 @@
 
 #include "c-archive-private.h"
 
-/* Encodes an integer of width bytes in the archive's byte order: big-endian for the
- * network format, little-endian for MFC's. Shifts rather than casts keep it independent
- * of the host's own order. */
+/* The fast paths: when the field fits (c_archive_can_store(), c_archive_can_load()),
+ * one swap to the archive's byte order (big-endian for the network format, little-endian
+ * for MFC's, which fast names with the archive's direction) and one fixed-size copy. */
+#define FAST_STORE_NETWORK C_ARCHIVE_FAST_STORE
+#define FAST_STORE_MFC (C_ARCHIVE_FAST_STORE | C_ARCHIVE_FAST_MFC)
+#define FAST_LOAD_NETWORK C_ARCHIVE_FAST_LOAD
+#define FAST_LOAD_MFC (C_ARCHIVE_FAST_LOAD | C_ARCHIVE_FAST_MFC)
+
+static inline gboolean
+put8 (CArchive *self, guint8 value)
+{
+  if (!c_archive_can_store (self, 1))
+    return FALSE;
+  self->buffer[self->end++] = value;
+  return TRUE;
+}
+
+#define DEFINE_PUT(bits)                                                                           \
+  static inline gboolean put##bits (CArchive *self, guint##bits value)                             \
+  {                                                                                                \
+    if (!c_archive_is_archive (self) || self->buffer_size - self->end < sizeof value)              \
+      return FALSE;                                                                                \
+    if (self->fast == FAST_STORE_NETWORK)                                                          \
+      value = GUINT##bits##_TO_BE (value);                                                         \
+    else if (self->fast == FAST_STORE_MFC)                                                         \
+      value = GUINT##bits##_TO_LE (value);                                                         \
+    else                                                                                           \
+      return FALSE;                                                                                \
+    memcpy (self->buffer + self->end, &value, sizeof value);                                       \
+    self->end += sizeof value;                                                                     \
+    return TRUE;                                                                                   \
+  }
+
+DEFINE_PUT (16)
+DEFINE_PUT (32)
+DEFINE_PUT (64)
+
+static inline gboolean
+take8 (CArchive *self, guint8 *value)
+{
+  if (!c_archive_can_load (self, 1))
+    return FALSE;
+  *value = self->data[self->cur++];
+  return TRUE;
+}
+
+/* data is only read once fast says the archive is loading: a storing archive's data is not
+ * valid. */
+#define DEFINE_TAKE(bits)                                                                          \
+  static inline gboolean take##bits (CArchive *self, guint##bits *value)                           \
+  {                                                                                                \
+    guint##bits raw;                                                                               \
+                                                                                                   \
+    if (!c_archive_is_archive (self) || self->end - self->cur < sizeof raw)                        \
+      return FALSE;                                                                                \
+    if (self->fast == FAST_LOAD_NETWORK)                                                           \
+      {                                                                                            \
+        memcpy (&raw, self->data + self->cur, sizeof raw);                                         \
+        *value = GUINT##bits##_FROM_BE (raw);                                                      \
+      }                                                                                            \
+    else if (self->fast == FAST_LOAD_MFC)                                                          \
+      {                                                                                            \
+        memcpy (&raw, self->data + self->cur, sizeof raw);                                         \
+        *value = GUINT##bits##_FROM_LE (raw);                                                      \
+      }                                                                                            \
+    else                                                                                           \
+      return FALSE;                                                                                \
+    self->cur += sizeof raw;                                                                       \
+    return TRUE;                                                                                   \
+  }
+
+DEFINE_TAKE (16)
+DEFINE_TAKE (32)
+DEFINE_TAKE (64)
+
+/* Encodes an integer of width bytes (1 to 8) in the archive's byte order: the value,
+ * shifted to the top of 64 bits for big-endian, is swapped and its first width bytes
+ * copied. Independent of the host's own order. */
 void
 c_archive_put_uint (CArchive *self, guint64 value, guint width)
 {
-  guint8 bytes[8];
+  guint64 bytes;
 
-  for (guint i = 0; i < width; i++)
-    {
-      guint shift = 8 * (self->format == C_ARCHIVE_FORMAT_MFC ? i : width - 1 - i);
-      bytes[i] = (guint8) (value >> shift);
-    }
-  c_archive_put (self, bytes, width);
+  if (self->format == C_ARCHIVE_FORMAT_MFC)
+    bytes = GUINT64_TO_LE (value);
+  else
+    bytes = GUINT64_TO_BE (value << (8 * (8 - width)));
+  c_archive_put (self, &bytes, width);
 }
 
-/* Decodes an integer of width bytes; 0 once the archive has failed. */
+/* Decodes an integer of width bytes (1 to 8); 0 once the archive has failed. */
 guint64
 c_archive_take_uint (CArchive *self, guint width)
 {
-  guint8 bytes[8];
-  guint64 value = 0;
+  guint64 bytes = 0;
 
-  if (!c_archive_take (self, bytes, width))
+  if (!c_archive_take (self, &bytes, width))
     return 0;
-  for (guint i = 0; i < width; i++)
-    {
-      guint shift = 8 * (self->format == C_ARCHIVE_FORMAT_MFC ? i : width - 1 - i);
-      value |= (guint64) bytes[i] << shift;
-    }
-  return value;
+  if (self->format == C_ARCHIVE_FORMAT_MFC)
+    return GUINT64_FROM_LE (bytes);
+  return GUINT64_FROM_BE (bytes) >> (8 * (8 - width));
 }
+
+/* The general path of the public reads and writes below, out of line so that their fast
+ * paths need no stack frame. */
+static G_GNUC_NO_INLINE void
+put_slow (CArchive *self, const char *function, const char *field, guint64 value, guint width)
+{
+  if (c_archive_check_self (self, function) && c_archive_begin_field (self, field, TRUE))
+    c_archive_put_uint (self, value, width);
+}
+
+static G_GNUC_NO_INLINE guint64
+take_slow (CArchive *self, const char *function, const char *field, guint width)
+{
+  if (!c_archive_check_self (self, function) || !c_archive_begin_field (self, field, FALSE))
+    return 0;
+  return c_archive_take_uint (self, width);
+}
+
+static gboolean take_bool_slow (CArchive *self, const char *function);
 
 /**
  * c_archive_write_byte:
@@ -51,10 +140,9 @@ c_archive_take_uint (CArchive *self, guint width)
 void
 c_archive_write_byte (CArchive *self, guint8 value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "BYTE", TRUE))
-    c_archive_put_uint (self, value, 1);
+  if (put8 (self, value))
+    return;
+  put_slow (self, G_STRFUNC, "BYTE", value, 1);
 }
 
 /**
@@ -68,11 +156,11 @@ c_archive_write_byte (CArchive *self, guint8 value)
 guint8
 c_archive_read_byte (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint8 value;
 
-  if (!c_archive_begin_field (self, "BYTE", FALSE))
-    return 0;
-  return (guint8) c_archive_take_uint (self, 1);
+  if (take8 (self, &value))
+    return value;
+  return (guint8) take_slow (self, G_STRFUNC, "BYTE", 1);
 }
 
 /**
@@ -85,10 +173,9 @@ c_archive_read_byte (CArchive *self)
 void
 c_archive_write_word (CArchive *self, guint16 value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "WORD", TRUE))
-    c_archive_put_uint (self, value, 2);
+  if (put16 (self, value))
+    return;
+  put_slow (self, G_STRFUNC, "WORD", value, 2);
 }
 
 /**
@@ -102,11 +189,11 @@ c_archive_write_word (CArchive *self, guint16 value)
 guint16
 c_archive_read_word (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint16 value;
 
-  if (!c_archive_begin_field (self, "WORD", FALSE))
-    return 0;
-  return (guint16) c_archive_take_uint (self, 2);
+  if (take16 (self, &value))
+    return value;
+  return (guint16) take_slow (self, G_STRFUNC, "WORD", 2);
 }
 
 /**
@@ -119,10 +206,9 @@ c_archive_read_word (CArchive *self)
 void
 c_archive_write_long (CArchive *self, gint32 value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "LONG", TRUE))
-    c_archive_put_uint (self, (guint32) value, 4);
+  if (put32 (self, (guint32) value))
+    return;
+  put_slow (self, G_STRFUNC, "LONG", (guint32) value, 4);
 }
 
 /**
@@ -136,11 +222,11 @@ c_archive_write_long (CArchive *self, gint32 value)
 gint32
 c_archive_read_long (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint32 value;
 
-  if (!c_archive_begin_field (self, "LONG", FALSE))
-    return 0;
-  return (gint32) (guint32) c_archive_take_uint (self, 4);
+  if (take32 (self, &value))
+    return (gint32) value;
+  return (gint32) (guint32) take_slow (self, G_STRFUNC, "LONG", 4);
 }
 
 /**
@@ -153,10 +239,9 @@ c_archive_read_long (CArchive *self)
 void
 c_archive_write_dword (CArchive *self, guint32 value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "DWORD", TRUE))
-    c_archive_put_uint (self, value, 4);
+  if (put32 (self, value))
+    return;
+  put_slow (self, G_STRFUNC, "DWORD", value, 4);
 }
 
 /**
@@ -170,11 +255,11 @@ c_archive_write_dword (CArchive *self, guint32 value)
 guint32
 c_archive_read_dword (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint32 value;
 
-  if (!c_archive_begin_field (self, "DWORD", FALSE))
-    return 0;
-  return (guint32) c_archive_take_uint (self, 4);
+  if (take32 (self, &value))
+    return value;
+  return (guint32) take_slow (self, G_STRFUNC, "DWORD", 4);
 }
 
 /**
@@ -187,10 +272,9 @@ c_archive_read_dword (CArchive *self)
 void
 c_archive_write_int (CArchive *self, gint value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "int", TRUE))
-    c_archive_put_uint (self, (guint32) value, 4);
+  if (put32 (self, (guint32) value))
+    return;
+  put_slow (self, G_STRFUNC, "int", (guint32) value, 4);
 }
 
 /**
@@ -204,11 +288,11 @@ c_archive_write_int (CArchive *self, gint value)
 gint
 c_archive_read_int (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint32 value;
 
-  if (!c_archive_begin_field (self, "int", FALSE))
-    return 0;
-  return (gint) (guint32) c_archive_take_uint (self, 4);
+  if (take32 (self, &value))
+    return (gint) value;
+  return (gint) (guint32) take_slow (self, G_STRFUNC, "int", 4);
 }
 
 /**
@@ -221,10 +305,9 @@ c_archive_read_int (CArchive *self)
 void
 c_archive_write_uint (CArchive *self, guint value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "unsigned", TRUE))
-    c_archive_put_uint (self, value, 4);
+  if (put32 (self, value))
+    return;
+  put_slow (self, G_STRFUNC, "unsigned", value, 4);
 }
 
 /**
@@ -238,11 +321,11 @@ c_archive_write_uint (CArchive *self, guint value)
 guint
 c_archive_read_uint (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint32 value;
 
-  if (!c_archive_begin_field (self, "unsigned", FALSE))
-    return 0;
-  return (guint) c_archive_take_uint (self, 4);
+  if (take32 (self, &value))
+    return value;
+  return (guint) take_slow (self, G_STRFUNC, "unsigned", 4);
 }
 
 /**
@@ -255,10 +338,9 @@ c_archive_read_uint (CArchive *self)
 void
 c_archive_write_short (CArchive *self, gint16 value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "short", TRUE))
-    c_archive_put_uint (self, (guint16) value, 2);
+  if (put16 (self, (guint16) value))
+    return;
+  put_slow (self, G_STRFUNC, "short", (guint16) value, 2);
 }
 
 /**
@@ -272,11 +354,11 @@ c_archive_write_short (CArchive *self, gint16 value)
 gint16
 c_archive_read_short (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint16 value;
 
-  if (!c_archive_begin_field (self, "short", FALSE))
-    return 0;
-  return (gint16) (guint16) c_archive_take_uint (self, 2);
+  if (take16 (self, &value))
+    return (gint16) value;
+  return (gint16) (guint16) take_slow (self, G_STRFUNC, "short", 2);
 }
 
 /**
@@ -289,10 +371,9 @@ c_archive_read_short (CArchive *self)
 void
 c_archive_write_char (CArchive *self, gchar value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "char", TRUE))
-    c_archive_put_uint (self, (guint8) value, 1);
+  if (put8 (self, (guint8) value))
+    return;
+  put_slow (self, G_STRFUNC, "char", (guint8) value, 1);
 }
 
 /**
@@ -306,11 +387,11 @@ c_archive_write_char (CArchive *self, gchar value)
 gchar
 c_archive_read_char (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint8 value;
 
-  if (!c_archive_begin_field (self, "char", FALSE))
-    return 0;
-  return (gchar) (guint8) c_archive_take_uint (self, 1);
+  if (take8 (self, &value))
+    return (gchar) value;
+  return (gchar) (guint8) take_slow (self, G_STRFUNC, "char", 1);
 }
 
 /**
@@ -323,10 +404,9 @@ c_archive_read_char (CArchive *self)
 void
 c_archive_write_wchar (CArchive *self, gunichar2 value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "wchar_t", TRUE))
-    c_archive_put_uint (self, value, 2);
+  if (put16 (self, value))
+    return;
+  put_slow (self, G_STRFUNC, "wchar_t", value, 2);
 }
 
 /**
@@ -340,11 +420,11 @@ c_archive_write_wchar (CArchive *self, gunichar2 value)
 gunichar2
 c_archive_read_wchar (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint16 value;
 
-  if (!c_archive_begin_field (self, "wchar_t", FALSE))
-    return 0;
-  return (gunichar2) c_archive_take_uint (self, 2);
+  if (take16 (self, &value))
+    return value;
+  return (gunichar2) take_slow (self, G_STRFUNC, "wchar_t", 2);
 }
 
 /**
@@ -357,10 +437,9 @@ c_archive_read_wchar (CArchive *self)
 void
 c_archive_write_int64 (CArchive *self, gint64 value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "LONGLONG", TRUE))
-    c_archive_put_uint (self, value, 8);
+  if (put64 (self, (guint64) value))
+    return;
+  put_slow (self, G_STRFUNC, "LONGLONG", value, 8);
 }
 
 /**
@@ -374,11 +453,11 @@ c_archive_write_int64 (CArchive *self, gint64 value)
 gint64
 c_archive_read_int64 (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint64 value;
 
-  if (!c_archive_begin_field (self, "LONGLONG", FALSE))
-    return 0;
-  return (gint64) (guint64) c_archive_take_uint (self, 8);
+  if (take64 (self, &value))
+    return (gint64) value;
+  return (gint64) (guint64) take_slow (self, G_STRFUNC, "LONGLONG", 8);
 }
 
 /**
@@ -391,10 +470,9 @@ c_archive_read_int64 (CArchive *self)
 void
 c_archive_write_uint64 (CArchive *self, guint64 value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "ULONGLONG", TRUE))
-    c_archive_put_uint (self, value, 8);
+  if (put64 (self, value))
+    return;
+  put_slow (self, G_STRFUNC, "ULONGLONG", value, 8);
 }
 
 /**
@@ -408,11 +486,11 @@ c_archive_write_uint64 (CArchive *self, guint64 value)
 guint64
 c_archive_read_uint64 (CArchive *self)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  guint64 value;
 
-  if (!c_archive_begin_field (self, "ULONGLONG", FALSE))
-    return 0;
-  return (guint64) c_archive_take_uint (self, 8);
+  if (take64 (self, &value))
+    return value;
+  return (guint64) take_slow (self, G_STRFUNC, "ULONGLONG", 8);
 }
 
 /**
@@ -426,10 +504,9 @@ c_archive_read_uint64 (CArchive *self)
 void
 c_archive_write_bool (CArchive *self, gboolean value)
 {
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
-  if (c_archive_begin_field (self, "bool", TRUE))
-    c_archive_put_uint (self, value ? 1 : 0, 1);
+  if (put8 (self, value ? 1 : 0))
+    return;
+  put_slow (self, G_STRFUNC, "bool", value ? 1 : 0, 1);
 }
 
 /**
@@ -445,11 +522,20 @@ c_archive_write_bool (CArchive *self, gboolean value)
 gboolean
 c_archive_read_bool (CArchive *self)
 {
+  if (c_archive_can_load (self, 1)
+      && (self->data[self->cur] <= 1 || self->format == C_ARCHIVE_FORMAT_MFC))
+    return self->data[self->cur++] != 0;
+  return take_bool_slow (self, G_STRFUNC);
+}
+
+/* c_archive_read_bool() for what its fast path does not take: a byte other than 0 or 1 in
+ * the network format, and everything take_slow() handles. */
+static G_GNUC_NO_INLINE gboolean
+take_bool_slow (CArchive *self, const char *function)
+{
   guint64 byte;
 
-  g_return_val_if_fail (C_IS_ARCHIVE (self), FALSE);
-
-  if (!c_archive_begin_field (self, "bool", FALSE))
+  if (!c_archive_check_self (self, function) || !c_archive_begin_field (self, "bool", FALSE))
     return FALSE;
   byte = c_archive_take_uint (self, 1);
   if (byte > 1 && self->format == C_ARCHIVE_FORMAT_NETWORK)
@@ -474,11 +560,10 @@ c_archive_write_float (CArchive *self, gfloat value)
 {
   guint32 bits;
 
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
   memcpy (&bits, &value, sizeof bits);
-  if (c_archive_begin_field (self, "float", TRUE))
-    c_archive_put_uint (self, bits, 4);
+  if (put32 (self, bits))
+    return;
+  put_slow (self, G_STRFUNC, "float", bits, 4);
 }
 
 /**
@@ -495,11 +580,8 @@ c_archive_read_float (CArchive *self)
   guint32 bits;
   gfloat value;
 
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
-
-  if (!c_archive_begin_field (self, "float", FALSE))
-    return 0;
-  bits = (guint32) c_archive_take_uint (self, 4);
+  if (!take32 (self, &bits))
+    bits = (guint32) take_slow (self, G_STRFUNC, "float", 4);
   memcpy (&value, &bits, sizeof value);
   return value;
 }
@@ -517,11 +599,10 @@ c_archive_write_double (CArchive *self, gdouble value)
 {
   guint64 bits;
 
-  g_return_if_fail (C_IS_ARCHIVE (self));
-
   memcpy (&bits, &value, sizeof bits);
-  if (c_archive_begin_field (self, "double", TRUE))
-    c_archive_put_uint (self, bits, 8);
+  if (put64 (self, bits))
+    return;
+  put_slow (self, G_STRFUNC, "double", bits, 8);
 }
 
 /**
@@ -538,11 +619,8 @@ c_archive_read_double (CArchive *self)
   guint64 bits;
   gdouble value;
 
-  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
-
-  if (!c_archive_begin_field (self, "double", FALSE))
-    return 0;
-  bits = c_archive_take_uint (self, 8);
+  if (!take64 (self, &bits))
+    bits = take_slow (self, G_STRFUNC, "double", 8);
   memcpy (&value, &bits, sizeof value);
   return value;
 }

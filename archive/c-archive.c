@@ -72,6 +72,8 @@ c_archive_error_quark (void)
 
 G_DEFINE_FINAL_TYPE (CArchive, c_archive, G_TYPE_OBJECT)
 
+gpointer c_archive_class_cache;
+
 static void
 c_archive_dispose (GObject *object)
 {
@@ -94,7 +96,6 @@ c_archive_finalize (GObject *object)
   g_clear_object (&self->input);
   g_clear_object (&self->output);
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->array, g_byte_array_unref);
   g_clear_error (&self->error);
   g_free (self->buffer);
   G_OBJECT_CLASS (c_archive_parent_class)->finalize (object);
@@ -164,6 +165,7 @@ c_archive_class_init (CArchiveClass *klass)
   object_class->finalize = c_archive_finalize;
   object_class->get_property = c_archive_get_property;
   object_class->set_property = c_archive_set_property;
+  c_archive_class_cache = klass;
 
   /**
    * CArchive:format:
@@ -225,6 +227,7 @@ archive_new (CArchiveFormat format, gboolean storing)
 
   self->format = format;
   self->storing = storing;
+  c_archive_update_fast (self);
   return self;
 }
 
@@ -250,7 +253,8 @@ c_archive_new_store_to_memory (CArchiveFormat format)
 {
   CArchive *self = archive_new (format, TRUE);
 
-  self->array = g_byte_array_new ();
+  /* The buffer comes with the first field. */
+  self->memory = TRUE;
   return self;
 }
 
@@ -259,7 +263,8 @@ c_archive_new_store_to_memory (CArchiveFormat format)
  * @bytes: the archive's contents, for example one whole record
  * @format: the byte layout
  *
- * Creates an archive that loads from @bytes, without copying them.
+ * Creates an archive that loads from @bytes, without copying them. To read many records,
+ * create one archive and point it at each record in turn with c_archive_reload().
  *
  * Returns: (transfer full): a new loading archive
  */
@@ -272,6 +277,7 @@ c_archive_new_load_from_bytes (GBytes *bytes, CArchiveFormat format)
   g_return_val_if_fail (bytes != NULL, NULL);
 
   self = archive_new (format, FALSE);
+  self->memory = TRUE;
   self->bytes = g_bytes_ref (bytes);
   self->data = g_bytes_get_data (bytes, &length);
   self->end = length;
@@ -414,8 +420,6 @@ c_archive_is_buffer_empty (CArchive *self)
 {
   g_return_val_if_fail (C_IS_ARCHIVE (self), TRUE);
 
-  if (self->array != NULL)
-    return self->array->len == 0;
   if (self->storing)
     return self->end == 0;
   return self->cur == self->end;
@@ -424,8 +428,6 @@ c_archive_is_buffer_empty (CArchive *self)
 guint64
 c_archive_position (CArchive *self)
 {
-  if (self->array != NULL)
-    return self->base + self->array->len;
   return self->base + (self->storing ? self->end : self->cur);
 }
 
@@ -520,6 +522,8 @@ c_archive_get_error (CArchive *self)
   return self->error;
 }
 
+static G_GNUC_NO_INLINE gboolean check_slow (CArchive *self, GError **error);
+
 /**
  * c_archive_check:
  * @self: an archive
@@ -533,9 +537,41 @@ c_archive_get_error (CArchive *self)
 gboolean
 c_archive_check (CArchive *self, GError **error)
 {
-  g_return_val_if_fail (C_IS_ARCHIVE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (c_archive_is_archive (self) && self->error == NULL && (error == NULL || *error == NULL))
+    return TRUE;
+  return check_slow (self, error);
+}
 
+/* What g_return_val_if_fail (C_IS_ARCHIVE (self), ...) does in function, for the general
+ * paths that public functions with a fast path call out of line: the critical names the
+ * public function. */
+gboolean
+c_archive_check_self (CArchive *self, const char *function)
+{
+#ifndef G_DISABLE_CHECKS
+  if (G_UNLIKELY (!C_IS_ARCHIVE (self)))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, function, "C_IS_ARCHIVE (self)");
+      return FALSE;
+    }
+#endif
+  return TRUE;
+}
+
+/* c_archive_check() with an error, or misused: out of line, so that the common case needs
+ * no stack frame. The criticals name c_archive_check(), as its own g_return_if_fail() would. */
+static gboolean
+check_slow (CArchive *self, GError **error)
+{
+  if (!c_archive_check_self (self, "c_archive_check"))
+    return FALSE;
+#ifndef G_DISABLE_CHECKS
+  if (G_UNLIKELY (error != NULL && *error != NULL))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, "c_archive_check", "error == NULL || *error == NULL");
+      return FALSE;
+    }
+#endif
   if (self->error == NULL)
     return TRUE;
   if (error != NULL)
@@ -555,6 +591,7 @@ c_archive_set_error (CArchive *self, GError *error)
   g_prefix_error (&error, "%s %s at offset %" G_GUINT64_FORMAT ": ",
                   self->field_writing ? "writing" : "reading", self->field, self->field_offset);
   self->error = error;
+  self->fast = C_ARCHIVE_FAST_NONE;
 }
 
 void
@@ -589,4 +626,71 @@ c_archive_begin_field (CArchive *self, const char *field, gboolean writing)
   else if (!writing && self->storing)
     c_archive_fail (self, C_ARCHIVE_ERROR_WRITE_ONLY, "the archive is open for storing");
   return self->error == NULL;
+}
+
+/* The fast paths are open while the archive has no error, is not closed and is not
+ * inside property loading; call after changing any of these. */
+void
+c_archive_update_fast (CArchive *self)
+{
+  if (self->error != NULL || self->closed || self->slow_fields > 0)
+    self->fast = C_ARCHIVE_FAST_NONE;
+  else
+    self->fast = (self->storing ? C_ARCHIVE_FAST_STORE : C_ARCHIVE_FAST_LOAD)
+                 | (self->format == C_ARCHIVE_FORMAT_MFC ? C_ARCHIVE_FAST_MFC : 0);
+}
+
+/**
+ * c_archive_reload:
+ * @self: an archive made by c_archive_new_load_from_bytes() or
+ *   c_archive_new_load_from_data()
+ * @bytes: the next record
+ *
+ * Points a loading memory archive at new contents, as if it had just been created over
+ * @bytes with the same format and limits: the previous bytes are released, the position
+ * starts at 0, the sticky error is cleared, the archive is open again if it was closed, and
+ * the table of classes and objects read so far is emptied, so that a back-reference in
+ * @bytes can only name what @bytes itself defines. Nothing of the previous contents
+ * survives but the format, the limits and the cancellable.
+ *
+ * This is the way to read many records: keep one loading archive (for example in the
+ * handler that receives the records) and reload it with each record, rather than creating
+ * an archive per record. @bytes is not copied.
+ *
+ * Do not call it from inside a serialize function of an object the archive is reading.
+ */
+void
+c_archive_reload (CArchive *self, GBytes *bytes)
+{
+  GBytes *old;
+  gsize length;
+
+  if (!c_archive_is_archive (self) || bytes == NULL || !self->memory || self->storing
+      || self->depth > 0)
+    {
+      g_return_if_fail (C_IS_ARCHIVE (self));
+      g_return_if_fail (bytes != NULL);
+      g_return_if_fail (self->memory && !self->storing);
+      g_return_if_fail (self->depth == 0);
+    }
+
+  old = self->bytes;
+  self->bytes = g_bytes_ref (bytes);
+  if (old != NULL)
+    g_bytes_unref (old);
+  self->data = g_bytes_get_data (bytes, &length);
+  self->cur = 0;
+  self->end = length;
+  self->base = 0;
+  self->closed = FALSE;
+  if (G_UNLIKELY (self->error != NULL))
+    g_clear_error (&self->error);
+  self->field = NULL;
+  self->field_offset = 0;
+  self->field_writing = FALSE;
+  self->object_schema = -1;
+  self->next_id = 1;
+  if (G_UNLIKELY (self->loaded != NULL))
+    c_archive_reset_objects (self);
+  c_archive_update_fast (self);
 }

@@ -136,6 +136,8 @@ CArchive *c_archive_new_store_to_stream (GOutputStream *stream, CArchiveFormat f
 AFXSOCK_AVAILABLE_IN_ALL
 CArchive *c_archive_new_load_from_stream (GInputStream *stream, CArchiveFormat format,
                                           gsize buffer_size);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_reload (CArchive *self, GBytes *bytes);
 
 /* State */
 AFXSOCK_AVAILABLE_IN_ALL
@@ -246,6 +248,8 @@ AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_write_cstring (CArchive *self, const char *text);
 AFXSOCK_AVAILABLE_IN_ALL
 char *c_archive_read_cstring (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+gsize c_archive_read_cstring_into (CArchive *self, char *buffer, gsize size);
 AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_write_bytes (CArchive *self, GBytes *bytes);
 AFXSOCK_AVAILABLE_IN_ALL
