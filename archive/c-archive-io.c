@@ -396,3 +396,45 @@ c_archive_get_bytes (CArchive *self)
 
   return g_bytes_new (self->buffer, self->end);
 }
+
+/**
+ * c_archive_get_data: (skip)
+ * @self: an archive made by c_archive_new_store_to_memory()
+ * @length: (out): where to put the number of bytes stored
+ *
+ * What the archive stored since it was made or last emptied, in place: no copy and no
+ * allocation. The bytes belong to the archive and stay valid until its next write,
+ * c_archive_steal_bytes(), c_archive_clear_bytes() or finalization. With
+ * c_archive_clear_bytes() afterwards, one storing archive serves record after record
+ * without allocating (c_async_socket_send_record_data() sends such bytes).
+ *
+ * Returns: (transfer none) (nullable): the stored bytes, %NULL when there are none
+ */
+const guint8 *
+c_archive_get_data (CArchive *self, gsize *length)
+{
+  g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
+  g_return_val_if_fail (length != NULL, NULL);
+  g_return_val_if_fail (self->memory && self->storing, NULL);
+
+  *length = self->end;
+  return self->end > 0 ? self->buffer : NULL;
+}
+
+/**
+ * c_archive_clear_bytes:
+ * @self: an archive made by c_archive_new_store_to_memory()
+ *
+ * Forgets what the archive stored so far and keeps its buffer for the next record: what
+ * c_archive_steal_bytes() does, without handing the bytes over. Positions go on counting
+ * and object ids stay valid, as after c_archive_steal_bytes().
+ */
+void
+c_archive_clear_bytes (CArchive *self)
+{
+  g_return_if_fail (C_IS_ARCHIVE (self));
+  g_return_if_fail (self->memory && self->storing);
+
+  self->base += self->end;
+  self->end = 0;
+}

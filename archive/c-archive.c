@@ -640,6 +640,33 @@ c_archive_update_fast (CArchive *self)
                  | (self->format == C_ARCHIVE_FORMAT_MFC ? C_ARCHIVE_FAST_MFC : 0);
 }
 
+/* What c_archive_reload() and c_archive_reload_data() share: @bytes (may be NULL) holds
+ * @data, which is what the archive reads from now on. */
+static void
+reload (CArchive *self, GBytes *bytes, const guint8 *data, gsize length)
+{
+  GBytes *old = self->bytes;
+
+  self->bytes = bytes != NULL ? g_bytes_ref (bytes) : NULL;
+  if (old != NULL)
+    g_bytes_unref (old);
+  self->data = data;
+  self->cur = 0;
+  self->end = length;
+  self->base = 0;
+  self->closed = FALSE;
+  if (G_UNLIKELY (self->error != NULL))
+    g_clear_error (&self->error);
+  self->field = NULL;
+  self->field_offset = 0;
+  self->field_writing = FALSE;
+  self->object_schema = -1;
+  self->next_id = 1;
+  if (G_UNLIKELY (self->loaded != NULL))
+    c_archive_reset_objects (self);
+  c_archive_update_fast (self);
+}
+
 /**
  * c_archive_reload:
  * @self: an archive made by c_archive_new_load_from_bytes() or
@@ -662,7 +689,7 @@ c_archive_update_fast (CArchive *self)
 void
 c_archive_reload (CArchive *self, GBytes *bytes)
 {
-  GBytes *old;
+  gconstpointer data;
   gsize length;
 
   if (!c_archive_is_archive (self) || bytes == NULL || !self->memory || self->storing
@@ -673,24 +700,34 @@ c_archive_reload (CArchive *self, GBytes *bytes)
       g_return_if_fail (self->memory && !self->storing);
       g_return_if_fail (self->depth == 0);
     }
+  data = g_bytes_get_data (bytes, &length);
+  reload (self, bytes, data, length);
+}
 
-  old = self->bytes;
-  self->bytes = g_bytes_ref (bytes);
-  if (old != NULL)
-    g_bytes_unref (old);
-  self->data = g_bytes_get_data (bytes, &length);
-  self->cur = 0;
-  self->end = length;
-  self->base = 0;
-  self->closed = FALSE;
-  if (G_UNLIKELY (self->error != NULL))
-    g_clear_error (&self->error);
-  self->field = NULL;
-  self->field_offset = 0;
-  self->field_writing = FALSE;
-  self->object_schema = -1;
-  self->next_id = 1;
-  if (G_UNLIKELY (self->loaded != NULL))
-    c_archive_reset_objects (self);
-  c_archive_update_fast (self);
+/**
+ * c_archive_reload_data: (skip)
+ * @self: an archive made by c_archive_new_load_from_bytes() or
+ *   c_archive_new_load_from_data()
+ * @data: (array length=length): the next record, borrowed
+ * @length: the number of bytes at @data
+ *
+ * Like c_archive_reload(), but reads @data in place, without a #GBytes and without
+ * copying: @data must stay valid and unchanged until the archive is reloaded again or
+ * finalized (as with XDR's `xdrmem_create`). For records the application holds in its own
+ * memory, a datagram received into a buffer on the stack, or what a storing archive holds
+ * (c_archive_get_data()). Decoding is as careful as from any other archive: nothing is
+ * read beyond @length.
+ */
+void
+c_archive_reload_data (CArchive *self, const void *data, gsize length)
+{
+  if (!c_archive_is_archive (self) || (data == NULL && length > 0) || !self->memory || self->storing
+      || self->depth > 0)
+    {
+      g_return_if_fail (C_IS_ARCHIVE (self));
+      g_return_if_fail (data != NULL || length == 0);
+      g_return_if_fail (self->memory && !self->storing);
+      g_return_if_fail (self->depth == 0);
+    }
+  reload (self, NULL, data, length);
 }

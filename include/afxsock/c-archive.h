@@ -138,6 +138,8 @@ CArchive *c_archive_new_load_from_stream (GInputStream *stream, CArchiveFormat f
                                           gsize buffer_size);
 AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_reload (CArchive *self, GBytes *bytes);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_reload_data (CArchive *self, const void *data, gsize length);
 
 /* State */
 AFXSOCK_AVAILABLE_IN_ALL
@@ -174,6 +176,10 @@ AFXSOCK_AVAILABLE_IN_ALL
 GBytes *c_archive_steal_bytes (CArchive *self);
 AFXSOCK_AVAILABLE_IN_ALL
 GBytes *c_archive_get_bytes (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+const guint8 *c_archive_get_data (CArchive *self, gsize *length);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_clear_bytes (CArchive *self);
 
 /* Raw bytes and lines */
 AFXSOCK_AVAILABLE_IN_ALL

@@ -693,3 +693,82 @@ Test (archive_fast, reload_works_for_both_formats_and_many_records, .timeout = 3
         }
     }
 }
+
+/* c_archive_get_data() + c_archive_clear_bytes() on the storing side and
+ * c_archive_reload_data() on the loading side: record after record without a GBytes. */
+Test (archive_fast, borrowed_records_roundtrip_without_bytes_objects, .timeout = 30)
+{
+  for (int format = 0; format < 2; format++)
+    {
+      g_autoptr (CArchive) store = c_archive_new_store_to_memory (format);
+      g_autoptr (CArchive) load = c_archive_new_load_from_data ("", 0, format);
+      guint64 position = 0;
+      gsize length;
+
+      cr_assert_null (c_archive_get_data (store, &length));
+      cr_assert_eq (length, 0);
+      for (guint32 i = 0; i < 500; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("record %u", i);
+          char back[32];
+          const guint8 *data;
+
+          c_archive_write_dword (store, i);
+          c_archive_write_cstring (store, name);
+          c_archive_write_int64 (store, -(gint64) i);
+          data = c_archive_get_data (store, &length);
+          cr_assert_not_null (data);
+          /* The same bytes c_archive_get_bytes() copies, in place. */
+          {
+            g_autoptr (GBytes) copy = c_archive_get_bytes (store);
+            cr_assert_eq (g_bytes_get_size (copy), length, "record %u: %zu bytes", i, length);
+            cr_assert_eq (memcmp (g_bytes_get_data (copy, NULL), data, length), 0);
+          }
+          /* The first bytes are the DWORD in the archive's byte order. */
+          cr_assert_eq (format == C_ARCHIVE_FORMAT_NETWORK ? data[3] : data[0], (guint8) i);
+          position += length;
+          cr_assert_eq (c_archive_get_position (store), position);
+
+          c_archive_reload_data (load, data, length);
+          cr_assert_eq (c_archive_get_position (load), 0);
+          cr_assert_eq (c_archive_read_dword (load), i);
+          cr_assert_eq (c_archive_read_cstring_into (load, back, sizeof back), strlen (name));
+          cr_assert_str_eq (back, name);
+          cr_assert_eq (c_archive_read_int64 (load), -(gint64) i);
+          test_assert_ok (load);
+          cr_assert (c_archive_is_buffer_empty (load));
+
+          c_archive_clear_bytes (store);
+          cr_assert_null (c_archive_get_data (store, &length));
+          cr_assert_eq (length, 0);
+          /* Positions go on counting, as after c_archive_steal_bytes(). */
+          cr_assert_eq (c_archive_get_position (store), position);
+        }
+    }
+}
+
+Test (archive_fast, reload_data_reads_nothing_beyond_its_length, .timeout = 30)
+{
+  /* Eight bytes in memory, four of them lent: the second DWORD is an end of archive, not
+   * the bytes that happen to follow. */
+  static const guint8 memory[] = { 0, 0, 0, 7, 0, 0, 0, 9 };
+  g_autoptr (GBytes) earlier = test_bytes_from_hex ("00 00 00 01");
+  g_autoptr (CArchive) load = c_archive_new_load_from_bytes (earlier, C_ARCHIVE_FORMAT_NETWORK);
+
+  c_archive_read_dword (load);
+  c_archive_read_dword (load);
+  cr_assert_not_null (c_archive_get_error (load));
+
+  c_archive_reload_data (load, memory, 4);
+  cr_assert_null (c_archive_get_error (load), "the previous record's error survived");
+  cr_assert_eq (c_archive_read_dword (load), 7);
+  cr_assert_eq (c_archive_read_dword (load), 0);
+  test_assert_archive_error (load, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_END_OF_FILE,
+                             "reading DWORD at offset 4: end of archive (4 bytes needed, 0 left)",
+                             NULL);
+
+  /* An empty record is allowed and reads nothing. */
+  c_archive_reload_data (load, NULL, 0);
+  cr_assert_eq (c_archive_read_byte (load), 0);
+  cr_assert_not_null (c_archive_get_error (load));
+}
