@@ -267,15 +267,20 @@ check_length (CAsyncSocket *self, guint32 length)
 }
 
 static gboolean
-deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, guint incarnation)
+deliver_record_bytes (CAsyncSocket *self, GBytes *record, guint incarnation)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  GBytes *record = g_bytes_new (data, length);
 
   priv->stats.records_received++;
   c_async_socket_notify_record (self, record);
   g_bytes_unref (record);
   return priv->incarnation == incarnation && !has_failed (priv);
+}
+
+static gboolean
+deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, guint incarnation)
+{
+  return deliver_record_bytes (self, g_bytes_new (data, length), incarnation);
 }
 
 /* Keeps the incomplete tail of a read: room for what has arrived, growing with it. */
@@ -415,11 +420,20 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint incarnation, gs
 
   if (direct)
     {
-      if (cut_records (self, state->partial, state->partial_length, incarnation) < 0)
-        return FALSE;
-      if (state->partial_length == (gsize) read_be32 (state->partial) + HEADER_SIZE)
-        drop_partial (state); /* delivered */
-      return TRUE;
+      /* The partial buffer holds one record and nothing else; once whole, the buffer
+       * itself becomes the record, without a copy (a large record's bytes are copied once,
+       * from the kernel). */
+      gsize total = (gsize) read_be32 (state->partial) + HEADER_SIZE;
+      guint8 *block = state->partial;
+
+      if (state->partial_length < total)
+        return TRUE;
+      state->partial = NULL;
+      drop_partial (state);
+      return deliver_record_bytes (
+          self,
+          g_bytes_new_with_free_func (block + HEADER_SIZE, total - HEADER_SIZE, g_free, block),
+          incarnation);
     }
 
   used = cut_records (self, scratch, had_partial + (gsize) n, incarnation);
