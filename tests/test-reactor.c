@@ -15,27 +15,6 @@
 
 #include "test-util.h"
 
-static CReactor *
-reactor_of (TestSocket *socket)
-{
-  CReactor *reactor = c_async_socket_get_private (S (socket))->reactor;
-  cr_assert_not_null (reactor, "the socket has no reactor");
-  return reactor;
-}
-
-static void
-echo_hook (TestSocket *socket, CNotify which, int error_code, gpointer data)
-{
-  char buffer[64];
-  gssize n;
-
-  if (which != C_NOTIFY_RECEIVE)
-    return;
-  n = c_async_socket_receive (S (socket), buffer, sizeof buffer, 0, NULL);
-  if (n > 0)
-    c_async_socket_send (S (socket), buffer, (gsize) n, 0, NULL);
-}
-
 static gboolean
 received_at_least (gpointer data)
 {

@@ -26,14 +26,6 @@
 
 #include "test-util.h"
 
-static CReactor *
-reactor_of (TestSocket *socket)
-{
-  CReactor *reactor = c_async_socket_get_private (S (socket))->reactor;
-  cr_assert_not_null (reactor, "the socket has no reactor");
-  return reactor;
-}
-
 /* ---- 10,000 connections: one active, 9,999 idle ---------------------------------------- */
 
 /* The server ends, all on one context, live in this process; the idle client ends live in a

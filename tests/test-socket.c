@@ -424,19 +424,6 @@ blocking_client_thread (gpointer data)
   return NULL;
 }
 
-static void
-echo_back (TestSocket *socket, CNotify which, int error_code, gpointer data)
-{
-  char buffer[16];
-  gssize n;
-
-  if (which != C_NOTIFY_RECEIVE)
-    return;
-  n = c_async_socket_receive (S (socket), buffer, sizeof buffer, 0, NULL);
-  if (n > 0)
-    c_async_socket_send (S (socket), buffer, (gsize) n, 0, NULL);
-}
-
 Test (socket, works_on_a_thread_without_a_running_main_loop, .timeout = 30)
 {
   ThreadJob job = { 0 };
@@ -444,7 +431,7 @@ Test (socket, works_on_a_thread_without_a_running_main_loop, .timeout = 30)
   g_autoptr (TestSocket) server = test_socket_new ();
   GThread *thread;
 
-  server->hook = echo_back;
+  server->hook = echo_hook;
   thread = g_thread_new ("blocking client", blocking_client_thread, &job);
   cr_assert (run_until_count (listener, C_NOTIFY_ACCEPT, 1));
   cr_assert (c_async_socket_accept (S (listener), S (server), NULL, NULL));

@@ -80,6 +80,12 @@ typedef struct
 void pair_open (Pair *pair);
 void pair_close (Pair *pair);
 
+/* A hook that sends back what each on_receive receives (up to 64 bytes at a time). */
+void echo_hook (TestSocket *socket, CNotify which, int error_code, gpointer data);
+
+/* The reactor behind a socket's notifications (the test fails if it has none). */
+CReactor *reactor_of (TestSocket *socket);
+
 /* Sends all of @text at once (a short send fails the test). */
 void send_text (TestSocket *socket, const char *text);
 
