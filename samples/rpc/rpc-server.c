@@ -154,19 +154,19 @@ call (const char *method, GPtrArray *arguments, GError **error)
   return NULL;
 }
 
-/* Decoding a request: everything in it comes from the network, so every count and length
- * is checked before it is used. Returns FALSE with an error when the record is not a
- * request; *id is then 0 if even the id could not be read. */
+/* Decoding a request with the connection's loading archive, pointed at this record:
+ * everything in it comes from the network, so every count and length is checked before it
+ * is used. Returns FALSE with an error when the record is not a request; *id is then 0 if
+ * even the id could not be read. */
 static gboolean
-read_request (GBytes *record, guint32 *id, char **method, GPtrArray *arguments, GError **error)
+read_request (CArchive *archive, GBytes *record, guint32 *id, char **method, GPtrArray *arguments,
+              GError **error)
 {
-  g_autoptr (CArchive) archive = c_archive_new_load_from_bytes (record, C_ARCHIVE_FORMAT_NETWORK);
   g_autoptr (GError) archive_error = NULL;
   guint64 count;
 
-  /* The archive refuses longer strings and larger counts itself, before allocating. */
-  c_archive_set_limit (archive, C_ARCHIVE_LIMIT_STRING_LENGTH, RPC_MAX_STRING_LENGTH);
-  c_archive_set_limit (archive, C_ARCHIVE_LIMIT_COUNT, RPC_MAX_ARGUMENTS);
+  /* A fresh start: no position, error or objects left from the previous request. */
+  c_archive_reload (archive, record);
   *id = c_archive_read_dword (archive);
   if (c_archive_get_error (archive) != NULL)
     *id = 0;
@@ -207,6 +207,8 @@ struct _RpcConnection
 {
   CAsyncSocket parent_instance;
   guint id;
+  CArchive *in;  /* reloaded with each request */
+  CArchive *out; /* emptied by each reply's c_async_socket_send_archive() */
 };
 
 G_DEFINE_FINAL_TYPE (RpcConnection, rpc_connection, C_TYPE_ASYNC_SOCKET)
@@ -243,7 +245,7 @@ describe_call (const char *method, GPtrArray *arguments)
 static void
 send_reply (RpcConnection *self, guint32 id, GVariant *result, const GError *failure)
 {
-  g_autoptr (CArchive) reply = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
+  CArchive *reply = self->out;
   g_autoptr (GError) error = NULL;
 
   c_archive_write_dword (reply, id);
@@ -258,7 +260,13 @@ send_reply (RpcConnection *self, guint32 id, GVariant *result, const GError *fai
   /* A client that sends requests without reading the replies fills the write queue: the
    * listener set overflow_closes, so afxsock then closes the connection (on_close). */
   if (!c_async_socket_send_archive (C_ASYNC_SOCKET (self), reply, &error))
-    g_printerr ("connection %u: reply %u not sent: %s\n", self->id, id, error->message);
+    {
+      g_printerr ("connection %u: reply %u not sent: %s\n", self->id, id, error->message);
+      /* What a failed reply left behind (its bytes, a sticky archive error) must not reach
+       * the next one: that one starts on a new archive. */
+      g_object_unref (self->out);
+      self->out = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
+    }
 }
 
 static void
@@ -273,7 +281,7 @@ rpc_connection_on_record (CAsyncSocket *socket, GBytes *record)
   g_autoptr (GError) error = NULL;
   guint32 id;
 
-  if (!read_request (record, &id, &method, arguments, &error))
+  if (!read_request (self->in, record, &id, &method, arguments, &error))
     {
       g_print ("connection %u: request %u: %s\n", self->id, id, error->message);
       send_reply (self, id, NULL, error);
@@ -306,10 +314,21 @@ rpc_connection_on_close (CAsyncSocket *socket, int error_code)
 }
 
 static void
+rpc_connection_finalize (GObject *object)
+{
+  RpcConnection *self = RPC_CONNECTION (object);
+
+  g_clear_object (&self->in);
+  g_clear_object (&self->out);
+  G_OBJECT_CLASS (rpc_connection_parent_class)->finalize (object);
+}
+
+static void
 rpc_connection_class_init (RpcConnectionClass *klass)
 {
   CAsyncSocketClass *socket_class = C_ASYNC_SOCKET_CLASS (klass);
 
+  G_OBJECT_CLASS (klass)->finalize = rpc_connection_finalize;
   socket_class->on_record = rpc_connection_on_record;
   socket_class->on_close = rpc_connection_on_close;
 }
@@ -317,6 +336,12 @@ rpc_connection_class_init (RpcConnectionClass *klass)
 static void
 rpc_connection_init (RpcConnection *self)
 {
+  /* One archive each way for the connection's life. The limits stay across reloads: the
+   * archive refuses longer strings and larger counts itself, before allocating. */
+  self->in = c_archive_new_load_from_data (NULL, 0, C_ARCHIVE_FORMAT_NETWORK);
+  c_archive_set_limit (self->in, C_ARCHIVE_LIMIT_STRING_LENGTH, RPC_MAX_STRING_LENGTH);
+  c_archive_set_limit (self->in, C_ARCHIVE_LIMIT_COUNT, RPC_MAX_ARGUMENTS);
+  self->out = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
 }
 
 /* The listener. */
