@@ -56,7 +56,8 @@ struct _CRecordState
   /* A record in progress: its bytes so far (header included). */
   guint8 *partial;
   gsize partial_length;
-  gsize partial_capacity;
+  gsize partial_capacity; /* what the record may use so far: bounded by what arrived */
+  gsize partial_block;    /* the block's real size (a pooled block may be larger) */
   gint64 record_started;
   gint64 last_receive;
 
@@ -84,6 +85,127 @@ scratch_free (gpointer data)
 }
 
 static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
+
+/* ---- Record blocks -----------------------------------------------------------------------
+ *
+ * A record longer than what one read brings is assembled in a block of its own, which then
+ * becomes the record's GBytes. Such blocks come and go once per record, and handed back to
+ * glibc, a block of that size at the top of the heap is trimmed off and the next one comes
+ * back as fresh pages: page faults and page clearing cost three times the rest of a bulk
+ * transfer of 64 KiB records (docs/performance.md). Records that arrive whole in one read
+ * are copied into such blocks too. Released blocks of 16 KiB to 1 MiB wait in a per-thread
+ * pool for the next record instead, up to 4 MiB (the default high-water mark: what one
+ * busy connection keeps in flight). */
+#define POOL_MIN_BLOCK (16 * 1024)
+#define POOL_MAX_BLOCK (1024 * 1024)
+#define POOL_MAX_BYTES (4 * 1024 * 1024)
+#define POOL_BLOCKS (POOL_MAX_BYTES / POOL_MIN_BLOCK)
+
+typedef struct
+{
+  guint8 *block[POOL_BLOCKS];
+  gsize capacity[POOL_BLOCKS];
+  guint n;
+  gsize bytes;
+} BlockPool;
+
+static void
+block_pool_free (gpointer data)
+{
+  BlockPool *pool = data;
+
+  for (guint i = 0; i < pool->n; i++)
+    g_free (pool->block[i]);
+  g_free (pool);
+}
+
+static GPrivate block_pool_key = G_PRIVATE_INIT (block_pool_free);
+
+static BlockPool *
+block_pool (void)
+{
+  BlockPool *pool = g_private_get (&block_pool_key);
+
+  if (pool == NULL)
+    {
+      pool = g_new0 (BlockPool, 1);
+      g_private_set (&block_pool_key, pool);
+    }
+  return pool;
+}
+
+/* A block of at least @want bytes, *capacity set to its size: a pooled one when one fits
+ * without wasting more than half of it. */
+static guint8 *
+block_take (gsize want, gsize *capacity)
+{
+  if (want >= POOL_MIN_BLOCK && want <= POOL_MAX_BLOCK)
+    {
+      BlockPool *pool = block_pool ();
+      for (guint i = pool->n; i-- > 0;)
+        if (pool->capacity[i] >= want && pool->capacity[i] / 2 <= want)
+          {
+            guint8 *block = pool->block[i];
+            *capacity = pool->capacity[i];
+            pool->bytes -= pool->capacity[i];
+            pool->n--;
+            pool->block[i] = pool->block[pool->n];
+            pool->capacity[i] = pool->capacity[pool->n];
+            return block;
+          }
+    }
+  *capacity = want;
+  return g_malloc (want);
+}
+
+static void
+block_give_back (guint8 *block, gsize capacity)
+{
+  BlockPool *pool;
+
+  if (block == NULL)
+    return;
+  if (capacity < POOL_MIN_BLOCK || capacity > POOL_MAX_BLOCK
+      || (pool = block_pool ())->bytes + capacity > POOL_MAX_BYTES)
+    {
+      g_free (block);
+      return;
+    }
+  pool->block[pool->n] = block;
+  pool->capacity[pool->n] = capacity;
+  pool->bytes += capacity;
+  pool->n++;
+}
+
+/* The GBytes free function of a record handed over in its block: the block's capacity was
+ * written over the record's header, which the GBytes does not include. */
+static void
+release_record_block (gpointer data)
+{
+  guint8 *block = data;
+  guint32 capacity;
+
+  memcpy (&capacity, block, sizeof capacity);
+  block_give_back (block, capacity);
+}
+
+/* Makes the partial buffer hold at least @want bytes, keeping what it holds. The record
+ * may use @want bytes, whatever the size of the (possibly pooled) block behind them: a
+ * peer's bytes never make the socket allocate more than the bound of c_async_socket_records_buffered. */
+static void
+grow_partial (CRecordState *state, gsize want)
+{
+  if (want <= state->partial_capacity)
+    return;
+  if (state->partial == NULL)
+    state->partial = block_take (want, &state->partial_block);
+  else if (want > state->partial_block)
+    {
+      state->partial = g_realloc (state->partial, want);
+      state->partial_block = want;
+    }
+  state->partial_capacity = want;
+}
 
 static guint8 *
 scratch_buffer (void)
@@ -115,7 +237,7 @@ c_async_socket_records_reset (CAsyncSocket *self)
 
   if (state == NULL)
     return;
-  g_free (state->partial);
+  block_give_back (state->partial, state->partial_block);
   for (GList *link; (link = g_queue_pop_head_link (&state->queue)) != NULL;)
     queued_record_free (link->data);
   if (state->timer != NULL)
@@ -280,7 +402,21 @@ deliver_record_bytes (CAsyncSocket *self, GBytes *record, guint incarnation)
 static gboolean
 deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, guint incarnation)
 {
-  return deliver_record_bytes (self, g_bytes_new (data, length), incarnation);
+  guint8 *block;
+  gsize capacity;
+  guint32 stored;
+
+  if (length < POOL_MIN_BLOCK)
+    return deliver_record_bytes (self, g_bytes_new (data, length), incarnation);
+  /* A large record: copied into a record block, laid out as if assembled there (its
+   * capacity where the header would be), so that it goes back to the pool. */
+  block = block_take (length + HEADER_SIZE, &capacity);
+  stored = (guint32) MIN (capacity, G_MAXUINT32);
+  memcpy (block, &stored, sizeof stored);
+  memcpy (block + HEADER_SIZE, data, length);
+  return deliver_record_bytes (
+      self, g_bytes_new_with_free_func (block + HEADER_SIZE, length, release_record_block, block),
+      incarnation);
 }
 
 /* Keeps the incomplete tail of a read: room for what has arrived, growing with it. */
@@ -291,11 +427,7 @@ keep_partial (CRecordState *state, const guint8 *data, gsize length)
 
   if (length >= HEADER_SIZE)
     want = MIN ((gsize) read_be32 (data) + HEADER_SIZE, MAX (2 * length, MIN_PARTIAL_CAPACITY));
-  if (want > state->partial_capacity)
-    {
-      state->partial = g_realloc (state->partial, want);
-      state->partial_capacity = want;
-    }
+  grow_partial (state, want);
   memmove (state->partial, data, length);
   state->partial_length = length;
 }
@@ -303,8 +435,9 @@ keep_partial (CRecordState *state, const guint8 *data, gsize length)
 static void
 drop_partial (CRecordState *state)
 {
-  g_clear_pointer (&state->partial, g_free);
-  state->partial_length = state->partial_capacity = 0;
+  block_give_back (state->partial, state->partial_block);
+  state->partial = NULL;
+  state->partial_length = state->partial_capacity = state->partial_block = 0;
   state->record_started = 0;
 }
 
@@ -338,11 +471,7 @@ read_into_partial (CAsyncSocketPrivate *priv, CRecordState *state)
   gsize want = MIN (total, MAX (2 * state->partial_length, MIN_PARTIAL_CAPACITY));
   gssize n;
 
-  if (want > state->partial_capacity)
-    {
-      state->partial = g_realloc (state->partial, want);
-      state->partial_capacity = want;
-    }
+  grow_partial (state, want);
   do
     n = recv (priv->fd, state->partial + state->partial_length,
               MIN (state->partial_capacity, total) - state->partial_length, 0);
@@ -425,15 +554,18 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint incarnation, gs
        * from the kernel). */
       gsize total = (gsize) read_be32 (state->partial) + HEADER_SIZE;
       guint8 *block = state->partial;
+      guint32 capacity = (guint32) MIN (state->partial_block, G_MAXUINT32);
 
       if (state->partial_length < total)
         return TRUE;
       state->partial = NULL;
       drop_partial (state);
-      return deliver_record_bytes (
-          self,
-          g_bytes_new_with_free_func (block + HEADER_SIZE, total - HEADER_SIZE, g_free, block),
-          incarnation);
+      memcpy (block, &capacity, sizeof capacity); /* the header is not part of the record */
+      return deliver_record_bytes (self,
+                                   g_bytes_new_with_free_func (block + HEADER_SIZE,
+                                                               total - HEADER_SIZE,
+                                                               release_record_block, block),
+                                   incarnation);
     }
 
   used = cut_records (self, scratch, had_partial + (gsize) n, incarnation);
