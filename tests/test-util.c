@@ -105,11 +105,11 @@ deadline_passed (gpointer data)
 }
 
 gboolean
-run_until (gboolean (*func) (gpointer data), gpointer data)
+run_until_within (gboolean (*func) (gpointer data), gpointer data, guint deadline_ms)
 {
   GMainContext *context = g_main_context_get_thread_default ();
   gboolean expired = FALSE;
-  GSource *deadline = g_timeout_source_new (TEST_DEADLINE_MS);
+  GSource *deadline = g_timeout_source_new (deadline_ms);
 
   g_source_set_callback (deadline, deadline_passed, &expired, NULL);
   g_source_attach (deadline, context);
@@ -118,6 +118,12 @@ run_until (gboolean (*func) (gpointer data), gpointer data)
   g_source_destroy (deadline);
   g_source_unref (deadline);
   return func (data);
+}
+
+gboolean
+run_until (gboolean (*func) (gpointer data), gpointer data)
+{
+  return run_until_within (func, data, TEST_DEADLINE_MS);
 }
 
 static gboolean

@@ -48,6 +48,8 @@ gboolean run_until_flag (gboolean *flag);
 gboolean run_until_count (TestSocket *socket, CNotify which, int n);
 /* Runs until func (data) is TRUE or the deadline passes. */
 gboolean run_until (gboolean (*func) (gpointer data), gpointer data);
+/* The same with a deadline of its own, in milliseconds. */
+gboolean run_until_within (gboolean (*func) (gpointer data), gpointer data, guint deadline_ms);
 /* Runs the given number of non-blocking iterations. */
 void iterate (guint iterations);
 /* Runs until the context has nothing ready (at most a bounded number of iterations). */

@@ -14,46 +14,15 @@
 #define PAYLOAD_OFFSET 5
 
 static gboolean
-deadline_passed (gpointer data)
+never (gpointer data)
 {
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-gboolean
-run_until_within (gboolean (*func) (gpointer data), gpointer data, guint deadline_ms)
-{
-  GMainContext *context = g_main_context_get_thread_default ();
-  gboolean expired = FALSE;
-  GSource *deadline = g_timeout_source_new (deadline_ms);
-
-  g_source_set_callback (deadline, deadline_passed, &expired, NULL);
-  g_source_attach (deadline, context);
-  while (!func (data) && !expired)
-    g_main_context_iteration (context, TRUE);
-  g_source_destroy (deadline);
-  g_source_unref (deadline);
-  return func (data);
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
+  return FALSE;
 }
 
 void
 run_for_ms (guint ms)
 {
-  GMainContext *context = g_main_context_get_thread_default ();
-  gboolean expired = FALSE;
-  GSource *timer = g_timeout_source_new (ms);
-
-  g_source_set_callback (timer, deadline_passed, &expired, NULL);
-  g_source_attach (timer, context);
-  while (!flag_is_set (&expired))
-    g_main_context_iteration (context, TRUE);
-  g_source_unref (timer);
+  run_until_within (never, NULL, ms);
 }
 
 int

@@ -8,10 +8,6 @@
 
 G_BEGIN_DECLS
 
-/* Runs the thread-default context until func (data) holds or @deadline_ms pass; returns
- * whether it holds. Like run_until(), with a deadline of the test's choosing. */
-gboolean run_until_within (gboolean (*func) (gpointer data), gpointer data, guint deadline_ms);
-
 /* Runs the thread-default context for @ms milliseconds of wall time (a timer ends the wait:
  * the loop sleeps in poll meanwhile, it does not spin). */
 void run_for_ms (guint ms);
