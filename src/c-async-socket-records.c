@@ -189,6 +189,26 @@ release_record_block (gpointer data)
   block_give_back (block, capacity);
 }
 
+/* A record's bytes in their block: the GBytes leaves out the header, over which the block's
+ * capacity is written for release_record_block(). */
+static GBytes *
+record_in_block (guint8 *block, gsize capacity, gsize length)
+{
+  guint32 stored = (guint32) MIN (capacity, G_MAXUINT32);
+
+  memcpy (block, &stored, sizeof stored);
+  return g_bytes_new_with_free_func (block + HEADER_SIZE, length, release_record_block, block);
+}
+
+/* How much of a @total-byte record (header included) the partial buffer may hold once
+ * @arrived bytes of it are there: twice what arrived, at least MIN_PARTIAL_CAPACITY, never
+ * more than the record. What a peer announces alone never makes the socket allocate. */
+static gsize
+partial_room (gsize total, gsize arrived)
+{
+  return MIN (total, MAX (2 * arrived, MIN_PARTIAL_CAPACITY));
+}
+
 /* Makes the partial buffer hold at least @want bytes, keeping what it holds. The record
  * may use @want bytes, whatever the size of the (possibly pooled) block behind them: a
  * peer's bytes never make the socket allocate more than the bound of c_async_socket_records_buffered. */
@@ -404,19 +424,14 @@ deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, guint inca
 {
   guint8 *block;
   gsize capacity;
-  guint32 stored;
 
   if (length < POOL_MIN_BLOCK)
     return deliver_record_bytes (self, g_bytes_new (data, length), incarnation);
-  /* A large record: copied into a record block, laid out as if assembled there (its
-   * capacity where the header would be), so that it goes back to the pool. */
+  /* A large record: copied into a record block, laid out as if assembled there, so that
+   * it goes back to the pool. */
   block = block_take (length + HEADER_SIZE, &capacity);
-  stored = (guint32) MIN (capacity, G_MAXUINT32);
-  memcpy (block, &stored, sizeof stored);
   memcpy (block + HEADER_SIZE, data, length);
-  return deliver_record_bytes (
-      self, g_bytes_new_with_free_func (block + HEADER_SIZE, length, release_record_block, block),
-      incarnation);
+  return deliver_record_bytes (self, record_in_block (block, capacity, length), incarnation);
 }
 
 /* Keeps the incomplete tail of a read: room for what has arrived, growing with it. */
@@ -426,7 +441,7 @@ keep_partial (CRecordState *state, const guint8 *data, gsize length)
   gsize want = length;
 
   if (length >= HEADER_SIZE)
-    want = MIN ((gsize) read_be32 (data) + HEADER_SIZE, MAX (2 * length, MIN_PARTIAL_CAPACITY));
+    want = partial_room ((gsize) read_be32 (data) + HEADER_SIZE, length);
   grow_partial (state, want);
   memmove (state->partial, data, length);
   state->partial_length = length;
@@ -468,7 +483,7 @@ static gssize
 read_into_partial (CAsyncSocketPrivate *priv, CRecordState *state)
 {
   gsize total = (gsize) read_be32 (state->partial) + HEADER_SIZE;
-  gsize want = MIN (total, MAX (2 * state->partial_length, MIN_PARTIAL_CAPACITY));
+  gsize want = partial_room (total, state->partial_length);
   gssize n;
 
   grow_partial (state, want);
@@ -554,17 +569,13 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint incarnation, gs
        * from the kernel). */
       gsize total = (gsize) read_be32 (state->partial) + HEADER_SIZE;
       guint8 *block = state->partial;
-      guint32 capacity = (guint32) MIN (state->partial_block, G_MAXUINT32);
+      gsize capacity = state->partial_block;
 
       if (state->partial_length < total)
         return TRUE;
       state->partial = NULL;
       drop_partial (state);
-      memcpy (block, &capacity, sizeof capacity); /* the header is not part of the record */
-      return deliver_record_bytes (self,
-                                   g_bytes_new_with_free_func (block + HEADER_SIZE,
-                                                               total - HEADER_SIZE,
-                                                               release_record_block, block),
+      return deliver_record_bytes (self, record_in_block (block, capacity, total - HEADER_SIZE),
                                    incarnation);
     }
 
