@@ -487,7 +487,11 @@ resolved (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       priv->connect_error = error_code;
       if (priv->events & C_FD_CONNECT && !priv->waiting)
-        c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
+        {
+          c_async_socket_dispatch_enter (self);
+          c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
+          c_async_socket_dispatch_leave (self);
+        }
     }
 }
 

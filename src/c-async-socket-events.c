@@ -50,6 +50,38 @@ typedef void (*CNotifyFunc) (CAsyncSocket *self, int error_code);
 guint c_async_socket_record_signal;
 guint c_async_socket_drain_signal;
 
+/* Every notification is delivered between dispatch_enter and dispatch_leave: the delivery
+ * holds a reference of its own, so that a handler may drop the application's last one and
+ * the code after the handler still finds the object. dispatch_refs counts these references
+ * (deliveries nest: a CSocket blocking inside a handler dispatches again), which tells a
+ * release apart from a reference kept elsewhere. */
+void
+c_async_socket_dispatch_enter (CAsyncSocket *self)
+{
+  g_object_ref (self);
+  c_async_socket_get_private (self)->dispatch_refs++;
+}
+
+void
+c_async_socket_dispatch_leave (CAsyncSocket *self)
+{
+  c_async_socket_get_private (self)->dispatch_refs--;
+  g_object_unref (self);
+}
+
+/* After each handler: when only the deliveries' own references are left, the application
+ * released the socket inside it (MFC's `delete this`). The socket is closed as close()
+ * would: that bumps the incarnation, so nothing more is delivered to it, and the
+ * delivery's unref then finalizes it. */
+static inline void
+close_if_released (CAsyncSocket *self)
+{
+  guint refs = (guint) g_atomic_int_get ((gint *) &G_OBJECT (self)->ref_count);
+
+  if (G_UNLIKELY (refs <= c_async_socket_get_private (self)->dispatch_refs))
+    c_async_socket_close (self);
+}
+
 void
 c_async_socket_notify_record (CAsyncSocket *self, GBytes *record)
 {
@@ -57,6 +89,7 @@ c_async_socket_notify_record (CAsyncSocket *self, GBytes *record)
     g_signal_emit (self, c_async_socket_record_signal, 0, record);
   else
     C_ASYNC_SOCKET_GET_CLASS (self)->on_record (self, record);
+  close_if_released (self);
 }
 
 static void
@@ -66,6 +99,7 @@ notify_drain (CAsyncSocket *self)
     g_signal_emit (self, c_async_socket_drain_signal, 0);
   else
     C_ASYNC_SOCKET_GET_CLASS (self)->on_drain (self);
+  close_if_released (self);
 }
 
 /* Delivers one notification. The signal's class handler is the vfunc, so when nobody is
@@ -84,6 +118,20 @@ c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code)
           = G_STRUCT_MEMBER (CNotifyFunc, G_OBJECT_GET_CLASS (self), notify_offsets[which]);
       func (self, error_code);
     }
+  close_if_released (self);
+}
+
+/* The connection is known dead: a reset or a timeout, seen by epoll, a send or a receive,
+ * or afxsock closing it itself. on_close reports the first such error; the write queue,
+ * whose records can no longer leave, is freed, and every later send fails. */
+void
+c_async_socket_connection_lost (CAsyncSocket *self, int error_code)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (priv->close_error == 0)
+    priv->close_error = error_code;
+  c_async_socket_records_discard_queue (self);
 }
 
 static int
@@ -294,8 +342,8 @@ process_events (CAsyncSocket *self, guint32 events)
   if (events & EPOLLERR)
     {
       int error_code = pending_socket_error (priv->fd);
-      if (error_code != 0 && priv->close_error == 0)
-        priv->close_error = error_code;
+      if (error_code != 0)
+        c_async_socket_connection_lost (self, error_code);
     }
   if (priv->close_error != 0 && (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP | EPOLLIN)))
     {
@@ -360,10 +408,9 @@ c_async_socket_handle_ready (gpointer owner, guint32 events)
 {
   CAsyncSocket *self = owner;
 
-  /* The notification may drop the application's last reference. */
-  g_object_ref (self);
+  c_async_socket_dispatch_enter (self);
   process_and_redeliver (self, c_async_socket_get_private (self), events);
-  g_object_unref (self);
+  c_async_socket_dispatch_leave (self);
 }
 
 static void
@@ -407,9 +454,9 @@ c_async_socket_handle_deferred (gpointer owner)
 {
   CAsyncSocket *self = owner;
 
-  g_object_ref (self);
+  c_async_socket_dispatch_enter (self);
   run_deferred (self);
-  g_object_unref (self);
+  c_async_socket_dispatch_leave (self);
 }
 
 const CReactorHandlers c_async_socket_reactor_handlers = {

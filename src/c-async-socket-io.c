@@ -51,8 +51,8 @@ note_send_failure (CAsyncSocket *self, int error_code)
 
   if (error_code == EAGAIN || error_code == EWOULDBLOCK || error_code == ENOBUFS)
     priv->write_wanted = TRUE;
-  else if (error_code == ECONNRESET && priv->close_error == 0)
-    priv->close_error = error_code;
+  else if (error_code == ECONNRESET)
+    c_async_socket_connection_lost (self, error_code);
 }
 
 static void
@@ -196,8 +196,8 @@ rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int er
     priv->peer_closed = TRUE;
   if (n < 0 && (error_code == EAGAIN || error_code == EWOULDBLOCK))
     return;
-  if (n < 0 && (error_code == ECONNRESET || error_code == ETIMEDOUT) && priv->close_error == 0)
-    priv->close_error = error_code;
+  if (n < 0 && (error_code == ECONNRESET || error_code == ETIMEDOUT))
+    c_async_socket_connection_lost (self, error_code);
   c_async_socket_defer (self, C_DEFER_PROBE);
 }
 

@@ -56,7 +56,8 @@ typedef struct
   GMainContext *context;
   CReactor *reactor;
   CReactorWatch watch;
-  guint incarnation; /* bumped by close/detach, so handlers can tell the socket went away */
+  guint incarnation;   /* bumped by close/detach, so handlers can tell the socket went away */
+  guint dispatch_refs; /* references held by deliveries under way (see dispatch_enter) */
 
   /* Connection state */
   guint listening : 1;
@@ -114,7 +115,15 @@ typedef struct
   GError *close_reason; /* why the library closed the connection */
 } CAsyncSocketPrivate;
 
-CAsyncSocketPrivate *c_async_socket_get_private (CAsyncSocket *self);
+/* Where CAsyncSocketPrivate lies from the instance (set when the class is initialized, before
+ * any instance exists): the accessor is inline, for the calls made once per message. */
+extern gint c_async_socket_private_offset;
+
+static inline CAsyncSocketPrivate *
+c_async_socket_get_private (CAsyncSocket *self)
+{
+  return (CAsyncSocketPrivate *) G_STRUCT_MEMBER_P (self, c_async_socket_private_offset);
+}
 
 /* C_IS_ASYNC_SOCKET for the calls made once per message (send, receive): an application's
  * subclass fails G_TYPE_CHECK_INSTANCE_TYPE's exact-type shortcut and pays for a type walk
@@ -149,6 +158,9 @@ void c_async_socket_mark_connected (CAsyncSocket *self);
 void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
 void c_async_socket_handle_ready (gpointer owner, guint32 events);
 void c_async_socket_handle_deferred (gpointer owner);
+void c_async_socket_dispatch_enter (CAsyncSocket *self);
+void c_async_socket_dispatch_leave (CAsyncSocket *self);
+void c_async_socket_connection_lost (CAsyncSocket *self, int error_code);
 extern const CReactorHandlers c_async_socket_reactor_handlers;
 extern guint c_async_socket_signals[C_N_NOTIFY];
 extern guint c_async_socket_record_signal;
@@ -162,6 +174,7 @@ void c_async_socket_records_readable (CAsyncSocket *self);
 gboolean c_async_socket_records_writable (CAsyncSocket *self);
 void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
 void c_async_socket_records_flush_now (CAsyncSocket *self);
+void c_async_socket_records_discard_queue (CAsyncSocket *self);
 gboolean c_async_socket_records_pending (CAsyncSocket *self);
 gsize c_async_socket_records_buffered (CAsyncSocket *self);
 

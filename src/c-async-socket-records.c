@@ -270,6 +270,23 @@ c_async_socket_records_reset (CAsyncSocket *self)
   priv->records = NULL;
 }
 
+/* The connection is dead: what waits in the write queue can never leave. Frees it, so that a
+ * dead connection holds no memory for records nobody will read. */
+void
+c_async_socket_records_discard_queue (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  CRecordState *state = priv->records;
+
+  if (state == NULL)
+    return;
+  for (GList *link; (link = g_queue_pop_head_link (&state->queue)) != NULL;)
+    queued_record_free (link->data);
+  state->queued_bytes = 0;
+  state->above_high = FALSE;
+  priv->shutdown_pending = FALSE;
+}
+
 /* The library closes a connection: remember why, shut it down, and let the main loop
  * deliver on_close with @error_code (never from inside the call that found the problem). */
 void
@@ -280,8 +297,7 @@ c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason)
   g_message ("closing descriptor %d: %s", priv->fd, reason->message);
   g_clear_error (&priv->close_reason);
   priv->close_reason = reason;
-  if (priv->close_error == 0)
-    priv->close_error = error_code;
+  c_async_socket_connection_lost (self, error_code);
   c_set_last_error (error_code);
   shutdown (priv->fd, SHUT_RDWR);
   c_async_socket_defer (self, C_DEFER_PROBE);
@@ -383,6 +399,22 @@ ensure_state (CAsyncSocket *self)
       arm_timer (self);
     }
   return priv->records;
+}
+
+/* The running state is made on first use, so that idle connections carry none; only a
+ * timeout needs it (and its timer) from the start: on a connection in record mode that a
+ * timeout was set on, whether before or after it was accepted or switched to records, and
+ * whether or not anything has arrived yet. */
+static void
+start_timeouts (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (priv->idle_timeout_ms == 0 && priv->record_timeout_ms == 0)
+    return;
+  if (priv->record_mode && priv->fd >= 0 && !priv->listening)
+    ensure_state (self);
+  arm_timer (self);
 }
 
 /* Receiving. */
@@ -643,7 +675,6 @@ c_async_socket_records_readable (CAsyncSocket *self)
 
   if (has_failed (priv))
     return;
-  g_object_ref (self);
   if (priv->type != C_SOCK_STREAM)
     read_datagrams (self, state, incarnation);
   else
@@ -672,7 +703,6 @@ c_async_socket_records_readable (CAsyncSocket *self)
             check_drained (self);
         }
     }
-  g_object_unref (self);
 }
 
 /* The receive buffer held for a record in progress (for tests and accounting). */
@@ -865,10 +895,21 @@ check_can_send_record (CAsyncSocket *self, gsize size, GError **error)
                           "send_record: the socket is not in record mode");
       return FALSE;
     }
-  if (!priv->connected || has_failed (priv))
+  if (priv->close_error != 0)
     {
-      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "send_record: the socket is not %s",
-                          has_failed (priv) ? "usable any more" : "connected");
+      /* A reset, a timeout or the library's own close: every later send fails with it. */
+      c_set_last_error (priv->close_error);
+      if (has_failed (priv))
+        c_set_io_error (error, priv->close_error, "send_record: the connection was closed (%s)",
+                        priv->close_reason->message);
+      else
+        c_set_io_error (error, priv->close_error, "send_record: the connection was lost");
+      return FALSE;
+    }
+  if (!priv->connected)
+    {
+      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
+                          "send_record: the socket is not connected");
       return FALSE;
     }
   if (size > priv->max_record_size || size > G_MAXUINT32)
@@ -881,28 +922,32 @@ check_can_send_record (CAsyncSocket *self, gsize size, GError **error)
   return TRUE;
 }
 
+/* The queue's bound: a record is taken when the queue stays within the high-water mark with
+ * it, or when the queue is empty (so that a record larger than the mark can still be sent,
+ * alone). The queue never holds more than max (high-water mark, one record). */
 static gboolean
-check_queue_room (CAsyncSocket *self, GError **error)
+check_queue_room (CAsyncSocket *self, gsize size, GError **error)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
   CRecordState *state = priv->records;
 
-  if (state->queued_bytes < priv->high_water_mark)
+  if (state->queued_bytes == 0 || state->queued_bytes + size <= priv->high_water_mark)
     return TRUE;
   /* Like a send that would block: try again later (on_drain). A record that can never be
    * sent (over the maximum size) is C_SOCKET_ERROR_LIMIT instead. */
+  state->above_high = TRUE;
   c_set_last_error (EWOULDBLOCK);
   if (error != NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                 "send_record: the write queue holds %zu bytes, at its high-water mark of %zu; "
-                 "wait for on_drain",
-                 state->queued_bytes, priv->high_water_mark);
+                 "send_record: the write queue holds %zu bytes; a record of %zu more would "
+                 "pass its high-water mark of %zu; wait for on_drain",
+                 state->queued_bytes, size, priv->high_water_mark);
   if (priv->overflow_closes)
     c_async_socket_fail (self, ENOBUFS,
                          g_error_new (C_SOCKET_ERROR, C_SOCKET_ERROR_LIMIT,
-                                      "the peer does not read: %zu bytes queued, over the limit "
-                                      "of %zu",
-                                      state->queued_bytes, priv->high_water_mark));
+                                      "the peer does not read: %zu bytes queued, and %zu more "
+                                      "would pass the limit of %zu",
+                                      state->queued_bytes, size, priv->high_water_mark));
   return FALSE;
 }
 
@@ -916,13 +961,19 @@ check_queue_room (CAsyncSocket *self, GError **error)
  * socket's write queue and leaves when the socket can send (on a stream, the record is
  * framed with its length; on a datagram socket it is one datagram to the connected peer).
  *
- * When the queue already holds its high-water mark (c_async_socket_set_water_marks()), the
- * record is refused with %G_IO_ERROR_WOULD_BLOCK and `on_drain` comes once the queue is back
- * under the low-water mark; with c_async_socket_set_overflow_closes() the connection is
- * closed too, and `on_close` reports `ENOBUFS`. A record over the maximum record size is
- * refused with %C_SOCKET_ERROR_LIMIT. When the socket could not send everything at once,
- * `on_send` comes once the queue has emptied: everything sent has left, and the socket may
- * be closed.
+ * The queue is bounded by its high-water mark (c_async_socket_set_water_marks()): a record
+ * that would take the queue past the mark is refused with %G_IO_ERROR_WOULD_BLOCK, and
+ * `on_drain` comes once the queue is back under the low-water mark; with
+ * c_async_socket_set_overflow_closes() the connection is closed too, and `on_close` reports
+ * `ENOBUFS`. Only an empty queue takes a record larger than the mark, so the queue never
+ * holds more than the mark or one record, whichever is larger. A record over the maximum
+ * record size is refused with %C_SOCKET_ERROR_LIMIT. When the socket could not send
+ * everything at once, `on_send` comes once the queue has emptied: everything sent has left,
+ * and the socket may be closed.
+ *
+ * Once the connection is known dead (a reset or a timeout reported by `on_close`, or a
+ * connection afxsock closed itself), the queue is freed and every send fails with that
+ * error (%G_IO_ERROR_CONNECTION_CLOSED for a reset).
  *
  * Returns: %TRUE if the record was sent or queued
  */
@@ -941,7 +992,7 @@ c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error)
   if (!check_can_send_record (self, size, error))
     return FALSE;
   state = ensure_state (self);
-  if (!check_queue_room (self, error))
+  if (!check_queue_room (self, size + (priv->type == C_SOCK_STREAM ? HEADER_SIZE : 0), error))
     return FALSE;
 
   /* One allocation per queued record: the queue's link is part of it. */
@@ -1051,10 +1102,7 @@ c_async_socket_set_record_mode (CAsyncSocket *self, gboolean enabled, GError **e
   /* A listener only passes the mode and its settings on to the sockets it accepts. */
   if (priv->record_mode && priv->fd >= 0 && !priv->listening)
     {
-      /* The running state is made on first use, so that idle connections carry none; only
-       * a timeout needs it (and its timer) from the start. */
-      if (priv->idle_timeout_ms > 0 || priv->record_timeout_ms > 0)
-        ensure_state (self);
+      start_timeouts (self);
       c_async_socket_defer (self, C_DEFER_PROBE); /* records may already be waiting */
     }
   return TRUE;
@@ -1222,7 +1270,10 @@ c_async_socket_set_overflow_closes (CAsyncSocket *self, gboolean closes)
  * @timeout_ms: milliseconds without any byte received before the connection is closed
  *   (`on_close` reports `ETIMEDOUT`); 0, the default, for none
  *
- * Closes a connection on which nothing arrives for a while.
+ * Closes a connection on which nothing arrives for a while. The clock starts when the
+ * timeout is set (or, if set before, when the connection is switched to records): a peer
+ * that never sends a byte is dropped too. A listener passes it on to the connections it
+ * accepts.
  */
 void
 c_async_socket_set_idle_timeout (CAsyncSocket *self, guint timeout_ms)
@@ -1234,7 +1285,7 @@ c_async_socket_set_idle_timeout (CAsyncSocket *self, guint timeout_ms)
   priv->idle_timeout_ms = timeout_ms;
   if (priv->records != NULL)
     priv->records->last_receive = g_get_monotonic_time ();
-  arm_timer (self);
+  start_timeouts (self);
 }
 
 /**
@@ -1251,5 +1302,5 @@ c_async_socket_set_record_timeout (CAsyncSocket *self, guint timeout_ms)
 {
   g_return_if_fail (C_IS_ASYNC_SOCKET (self));
   c_async_socket_get_private (self)->record_timeout_ms = timeout_ms;
-  arm_timer (self);
+  start_timeouts (self);
 }

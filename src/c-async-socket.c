@@ -70,11 +70,7 @@ G_DEFINE_TYPE_WITH_PRIVATE (CAsyncSocket, c_async_socket, G_TYPE_OBJECT)
 
 gpointer c_async_socket_known_type;
 
-CAsyncSocketPrivate *
-c_async_socket_get_private (CAsyncSocket *self)
-{
-  return c_async_socket_get_instance_private (self);
-}
+gint c_async_socket_private_offset;
 
 /* The calling thread's handle map, for c_async_socket_from_handle(). */
 static GPrivate handle_map_key = G_PRIVATE_INIT ((GDestroyNotify) g_hash_table_unref);
@@ -342,6 +338,7 @@ c_async_socket_class_init (CAsyncSocketClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  c_async_socket_private_offset = CAsyncSocket_private_offset;
   object_class->constructed = c_async_socket_constructed;
   object_class->dispose = c_async_socket_dispose;
   object_class->finalize = c_async_socket_finalize;

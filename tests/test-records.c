@@ -398,3 +398,150 @@ Test (records, on_send_says_when_the_queue_has_emptied, .timeout = 60)
   cr_assert_eq (queued_at_on_send, 0);
   pair_close (&p);
 }
+
+/* Fills the client's write queue against a server that does not read; returns the bytes
+ * queued (more than 0). */
+static gsize
+queue_behind_a_full_buffer (Pair *p)
+{
+  g_autoptr (GError) error = NULL;
+
+  c_async_socket_set_sock_opt_int (S (p->client), SOL_SOCKET, SO_SNDBUF, 4096, NULL);
+  c_async_socket_set_sock_opt_int (S (p->server), SOL_SOCKET, SO_RCVBUF, 4096, NULL);
+  cr_assert (c_async_socket_async_select (S (p->server), C_FD_NONE, NULL)); /* not reading */
+  for (guint i = 0; i < 64 && c_async_socket_get_queued_bytes (S (p->client)) == 0; i++)
+    {
+      g_autoptr (GBytes) record = pattern (64 * 1024, i);
+      cr_assert (c_async_socket_send_record (S (p->client), record, &error), "%s",
+                 error ? error->message : "");
+    }
+  cr_assert_gt (c_async_socket_get_queued_bytes (S (p->client)), 0, "the kernel took it all");
+  return c_async_socket_get_queued_bytes (S (p->client));
+}
+
+static void
+reset_connection (TestSocket *socket)
+{
+  struct linger hard = { 1, 0 };
+  cr_assert (
+      c_async_socket_set_sock_opt (S (socket), SO_LINGER, &hard, sizeof hard, SOL_SOCKET, NULL));
+  c_async_socket_close (S (socket));
+}
+
+Test (records, sends_after_a_reset_fail_with_it_and_the_queue_is_freed, .timeout = 30)
+{
+  Pair p;
+  g_autoptr (GError) error = NULL;
+
+  records_pair_open (&p, TRUE);
+  c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
+  queue_behind_a_full_buffer (&p);
+  reset_connection (p.server);
+  cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1), "no on_close after the reset");
+  cr_assert_eq (p.client->errors[C_NOTIFY_CLOSE], ECONNRESET);
+  cr_assert_eq (c_async_socket_get_queued_bytes (S (p.client)), 0, "the dead queue was kept");
+  /* The connection is known dead: no send is accepted, none queues, none would-blocks. */
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr (GBytes) record = pattern (6 * 1024, i);
+      cr_assert_not (c_async_socket_send_record (S (p.client), record, &error),
+                     "send %u after the reset was accepted", i);
+      assert_error (error, G_IO_ERROR, (int) g_io_error_from_errno (ECONNRESET),
+                    "send_record: the connection was lost");
+      cr_assert_eq (c_async_socket_get_last_error (), ECONNRESET);
+    }
+  cr_assert_eq (c_async_socket_get_queued_bytes (S (p.client)), 0);
+  drain_context ();
+  cr_assert_eq (p.client->drains, 0, "on_drain for a dead connection");
+  cr_assert_eq (p.client->counts[C_NOTIFY_CLOSE], 1);
+  pair_close (&p);
+}
+
+Test (records, sends_after_the_library_closed_the_connection_fail_with_its_reason, .timeout = 30)
+{
+  Pair p;
+  g_autoptr (GError) error = NULL;
+
+  records_pair_open (&p, TRUE);
+  c_async_socket_set_idle_timeout (S (p.client), 50);
+  cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1), "no idle timeout");
+  cr_assert_not (c_async_socket_send_record_data (S (p.client), "late", 4, &error));
+  assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no data received for 50 ms");
+  pair_close (&p);
+}
+
+/* The most natural use: the timeout set on the accepted connection, before anything
+ * arrives (here right after the accept, as a listener's on_accept would). */
+Test (records, idle_timeout_set_on_a_silent_accepted_connection_fires, .timeout = 30)
+{
+  Pair p;
+
+  records_pair_open (&p, FALSE);
+  c_async_socket_set_idle_timeout (S (p.server), 100);
+  cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1), "the silent peer was never dropped");
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], ETIMEDOUT);
+  cr_assert (
+      strstr (c_async_socket_get_close_error (S (p.server))->message, "no data received for 100 ms")
+      != NULL);
+  pair_close (&p);
+}
+
+Test (records, idle_timeout_set_before_record_mode_fires_once_records_are_on, .timeout = 30)
+{
+  Pair p;
+
+  pair_open (&p);
+  c_async_socket_set_idle_timeout (S (p.server), 100);
+  cr_assert (c_async_socket_set_record_mode (S (p.server), TRUE, NULL));
+  cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1), "the silent peer was never dropped");
+  cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], ETIMEDOUT);
+  pair_close (&p);
+}
+
+/* The write queue's bound (c_async_socket_send_record's comment): never more than the
+ * high-water mark, except one record larger than the mark taken onto an empty queue. */
+Test (records, the_write_queue_never_passes_its_high_water_mark, .timeout = 60)
+{
+  Pair p;
+  const gsize high = 256 * 1024;
+  g_autoptr (GError) error = NULL;
+  gboolean refused = FALSE;
+
+  records_pair_open (&p, TRUE);
+  c_async_socket_set_water_marks (S (p.client), 1024, high);
+  queue_behind_a_full_buffer (&p);
+  for (guint i = 0; i < 1000 && !refused; i++)
+    {
+      g_autoptr (GBytes) record = pattern (48 * 1024, i);
+      refused = !c_async_socket_send_record (S (p.client), record, &error);
+      cr_assert_leq (c_async_socket_get_queued_bytes (S (p.client)), high,
+                     "%zu bytes queued under a mark of %zu",
+                     c_async_socket_get_queued_bytes (S (p.client)), high);
+    }
+  cr_assert (refused, "the queue took everything");
+  assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "wait for on_drain");
+  /* A record larger than the mark: refused while anything is queued. */
+  {
+    g_autoptr (GBytes) big = pattern (4 * high, 7);
+    gsize before = c_async_socket_get_queued_bytes (S (p.client));
+    cr_assert_not (c_async_socket_send_record (S (p.client), big, &error));
+    assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "high-water mark");
+    cr_assert_eq (c_async_socket_get_queued_bytes (S (p.client)), before);
+  }
+  /* The refusal promised on_drain: it comes once the reader catches up. */
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_ALL, NULL));
+  cr_assert (run_until_count (p.client, C_NOTIFY_SEND, 2), "the queue never emptied");
+  cr_assert_geq (p.client->drains, 1, "no on_drain after the refusal");
+  /* On the empty queue, the large record is taken alone. */
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_NONE, NULL));
+  {
+    g_autoptr (GBytes) big = pattern (4 * high, 8);
+    cr_assert (c_async_socket_send_record (S (p.client), big, &error), "%s",
+               error ? error->message : "");
+    cr_assert_leq (c_async_socket_get_queued_bytes (S (p.client)), 4 * high + 4);
+    cr_assert_not (c_async_socket_send_record_data (S (p.client), "x", 1, &error),
+                   "a record accepted behind one past the mark");
+    g_clear_error (&error);
+  }
+  pair_close (&p);
+}

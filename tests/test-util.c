@@ -42,7 +42,11 @@ DEFINE_RECORDER (on_out_of_band_data, C_NOTIFY_OUT_OF_BAND)
 static void
 on_record (CAsyncSocket *socket, GBytes *record)
 {
-  g_ptr_array_add (TEST_SOCKET (socket)->records, g_bytes_ref (record));
+  TestSocket *self = TEST_SOCKET (socket);
+
+  g_ptr_array_add (self->records, g_bytes_ref (record));
+  if (self->record_hook != NULL)
+    self->record_hook (self, TEST_NOTIFY_RECORD, 0, self->hook_data);
 }
 
 static void

@@ -19,6 +19,9 @@ G_BEGIN_DECLS
 typedef struct _TestSocket TestSocket;
 typedef void (*TestHook) (TestSocket *socket, CNotify which, int error_code, gpointer data);
 
+/* The 'which' a record_hook is called with. */
+#define TEST_NOTIFY_RECORD C_N_NOTIFY
+
 /* A CAsyncSocket subclass that counts its notifications, records their order and error
  * codes, and optionally calls a hook from inside each one. */
 struct _TestSocket
@@ -32,8 +35,9 @@ struct _TestSocket
   gpointer hook_data;
   gboolean read_on_receive; /* receive into 'received' inside on_receive */
   GByteArray *received;
-  GPtrArray *records; /* GBytes delivered by on_record */
-  int drains;         /* on_drain count */
+  GPtrArray *records;   /* GBytes delivered by on_record */
+  TestHook record_hook; /* called from inside each on_record (which: TEST_NOTIFY_RECORD) */
+  int drains;           /* on_drain count */
 };
 
 #define TEST_TYPE_SOCKET (test_socket_get_type ())
