@@ -24,8 +24,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
 
 #include "c-async-socket-private.h"
@@ -215,7 +213,7 @@ has_unread_data (CAsyncSocketPrivate *priv)
 static void
 handle_listener (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events)
 {
-  if ((events & (EPOLLIN | EPOLLERR)) && priv->read_armed && !priv->accept_backoff
+  if ((events & (C_REACTOR_READABLE | C_REACTOR_ERROR)) && priv->read_armed && !priv->accept_backoff
       && (priv->events & C_FD_ACCEPT))
     {
       priv->read_armed = FALSE;
@@ -228,11 +226,11 @@ handle_datagrams (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events,
 {
   /* A queued error (an ICMP "port unreachable" on a connected datagram socket) is read by
    * the next receive, so it is notified as readability. */
-  if (events & (EPOLLIN | EPOLLERR))
+  if (events & (C_REACTOR_READABLE | C_REACTOR_ERROR))
     deliver_receive (self, priv);
   if (priv->incarnation != incarnation)
     return;
-  if (events & EPOLLOUT)
+  if (events & C_REACTOR_WRITABLE)
     deliver_send (self, priv);
 }
 
@@ -242,10 +240,10 @@ handle_connecting (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events
 {
   int error_code;
 
-  if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+  if (!(events & (C_REACTOR_WRITABLE | C_REACTOR_ERROR | C_REACTOR_HANGUP)))
     return FALSE;
   error_code = pending_socket_error (priv->fd);
-  if (error_code == 0 && (events & EPOLLHUP) && !(events & EPOLLOUT))
+  if (error_code == 0 && (events & C_REACTOR_HANGUP) && !(events & C_REACTOR_WRITABLE))
     error_code = ECONNREFUSED;
   c_async_socket_connect_finished (self, error_code);
   return priv->connected;
@@ -255,9 +253,9 @@ static void
 handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events,
                     guint incarnation)
 {
-  if (events & EPOLLPRI)
+  if (events & C_REACTOR_PRIORITY)
     priv->urgent_seen = TRUE;
-  if (events & EPOLLPRI && priv->oob_armed && (priv->events & C_FD_OOB))
+  if (events & C_REACTOR_PRIORITY && priv->oob_armed && (priv->events & C_FD_OOB))
     {
       priv->oob_armed = FALSE;
       c_async_socket_notify (self, C_NOTIFY_OUT_OF_BAND, 0);
@@ -265,10 +263,10 @@ handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 event
         return;
     }
 
-  if (events & (EPOLLRDHUP | EPOLLHUP))
+  if (events & (C_REACTOR_READ_HANGUP | C_REACTOR_HANGUP))
     priv->peer_closed = TRUE;
 
-  if ((events & EPOLLIN) && !priv->receives_shut && priv->record_mode)
+  if ((events & C_REACTOR_READABLE) && !priv->receives_shut && priv->record_mode)
     {
       /* The record reader reads to the end of the stream itself, and knows whether it ended
        * inside a record (EPROTO, through c_async_socket_fail) or between two. The peer may
@@ -282,10 +280,10 @@ handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 event
       if (priv->incarnation != incarnation)
         return;
     }
-  else if ((events & EPOLLIN) && !priv->receives_shut)
+  else if ((events & C_REACTOR_READABLE) && !priv->receives_shut)
     {
       int unread = 1;
-      /* With the peer gone, EPOLLIN also means "end of stream": only unread bytes make it
+      /* With the peer gone, C_REACTOR_READABLE also means "end of stream": only unread bytes make it
        * an on_receive; without any, it is the graceful on_close. */
       if (priv->peer_closed && !has_unread_data (priv))
         unread = 0;
@@ -300,8 +298,8 @@ handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 event
         return;
     }
 
-  /* A peer that only half-closed (EPOLLRDHUP) still takes data; a hang-up does not. */
-  if (events & EPOLLOUT && !(events & EPOLLHUP))
+  /* A peer that only half-closed (C_REACTOR_READ_HANGUP) still takes data; a hang-up does not. */
+  if (events & C_REACTOR_WRITABLE && !(events & C_REACTOR_HANGUP))
     deliver_send (self, priv);
 }
 
@@ -339,13 +337,15 @@ process_events (CAsyncSocket *self, guint32 events)
   if (priv->incarnation != incarnation || !priv->connected)
     return;
 
-  if (events & EPOLLERR)
+  if (events & C_REACTOR_ERROR)
     {
       int error_code = pending_socket_error (priv->fd);
       if (error_code != 0)
         c_async_socket_connection_lost (self, error_code);
     }
-  if (priv->close_error != 0 && (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP | EPOLLIN)))
+  if (priv->close_error != 0
+      && (events
+          & (C_REACTOR_ERROR | C_REACTOR_HANGUP | C_REACTOR_READ_HANGUP | C_REACTOR_READABLE)))
     {
       /* A reset is reported at once, whatever data was still unread. */
       priv->peer_closed = TRUE;
@@ -353,23 +353,6 @@ process_events (CAsyncSocket *self, guint32 events)
       return;
     }
   handle_stream_data (self, priv, events, incarnation);
-}
-
-static guint32
-probe (CAsyncSocketPrivate *priv)
-{
-  struct pollfd pfd = { priv->fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0 };
-  int n;
-
-  do
-    n = poll (&pfd, 1, 0);
-  while (n < 0 && errno == EINTR);
-  if (n <= 0)
-    return 0;
-  /* poll's and epoll's bits have the same values on Linux. */
-  G_STATIC_ASSERT (POLLIN == EPOLLIN && POLLOUT == EPOLLOUT && POLLPRI == EPOLLPRI);
-  G_STATIC_ASSERT (POLLERR == EPOLLERR && POLLHUP == EPOLLHUP && POLLRDHUP == EPOLLRDHUP);
-  return (guint32) pfd.revents;
 }
 
 /* Acts on a readiness report. When the on_receive it delivered read a full buffer, data may
@@ -396,7 +379,7 @@ process_and_redeliver (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 ev
           return;
         }
       /* TCP_INQ already said that bytes are queued: no need to ask the kernel again. */
-      events = priv->data_remains ? EPOLLIN : probe (priv);
+      events = priv->data_remains ? C_REACTOR_READABLE : c_reactor_poll_now (priv->fd);
       priv->data_remains = FALSE;
       if (events != 0)
         process_events (self, events);
@@ -443,7 +426,7 @@ run_deferred (CAsyncSocket *self)
     }
   if (what & C_DEFER_PROBE && priv->fd >= 0)
     {
-      guint32 events = probe (priv);
+      guint32 events = c_reactor_poll_now (priv->fd);
       if (events != 0)
         process_and_redeliver (self, priv, events);
     }

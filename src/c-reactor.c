@@ -1,4 +1,4 @@
-/* c-reactor.c: one epoll instance per GMainContext, registered as a single GSource
+/* c-reactor.c: the epoll reactor: one epoll instance per GMainContext, as a single GSource
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -24,62 +24,28 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "c-reactor-private.h"
-
-#define C_REACTOR_BATCH 256
-#define C_REACTOR_NESTED_BATCH 32
-
-/* The epoll data of the context's wake-up descriptor, when the reactor's poll function has
- * added it to the epoll instance. No slot has this index. */
-#define C_REACTOR_WAKE_UP_DATA G_MAXUINT64
-
-typedef struct
-{
-  gpointer owner; /* NULL while free */
-  const CReactorHandlers *handlers;
-  CReactorWatch *watch;
-  guint32 generation;
-  guint32 next_free;
-} CReactorSlot;
-
-struct _CReactor
-{
-  GSource source;
-  int epoll_fd;
-  gpointer epoll_tag;
-  GMainContext *context;
-  guint users;
-
-  CReactorSlot *slots;
-  guint32 n_slots;
-  guint32 free_head; /* G_MAXUINT32 when empty */
-
-  GQueue deferred;
-  guint hold_depth;
-  gpointer hold_except;
-
-  guint dispatch_depth;
-  guint dispatch_count;
-  guint delivery_count;
-  guint direct_wait_count;
-
-  /* The poll function (see reactor_poll) waits in epoll_wait itself and leaves the events
-   * in events[0, n_waiting) for the next dispatch. wake_up_fd is the context's wake-up
-   * descriptor once added to the epoll instance; direct_wait is cleared for good when the
-   * context turns out not to look as expected. */
-  int n_waiting;
-  int wake_up_fd;
-  gboolean direct_wait;
-
-  struct epoll_event events[C_REACTOR_BATCH];
-};
+#include "c-reactor-internal.h"
 
 static GMutex reactors_lock;
 static GHashTable *reactors;          /* GMainContext* → CReactor* */
-static GHashTable *reactors_by_epoll; /* epoll descriptor → CReactor*, for reactor_poll */
+static GHashTable *reactors_by_epoll; /* epoll descriptor → CReactor*, for the poll function */
+static gint reactors_generation;      /* bumped whenever a reactor is destroyed */
+
+/* The readiness bits are the kernel's own poll bits, so that the reactor hands epoll's
+ * events on as they are. */
+G_STATIC_ASSERT ((int) C_REACTOR_READABLE == (int) EPOLLIN);
+G_STATIC_ASSERT ((int) C_REACTOR_WRITABLE == (int) EPOLLOUT);
+G_STATIC_ASSERT ((int) C_REACTOR_PRIORITY == (int) EPOLLPRI);
+G_STATIC_ASSERT ((int) C_REACTOR_ERROR == (int) EPOLLERR);
+G_STATIC_ASSERT ((int) C_REACTOR_HANGUP == (int) EPOLLHUP);
+G_STATIC_ASSERT ((int) C_REACTOR_READ_HANGUP == (int) EPOLLRDHUP);
+G_STATIC_ASSERT ((int) EPOLLIN == POLLIN && (int) EPOLLOUT == POLLOUT);
+G_STATIC_ASSERT ((int) EPOLLPRI == POLLPRI && (int) EPOLLERR == POLLERR);
+G_STATIC_ASSERT ((int) EPOLLHUP == POLLHUP && (int) EPOLLRDHUP == POLLRDHUP);
 
 static guint64
 pack_slot (guint32 index, guint32 generation)
@@ -271,164 +237,26 @@ static GSourceFuncs reactor_funcs = {
   reactor_prepare, reactor_check, reactor_dispatch, reactor_finalize, NULL, NULL,
 };
 
-/* ---- The context's poll function --------------------------------------------------------
- *
- * With GLib's own poll function every wake-up costs two system calls: the context sleeps in
- * poll() on the reactor's epoll descriptor (and its wake-up descriptor), then the dispatch
- * asks epoll_wait which sockets are ready. When the context has nothing else to watch, this
- * poll function sleeps in epoll_wait on the reactor's instance directly, with the wake-up
- * descriptor added to it, and hands the events to the dispatch: one system call per
- * wake-up, as a hand-written epoll loop makes.
- *
- * It is installed only on a context that still has GLib's poll function, and takes the
- * direct path only when the context polls exactly two descriptors, the reactor's and one
- * other. GLib always watches its wake-up descriptor at the default priority, the reactor's
- * priority, so that other one can only be the wake-up descriptor; it is checked once to be
- * an eventfd all the same. Anything else (more descriptors, a nested iteration from inside a
- * dispatch, a context whose poll function the application replaced) goes through g_poll(),
- * and the dispatch then asks epoll_wait as before. */
-
-static gboolean
-is_eventfd (int fd)
+/* The reactor whose epoll instance is @epoll_fd, for the poll function; *generation is set
+ * to the registry's generation it was found in. */
+CReactor *
+c_reactor_lookup_epoll (int epoll_fd, gint *generation)
 {
-  char path[32], target[64];
-  ssize_t n;
-
-  g_snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
-  n = readlink (path, target, sizeof target - 1);
-  if (n < 0)
-    return FALSE;
-  target[n] = '\0';
-  return strcmp (target, "anon_inode:[eventfd]") == 0;
-}
-
-/* Whether the reactor may wait directly with @wake_up (the other descriptor) added to its
- * epoll instance; adds it on first use. */
-static gboolean
-watch_wake_up (CReactor *reactor, const GPollFD *wake_up)
-{
-  struct epoll_event event = { 0 };
-
-  if (wake_up->fd == reactor->wake_up_fd)
-    return TRUE;
-  if (reactor->wake_up_fd >= 0 || wake_up->events != G_IO_IN || !is_eventfd (wake_up->fd))
-    {
-      /* Not the one wake-up descriptor a context has for its life: leave the context to
-       * GLib from now on. */
-      reactor->direct_wait = FALSE;
-      if (reactor->wake_up_fd >= 0)
-        epoll_ctl (reactor->epoll_fd, EPOLL_CTL_DEL, reactor->wake_up_fd, NULL);
-      reactor->wake_up_fd = -1;
-      return FALSE;
-    }
-  /* Level-triggered: it stays ready until GLib's check reads it. */
-  event.events = EPOLLIN;
-  event.data.u64 = C_REACTOR_WAKE_UP_DATA;
-  if (epoll_ctl (reactor->epoll_fd, EPOLL_CTL_ADD, wake_up->fd, &event) < 0)
-    {
-      reactor->direct_wait = FALSE;
-      return FALSE;
-    }
-  reactor->wake_up_fd = wake_up->fd;
-  return TRUE;
-}
-
-/* Waits in epoll_wait, appending to the events not yet dispatched (a higher-priority source
- * may have been dispatched in their place), and reports the reactor's and the wake-up
- * descriptor's readiness the way poll() would. */
-static int
-wait_directly (CReactor *reactor, GPollFD *ours, GPollFD *wake_up, int timeout)
-{
-  int room = C_REACTOR_BATCH - reactor->n_waiting;
-  struct epoll_event *events = reactor->events + reactor->n_waiting;
-  int n, kept = 0;
-
-  if (reactor->n_waiting > 0)
-    timeout = 0;
-  n = room > 0 ? epoll_wait (reactor->epoll_fd, events, room, timeout) : 0;
-  if (n < 0)
-    return -1;
-  reactor->direct_wait_count++;
-  wake_up->revents = 0;
-  for (int i = 0; i < n; i++)
-    {
-      if (events[i].data.u64 == C_REACTOR_WAKE_UP_DATA)
-        wake_up->revents = G_IO_IN;
-      else
-        events[kept++] = events[i];
-    }
-  reactor->n_waiting += kept;
-  ours->revents = reactor->n_waiting > 0 ? G_IO_IN : 0;
-  return (ours->revents != 0) + (wake_up->revents != 0);
-}
-
-/* The reactor this thread polled last, so that the next poll finds it without the lock. A
- * reactor belongs to its context's thread, which is the one that polls it and the only one
- * that may destroy it (its sockets are closed there); any reactor's destruction bumps
- * reactors_generation, which empties every thread's cache. */
-typedef struct
-{
-  CReactor *reactor;
-  int epoll_fd;
-  gint generation;
-} PollCache;
-
-static gint reactors_generation;
-static _Thread_local PollCache poll_cache;
-
-static CReactor *
-find_polled_reactor (const GPollFD *fds, guint *mine)
-{
-  gint generation = g_atomic_int_get (&reactors_generation);
   CReactor *reactor = NULL;
 
-  /* GLib lists its wake-up descriptor first: look at the second one first. */
-  if (poll_cache.reactor != NULL && poll_cache.generation == generation)
-    for (int i = 1; i >= 0; i--)
-      if (fds[i].fd == poll_cache.epoll_fd)
-        {
-          *mine = (guint) i;
-          return poll_cache.reactor;
-        }
-
   g_mutex_lock (&reactors_lock);
-  for (int i = 1; i >= 0 && reactor == NULL && reactors_by_epoll != NULL; i--)
-    {
-      reactor = g_hash_table_lookup (reactors_by_epoll, GINT_TO_POINTER (fds[i].fd));
-      *mine = (guint) i;
-    }
-  if (reactor != NULL)
-    poll_cache = (PollCache){ reactor, reactor->epoll_fd, g_atomic_int_get (&reactors_generation) };
+  if (reactors_by_epoll != NULL)
+    reactor = g_hash_table_lookup (reactors_by_epoll, GINT_TO_POINTER (epoll_fd));
+  *generation = g_atomic_int_get (&reactors_generation);
   g_mutex_unlock (&reactors_lock);
   return reactor;
 }
 
-static gint
-reactor_poll (GPollFD *fds, guint nfds, gint timeout)
+/* Changes whenever a reactor is destroyed: a cached reactor pointer is stale then. */
+gint
+c_reactor_registry_generation (void)
 {
-  CReactor *reactor = NULL;
-  guint mine = 0;
-
-  if (nfds == 2)
-    reactor = find_polled_reactor (fds, &mine);
-  /* The dispatch of a notification may run the context again (CSocket): the outer batch is
-   * still being delivered from events[], so nested iterations use g_poll(). */
-  if (reactor == NULL || !reactor->direct_wait || reactor->dispatch_depth > 0
-      || !watch_wake_up (reactor, &fds[1 - mine]))
-    return g_poll (fds, nfds, timeout);
-  return wait_directly (reactor, &fds[mine], &fds[1 - mine], timeout);
-}
-
-static void
-install_poll_function (CReactor *reactor, GMainContext *context)
-{
-  GPollFunc current = g_main_context_get_poll_func (context);
-
-  if (current != g_poll && current != reactor_poll)
-    return; /* the application's own: leave it */
-  reactor->direct_wait = TRUE;
-  if (current == g_poll)
-    g_main_context_set_poll_func (context, reactor_poll);
+  return g_atomic_int_get (&reactors_generation);
 }
 
 static CReactor *
@@ -451,7 +279,7 @@ reactor_new (GMainContext *context)
   reactor->wake_up_fd = -1;
   g_queue_init (&reactor->deferred);
   g_source_attach (&reactor->source, context);
-  install_poll_function (reactor, context);
+  c_reactor_install_poll_function (reactor, context);
   return reactor;
 }
 
@@ -577,12 +405,22 @@ c_reactor_add (CReactor *reactor, CReactorWatch *watch, int fd, gpointer owner,
   return TRUE;
 }
 
+static void
+cancel_deferred (CReactor *reactor, CReactorWatch *watch)
+{
+  if (watch->queued)
+    g_queue_unlink (&reactor->deferred, &watch->link);
+  watch->queued = FALSE;
+  watch->wants_deferred = FALSE;
+  watch->held_events = 0;
+}
+
 void
 c_reactor_remove (CReactor *reactor, CReactorWatch *watch, int fd)
 {
   if (!watch->registered)
     return;
-  c_reactor_cancel_deferred (reactor, watch);
+  cancel_deferred (reactor, watch);
   /* The descriptor may already be gone (a caller closed it behind our back); the slot is
    * what matters, and freeing it makes any event still in flight stale. */
   epoll_ctl (reactor->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
@@ -599,14 +437,16 @@ c_reactor_defer (CReactor *reactor, CReactorWatch *watch)
   queue_watch (reactor, watch);
 }
 
-void
-c_reactor_cancel_deferred (CReactor *reactor, CReactorWatch *watch)
+guint32
+c_reactor_poll_now (int fd)
 {
-  if (watch->queued)
-    g_queue_unlink (&reactor->deferred, &watch->link);
-  watch->queued = FALSE;
-  watch->wants_deferred = FALSE;
-  watch->held_events = 0;
+  struct pollfd pfd = { fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0 };
+  int n;
+
+  do
+    n = poll (&pfd, 1, 0);
+  while (n < 0 && errno == EINTR);
+  return n > 0 ? (guint32) pfd.revents : 0;
 }
 
 gpointer

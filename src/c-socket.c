@@ -21,7 +21,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sys/epoll.h>
 
 #include "c-async-socket-private.h"
 #include <afxsock/c-socket.h>
@@ -220,7 +219,7 @@ static gboolean
 ready_for (BlockingCall *call, gpointer data)
 {
   guint32 wanted = GPOINTER_TO_UINT (data);
-  return (call->async->wait_events & (wanted | EPOLLERR | EPOLLHUP)) != 0;
+  return (call->async->wait_events & (wanted | C_REACTOR_ERROR | C_REACTOR_HANGUP)) != 0;
 }
 
 static gboolean
@@ -446,7 +445,7 @@ c_socket_accept (CSocket *self, CAsyncSocket *connected, GSocketAddress **addres
 
   g_return_val_if_fail (C_IS_SOCKET (self), FALSE);
   g_return_val_if_fail (C_IS_ASYNC_SOCKET (connected), FALSE);
-  return run_blocking (self, "accept", attempt_accept, EPOLLIN, args, error) == 0;
+  return run_blocking (self, "accept", attempt_accept, C_REACTOR_READABLE, args, error) == 0;
 }
 
 typedef struct
@@ -496,7 +495,7 @@ c_socket_send (CSocket *self, const void *buffer, gsize size, int flags, GError 
 
   g_return_val_if_fail (C_IS_SOCKET (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
-  return run_blocking (self, "send", attempt_send_all, EPOLLOUT, &job, error);
+  return run_blocking (self, "send", attempt_send_all, C_REACTOR_WRITABLE, &job, error);
 }
 
 typedef struct
@@ -537,7 +536,8 @@ c_socket_receive (CSocket *self, void *buffer, gsize size, int flags, GError **e
 
   g_return_val_if_fail (C_IS_SOCKET (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
-  return run_blocking (self, "receive", attempt_receive, EPOLLIN | EPOLLRDHUP | EPOLLPRI, &job,
+  return run_blocking (self, "receive", attempt_receive,
+                       C_REACTOR_READABLE | C_REACTOR_READ_HANGUP | C_REACTOR_PRIORITY, &job,
                        error);
 }
 
@@ -579,7 +579,7 @@ c_socket_send_to (CSocket *self, const void *buffer, gsize size, guint port, con
   SendToJob job = { buffer, size, port, host, flags };
 
   g_return_val_if_fail (C_IS_SOCKET (self), -1);
-  return run_blocking (self, "send_to", attempt_send_to, EPOLLOUT, &job, error);
+  return run_blocking (self, "send_to", attempt_send_to, C_REACTOR_WRITABLE, &job, error);
 }
 
 static gssize
@@ -612,7 +612,7 @@ c_socket_receive_from (CSocket *self, void *buffer, gsize size, char **host, gui
   ReceiveJob job = { buffer, size, flags, host, port };
 
   g_return_val_if_fail (C_IS_SOCKET (self), -1);
-  return run_blocking (self, "receive_from", attempt_receive_from, EPOLLIN, &job, error);
+  return run_blocking (self, "receive_from", attempt_receive_from, C_REACTOR_READABLE, &job, error);
 }
 
 /**
