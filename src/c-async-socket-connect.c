@@ -109,9 +109,7 @@ c_async_socket_listen (CAsyncSocket *self, int backlog, GError **error)
       c_set_io_error (error, errno, "listen");
       return FALSE;
     }
-  priv->listening = TRUE;
-  priv->read_armed = TRUE;
-  priv->write_wanted = FALSE;
+  c_async_socket_mark_listening (priv);
   return TRUE;
 }
 
@@ -142,7 +140,7 @@ backoff_done (gpointer user_data)
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
   backoff_stop (priv);
-  priv->read_armed = TRUE;
+  c_async_socket_rearm_accept (priv);
   c_async_socket_defer (self, C_DEFER_PROBE);
   return G_SOURCE_REMOVE;
 }
@@ -264,7 +262,7 @@ c_async_socket_accept (CAsyncSocket *self, CAsyncSocket *connected, GSocketAddre
   if (!check_accept_arguments (self, connected, error))
     return FALSE;
 
-  priv->read_armed = TRUE;
+  c_async_socket_rearm_accept (priv);
   fd = accept_fd (self, &storage, &length, error);
   if (fd < 0)
     return FALSE;
@@ -275,7 +273,6 @@ c_async_socket_accept (CAsyncSocket *self, CAsyncSocket *connected, GSocketAddre
       return FALSE;
     }
   c_async_socket_mark_connected (connected);
-  cpriv->write_wanted = TRUE;
   inherit_record_settings (cpriv, priv);
   if (priv->record_mode)
     c_async_socket_set_record_mode (connected, TRUE, NULL);
@@ -345,7 +342,6 @@ start_connect (CAsyncSocket *self, const struct sockaddr *address, socklen_t len
   if (connect (priv->fd, address, length) == 0)
     {
       c_async_socket_mark_connected (self);
-      priv->write_wanted = TRUE;
       priv->connect_error = 0;
       c_async_socket_defer (self, C_DEFER_CONNECT | C_DEFER_PROBE);
       return CONNECT_STARTED;
@@ -407,7 +403,6 @@ c_async_socket_connect_finished (CAsyncSocket *self, int error_code)
   if (error_code == 0)
     {
       c_async_socket_mark_connected (self);
-      priv->write_wanted = TRUE;
       g_list_free_full (g_steal_pointer (&priv->connect_candidates), g_object_unref);
       g_debug ("connected descriptor %d to %s", priv->fd, priv->connect_target);
     }

@@ -24,9 +24,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sys/ioctl.h>
 
-#include "c-async-socket-private.h"
+#include "c-transport.h"
 
 guint c_async_socket_signals[C_N_NOTIFY];
 
@@ -132,6 +131,137 @@ c_async_socket_connection_lost (CAsyncSocket *self, int error_code)
   c_async_socket_records_discard_queue (self);
 }
 
+/* ---- The notification state's writers ---------------------------------------------------
+ *
+ * The rest of the code changes the re-arm and close state only through these. */
+
+/* A new descriptor: nothing delivered yet, every notification armed. */
+void
+c_async_socket_events_reset (CAsyncSocketPrivate *priv)
+{
+  priv->peer_closed = priv->close_delivered = priv->receives_shut = FALSE;
+  priv->urgent_seen = priv->eof_read = FALSE;
+  priv->read_armed = priv->oob_armed = TRUE;
+  priv->write_wanted = FALSE;
+  priv->receive_filled = priv->data_remains = FALSE;
+}
+
+/* A connection is established (connect, accept, attach): on_send is due. */
+void
+c_async_socket_mark_connected (CAsyncSocket *self)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  priv->connecting = FALSE;
+  priv->connected = TRUE;
+  priv->write_wanted = TRUE;
+  priv->stats.connected_time = g_get_real_time ();
+  priv->stats.connected_monotonic = g_get_monotonic_time ();
+}
+
+void
+c_async_socket_mark_listening (CAsyncSocketPrivate *priv)
+{
+  priv->listening = TRUE;
+  priv->read_armed = TRUE;
+  priv->write_wanted = FALSE;
+}
+
+/* An accept call (or the end of a back-off): on_accept may come again. */
+void
+c_async_socket_rearm_accept (CAsyncSocketPrivate *priv)
+{
+  priv->read_armed = TRUE;
+}
+
+/* on_send is due at the next report of room to send. */
+void
+c_async_socket_want_write (CAsyncSocketPrivate *priv)
+{
+  priv->write_wanted = TRUE;
+}
+
+/* A send failed with @error_code: a full buffer makes on_send due, a reset ends the
+ * connection. */
+void
+c_async_socket_send_failed (CAsyncSocket *self, int error_code)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (error_code == EAGAIN || error_code == EWOULDBLOCK || error_code == ENOBUFS)
+    priv->write_wanted = TRUE;
+  else if (error_code == ECONNRESET)
+    c_async_socket_connection_lost (self, error_code);
+}
+
+/* shut_down (receives): no more read or close notifications. */
+void
+c_async_socket_receives_ended (CAsyncSocketPrivate *priv)
+{
+  priv->receives_shut = TRUE;
+}
+
+/* The record reader met the end of the stream (between records or inside one). */
+void
+c_async_socket_end_of_stream_read (CAsyncSocketPrivate *priv)
+{
+  priv->peer_closed = TRUE;
+  priv->eof_read = TRUE;
+}
+
+/* After a receive call: rearm, and have the reactor look again if data may remain (the
+ * buffer was filled, a datagram was read, or the peer's end of stream is near). @remaining
+ * is what the transport said is still readable, -1 when unknown. */
+void
+c_async_socket_received (CAsyncSocket *self, int flags, gssize n, gsize size, int error_code,
+                         int remaining)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  gboolean stream = priv->type == C_SOCK_STREAM;
+
+  if (flags & MSG_OOB)
+    {
+      priv->oob_armed = TRUE;
+      return;
+    }
+  priv->read_armed = TRUE;
+  if (priv->delivering_receive)
+    {
+      /* The first receive of an on_receive filled the buffer: instead of a probe from the
+       * next main-loop iteration, the delivery looks again as soon as the handler returns
+       * (process_and_redeliver). Any further receive in the same handler follows the usual
+       * rules below. */
+      priv->delivering_receive = FALSE;
+      if (n > 0 && stream && (gsize) n == size && !(flags & MSG_PEEK)
+          && (remaining != 0 || priv->peer_closed || priv->urgent_seen))
+        {
+          priv->receive_filled = TRUE;
+          /* With the transport's count, on_receive comes again without even a poll(). */
+          priv->data_remains = remaining > 0 && !priv->urgent_seen;
+          if (remaining < 0)
+            c_transport_count_remaining (priv);
+          return;
+        }
+    }
+  else
+    priv->receive_filled = FALSE;
+  /* A short TCP read means the queue was drained, and the next arrival is reported by the
+   * reactor; except that Linux also stops a read at the urgent mark with data still queued.
+   * A Unix stream stops at every message that carries descriptors or credentials, so there
+   * a short read proves nothing. A transport's own count (@remaining) says it outright. */
+  if (n > 0 && stream && !priv->peer_closed && !(flags & MSG_PEEK) && !priv->urgent_seen
+      && (((gsize) n < size && priv->family != G_SOCKET_FAMILY_UNIX && remaining <= 0)
+          || remaining == 0))
+    return;
+  if (n == 0 && stream)
+    priv->peer_closed = TRUE;
+  if (n < 0 && (error_code == EAGAIN || error_code == EWOULDBLOCK))
+    return;
+  if (n < 0 && (error_code == ECONNRESET || error_code == ETIMEDOUT))
+    c_async_socket_connection_lost (self, error_code);
+  c_async_socket_defer (self, C_DEFER_PROBE);
+}
+
 static int
 pending_socket_error (int fd)
 {
@@ -195,19 +325,6 @@ deliver_close (CAsyncSocket *self, CAsyncSocketPrivate *priv, int error_code)
       priv->close_delivered = TRUE;
       c_async_socket_notify (self, C_NOTIFY_CLOSE, error_code);
     }
-}
-
-/* Whether bytes remain to be read. FIONREAD stops at TCP's urgent mark, so once urgent data
- * was seen a one-byte peek (which steps over the mark) decides instead. */
-static gboolean
-has_unread_data (CAsyncSocketPrivate *priv)
-{
-  int unread = 0;
-  char byte;
-
-  if (priv->urgent_seen)
-    return recv (priv->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-  return ioctl (priv->fd, FIONREAD, &unread) == 0 && unread > 0;
 }
 
 static void
@@ -285,7 +402,7 @@ handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 event
       int unread = 1;
       /* With the peer gone, C_REACTOR_READABLE also means "end of stream": only unread bytes make it
        * an on_receive; without any, it is the graceful on_close. */
-      if (priv->peer_closed && !has_unread_data (priv))
+      if (priv->peer_closed && !c_transport_has_unread (priv))
         unread = 0;
       if (unread > 0)
         deliver_receive (self, priv);
@@ -355,6 +472,18 @@ process_events (CAsyncSocket *self, guint32 events)
   handle_stream_data (self, priv, events, incarnation);
 }
 
+/* The socket's readiness now: the kernel's, plus readable when the transport holds bytes
+ * above it (for which the kernel will report nothing). */
+static guint32
+poll_socket (CAsyncSocketPrivate *priv)
+{
+  guint32 events = c_reactor_poll_now (priv->fd);
+
+  if (c_transport_pending (priv) > 0)
+    events |= C_REACTOR_READABLE;
+  return events;
+}
+
 /* Acts on a readiness report. When the on_receive it delivered read a full buffer, data may
  * remain: the descriptor is polled as soon as the handler has returned and what holds is
  * delivered at once (MFC's "on_receive comes again while data remains"), rather than from
@@ -379,7 +508,7 @@ process_and_redeliver (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 ev
           return;
         }
       /* TCP_INQ already said that bytes are queued: no need to ask the kernel again. */
-      events = priv->data_remains ? C_REACTOR_READABLE : c_reactor_poll_now (priv->fd);
+      events = priv->data_remains ? C_REACTOR_READABLE : poll_socket (priv);
       priv->data_remains = FALSE;
       if (events != 0)
         process_events (self, events);
@@ -426,7 +555,7 @@ run_deferred (CAsyncSocket *self)
     }
   if (what & C_DEFER_PROBE && priv->fd >= 0)
     {
-      guint32 events = c_reactor_poll_now (priv->fd);
+      guint32 events = poll_socket (priv);
       if (events != 0)
         process_and_redeliver (self, priv, events);
     }

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "c-async-socket-private.h"
+#include "c-transport.h"
 
 static gboolean
 check_data_socket (CAsyncSocket *self, const char *operation, GError **error)
@@ -42,17 +42,6 @@ check_connected (CAsyncSocket *self, const char *operation, GError **error)
       return FALSE;
     }
   return TRUE;
-}
-
-static void
-note_send_failure (CAsyncSocket *self, int error_code)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-
-  if (error_code == EAGAIN || error_code == EWOULDBLOCK || error_code == ENOBUFS)
-    priv->write_wanted = TRUE;
-  else if (error_code == ECONNRESET)
-    c_async_socket_connection_lost (self, error_code);
 }
 
 static void
@@ -88,117 +77,24 @@ c_async_socket_send (CAsyncSocket *self, const void *buffer, gsize size, int fla
   if (!check_connected (self, "send", error))
     return -1;
 
-  do
-    n = send (priv->fd, buffer, size, flags | MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  if (priv->type == C_SOCK_STREAM)
+    {
+      struct iovec iov = { (void *) buffer, size };
+      n = c_transport_write (priv, &iov, 1, flags);
+    }
+  else
+    do
+      n = send (priv->fd, buffer, size, flags | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
   if (n < 0)
     {
       int error_code = errno;
-      note_send_failure (self, error_code);
+      c_async_socket_send_failed (self, error_code);
       c_set_io_error (error, error_code, "send of %zu bytes", size);
       return -1;
     }
   note_sent (priv, n);
   return n;
-}
-
-/* Turns TCP_INQ on for a TCP socket, once; only sockets whose reads fill the buffer (bulk
- * readers) pay for the system call. */
-static void
-enable_tcp_inq (CAsyncSocketPrivate *priv)
-{
-  int on = 1;
-
-  if (priv->tcp_inq != C_TCP_INQ_UNTRIED)
-    return;
-  priv->tcp_inq = C_TCP_INQ_UNAVAILABLE;
-  if ((priv->family == G_SOCKET_FAMILY_IPV4 || priv->family == G_SOCKET_FAMILY_IPV6)
-      && (priv->protocol == 0 || priv->protocol == IPPROTO_TCP)
-      && setsockopt (priv->fd, IPPROTO_TCP, TCP_INQ, &on, sizeof on) == 0)
-    priv->tcp_inq = C_TCP_INQ_ON;
-}
-
-/* recv(), with the number of bytes still queued afterwards in *remaining (-1: unknown). */
-static gssize
-receive_counting_rest (CAsyncSocketPrivate *priv, void *buffer, gsize size, int flags,
-                       int *remaining)
-{
-  union
-  {
-    char buffer[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  struct iovec iov = { buffer, size };
-  struct msghdr message = { 0 };
-  gssize n;
-
-  *remaining = -1;
-  if (priv->tcp_inq != C_TCP_INQ_ON || (flags & (MSG_OOB | MSG_PEEK)))
-    return recv (priv->fd, buffer, size, flags);
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control.buffer;
-  message.msg_controllen = sizeof control.buffer;
-  n = recvmsg (priv->fd, &message, flags);
-  if (n < 0)
-    return n;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR (&message); c != NULL; c = CMSG_NXTHDR (&message, c))
-    if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ
-        && c->cmsg_len >= CMSG_LEN (sizeof (int)))
-      memcpy (remaining, CMSG_DATA (c), sizeof (int));
-  return n;
-}
-
-/* After a receive: rearm, and have the reactor look again if data may remain (the buffer
- * was filled, a datagram was read, or the peer's end of stream is near). @remaining is
- * what TCP_INQ said is still queued, -1 when unknown. */
-static void
-rearm_after_receive (CAsyncSocket *self, int flags, gssize n, gsize size, int error_code,
-                     int remaining)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  gboolean stream = priv->type == C_SOCK_STREAM;
-
-  if (flags & MSG_OOB)
-    {
-      priv->oob_armed = TRUE;
-      return;
-    }
-  priv->read_armed = TRUE;
-  if (priv->delivering_receive)
-    {
-      /* The first receive of an on_receive filled the buffer: instead of a probe from the
-       * next main-loop iteration, the delivery looks again as soon as the handler returns
-       * (c_async_socket_handle_ready). Any further receive in the same handler follows the
-       * usual rules below. */
-      priv->delivering_receive = FALSE;
-      if (n > 0 && stream && (gsize) n == size && !(flags & MSG_PEEK)
-          && (remaining != 0 || priv->peer_closed || priv->urgent_seen))
-        {
-          priv->receive_filled = TRUE;
-          /* With TCP_INQ's count, on_receive comes again without even a poll(). */
-          priv->data_remains = remaining > 0 && !priv->urgent_seen;
-          if (remaining < 0)
-            enable_tcp_inq (priv);
-          return;
-        }
-    }
-  else
-    priv->receive_filled = FALSE;
-  /* A short TCP read means the queue was drained, and the next arrival is reported by
-   * epoll; except that Linux also stops a read at the urgent mark with data still queued.
-   * A Unix stream stops at every message that carries descriptors or credentials, so there
-   * a short read proves nothing. */
-  if (n > 0 && stream && !priv->peer_closed && !(flags & MSG_PEEK) && !priv->urgent_seen
-      && (((gsize) n < size && priv->family != G_SOCKET_FAMILY_UNIX) || remaining == 0))
-    return;
-  if (n == 0 && stream)
-    priv->peer_closed = TRUE;
-  if (n < 0 && (error_code == EAGAIN || error_code == EWOULDBLOCK))
-    return;
-  if (n < 0 && (error_code == ECONNRESET || error_code == ETIMEDOUT))
-    c_async_socket_connection_lost (self, error_code);
-  c_async_socket_defer (self, C_DEFER_PROBE);
 }
 
 static void
@@ -245,13 +141,15 @@ c_async_socket_receive (CAsyncSocket *self, void *buffer, gsize size, int flags,
       return -1;
     }
 
-  do
-    n = priv->type == C_SOCK_STREAM ? receive_counting_rest (priv, buffer, size, flags, &remaining)
-                                    : recv (priv->fd, buffer, size, flags | MSG_TRUNC);
-  while (n < 0 && errno == EINTR);
+  if (priv->type == C_SOCK_STREAM)
+    n = c_transport_read (priv, buffer, size, flags, &remaining);
+  else
+    do
+      n = recv (priv->fd, buffer, size, flags | MSG_TRUNC);
+    while (n < 0 && errno == EINTR);
   if (n < 0)
     error_code = errno;
-  rearm_after_receive (self, flags, n, size, error_code, remaining);
+  c_async_socket_received (self, flags, n, size, error_code, remaining);
   if (n < 0)
     {
       c_set_io_error (error, error_code, "receive");
@@ -363,7 +261,7 @@ send_to_native (CAsyncSocket *self, const void *buffer, gsize size, const struct
     {
       int error_code = errno;
       g_autofree char *target = c_address_describe (address, length);
-      note_send_failure (self, error_code);
+      c_async_socket_send_failed (self, error_code);
       c_set_io_error (error, error_code, "send_to %s", target);
       return -1;
     }
@@ -447,7 +345,7 @@ receive_from_native (CAsyncSocket *self, void *buffer, gsize size, struct sockad
   while (n < 0 && errno == EINTR);
   if (n < 0)
     error_code = errno;
-  rearm_after_receive (self, flags, n, size, error_code, -1);
+  c_async_socket_received (self, flags, n, size, error_code, -1);
   if (n < 0)
     {
       c_set_io_error (error, error_code, "receive_from");
@@ -596,12 +494,14 @@ c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error)
           return TRUE;
         }
     }
-  if (shutdown (priv->fd, modes[how]) < 0)
+  if ((priv->type == C_SOCK_STREAM ? c_transport_shutdown (priv, modes[how])
+                                   : shutdown (priv->fd, modes[how]))
+      < 0)
     {
       c_set_io_error (error, errno, "shut_down");
       return FALSE;
     }
   if (how != C_SHUTDOWN_SENDS)
-    priv->receives_shut = TRUE;
+    c_async_socket_receives_ended (priv);
   return TRUE;
 }

@@ -44,10 +44,12 @@ typedef enum
 } CDeferred;
 
 typedef struct _CRecordState CRecordState;
+typedef struct _CTransport CTransport; /* c-transport.h */
 
 typedef struct
 {
   int fd;
+  CTransport *transport; /* NULL: the plain socket transport (c-transport.h) */
   GSocketFamily family;
   CSocketType type;
   int protocol;
@@ -152,7 +154,6 @@ gboolean c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily famil
                                  int protocol, GError **error);
 void c_async_socket_defer (CAsyncSocket *self, CDeferred what);
 gboolean c_async_socket_check_created (CAsyncSocket *self, const char *operation, GError **error);
-void c_async_socket_mark_connected (CAsyncSocket *self);
 
 /* c-async-socket-events.c */
 void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
@@ -161,6 +162,17 @@ void c_async_socket_handle_deferred (gpointer owner);
 void c_async_socket_dispatch_enter (CAsyncSocket *self);
 void c_async_socket_dispatch_leave (CAsyncSocket *self);
 void c_async_socket_connection_lost (CAsyncSocket *self, int error_code);
+/* The notification state's writers: the rest of the code changes it only through these. */
+void c_async_socket_events_reset (CAsyncSocketPrivate *priv);
+void c_async_socket_mark_connected (CAsyncSocket *self);
+void c_async_socket_mark_listening (CAsyncSocketPrivate *priv);
+void c_async_socket_rearm_accept (CAsyncSocketPrivate *priv);
+void c_async_socket_want_write (CAsyncSocketPrivate *priv);
+void c_async_socket_send_failed (CAsyncSocket *self, int error_code);
+void c_async_socket_received (CAsyncSocket *self, int flags, gssize n, gsize size, int error_code,
+                              int remaining);
+void c_async_socket_receives_ended (CAsyncSocketPrivate *priv);
+void c_async_socket_end_of_stream_read (CAsyncSocketPrivate *priv);
 extern const CReactorHandlers c_async_socket_reactor_handlers;
 extern guint c_async_socket_signals[C_N_NOTIFY];
 extern guint c_async_socket_record_signal;

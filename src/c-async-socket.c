@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "c-async-socket-private.h"
+#include "c-transport.h"
 
 /**
  * CAsyncSocket:
@@ -485,17 +485,6 @@ c_async_socket_defer (CAsyncSocket *self, CDeferred what)
   c_reactor_defer (priv->reactor, &priv->watch);
 }
 
-void
-c_async_socket_mark_connected (CAsyncSocket *self)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-
-  priv->connecting = FALSE;
-  priv->connected = TRUE;
-  priv->stats.connected_time = g_get_real_time ();
-  priv->stats.connected_monotonic = g_get_monotonic_time ();
-}
-
 /* Adopts a non-blocking descriptor: registers it with the context's reactor and the
  * thread's handle map. On failure the descriptor is left to the caller. */
 gboolean
@@ -526,11 +515,8 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
   priv->protocol = protocol;
   priv->events = C_FD_NONE;
   priv->listening = priv->connecting = priv->connected = FALSE;
-  priv->peer_closed = priv->close_delivered = priv->receives_shut = FALSE;
-  priv->urgent_seen = priv->eof_read = priv->shutdown_pending = FALSE;
-  priv->read_armed = priv->oob_armed = TRUE;
-  priv->write_wanted = FALSE;
-  priv->receive_filled = priv->data_remains = FALSE;
+  priv->shutdown_pending = FALSE;
+  c_async_socket_events_reset (priv);
   priv->tcp_inq = C_TCP_INQ_UNTRIED;
   priv->deferred = 0;
   priv->connect_error = priv->accept_error = priv->close_error = 0;
@@ -753,10 +739,7 @@ c_async_socket_attach (CAsyncSocket *self, int handle, CSocketEvents events, GEr
   priv->listening = listening != 0;
   length = sizeof storage;
   if (!priv->listening && getpeername (handle, (struct sockaddr *) &storage, &length) == 0)
-    {
-      c_async_socket_mark_connected (self);
-      priv->write_wanted = TRUE;
-    }
+    c_async_socket_mark_connected (self);
   if (!c_async_socket_async_select (self, events, error))
     {
       c_async_socket_detach (self);
@@ -779,6 +762,7 @@ release_fd (CAsyncSocket *self)
   /* What the kernel takes of the write queue now still reaches the peer. */
   c_async_socket_records_flush_now (self);
   c_async_socket_records_reset (self);
+  c_transport_set (priv, NULL);
   c_reactor_remove (priv->reactor, &priv->watch, fd);
   g_clear_pointer (&priv->reactor, c_reactor_unref);
   handle_map_remove (self, fd);
@@ -889,7 +873,7 @@ c_async_socket_async_select (CAsyncSocket *self, CSocketEvents events, GError **
   added = events & ~priv->events;
   priv->events = events;
   if (added & C_FD_WRITE && (priv->connected || priv->type != C_SOCK_STREAM) && !priv->listening)
-    priv->write_wanted = TRUE;
+    c_async_socket_want_write (priv);
   if (added != 0)
     c_async_socket_defer (self, C_DEFER_PROBE);
   return TRUE;
