@@ -27,7 +27,7 @@
 
 #include "c-transport.h"
 
-guint c_async_socket_signals[C_N_NOTIFY];
+static guint notify_signals[C_N_NOTIFY];
 
 static const gsize notify_offsets[C_N_NOTIFY] = {
   [C_NOTIFY_ACCEPT] = G_STRUCT_OFFSET (CAsyncSocketClass, on_accept),
@@ -44,8 +44,126 @@ typedef void (*CNotifyFunc) (CAsyncSocket *self, int error_code);
  * handler keeps filling its buffer (see process_and_redeliver). */
 #define C_RECEIVE_ROUNDS 16
 
-guint c_async_socket_record_signal;
-guint c_async_socket_drain_signal;
+static guint record_signal;
+static guint drain_signal;
+
+/* ---- The signals ---------------------------------------------------------------------------
+ *
+ * Each notification is a vfunc and a signal whose class handler is that vfunc. */
+
+static void
+default_notification (CAsyncSocket *self, int error_code)
+{
+}
+
+static void
+default_record (CAsyncSocket *self, GBytes *record)
+{
+}
+
+static void
+default_drain (CAsyncSocket *self)
+{
+}
+
+static guint
+add_notification_signal (GObjectClass *object_class, const char *name, gsize class_offset)
+{
+  return g_signal_new (name, G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST, class_offset,
+                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+}
+
+void
+c_async_socket_install_signals (CAsyncSocketClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  klass->on_accept = default_notification;
+  klass->on_receive = default_notification;
+  klass->on_send = default_notification;
+  klass->on_connect = default_notification;
+  klass->on_close = default_notification;
+  klass->on_out_of_band_data = default_notification;
+  klass->on_record = default_record;
+  klass->on_drain = default_drain;
+
+  /**
+   * CAsyncSocket::accept:
+   * @self: the listening socket
+   * @error_code: 0, or the errno of an accept failure such as `EMFILE`
+   *
+   * A connection is waiting; call c_async_socket_accept(). Class handler: `on_accept`.
+   */
+  notify_signals[C_NOTIFY_ACCEPT] = add_notification_signal (
+      object_class, "accept", G_STRUCT_OFFSET (CAsyncSocketClass, on_accept));
+  /**
+   * CAsyncSocket::receive:
+   * @self: the socket
+   * @error_code: 0
+   *
+   * Data can be received; call c_async_socket_receive() once. Class handler: `on_receive`.
+   */
+  notify_signals[C_NOTIFY_RECEIVE] = add_notification_signal (
+      object_class, "receive", G_STRUCT_OFFSET (CAsyncSocketClass, on_receive));
+  /**
+   * CAsyncSocket::send:
+   * @self: the socket
+   * @error_code: 0
+   *
+   * The socket can send: after connect or accept, then after a send would-blocked and space
+   * freed. Class handler: `on_send`.
+   */
+  notify_signals[C_NOTIFY_SEND] = add_notification_signal (
+      object_class, "send", G_STRUCT_OFFSET (CAsyncSocketClass, on_send));
+  /**
+   * CAsyncSocket::connect:
+   * @self: the socket
+   * @error_code: 0 on success, else the errno of the failure (`ECONNREFUSED`, …)
+   *
+   * A connect attempt finished. Class handler: `on_connect`.
+   */
+  notify_signals[C_NOTIFY_CONNECT] = add_notification_signal (
+      object_class, "connect", G_STRUCT_OFFSET (CAsyncSocketClass, on_connect));
+  /**
+   * CAsyncSocket::close:
+   * @self: the socket
+   * @error_code: 0 for a graceful close (after all data was read), else the errno (`ECONNRESET`)
+   *
+   * The peer closed the connection. Delivered once; never after a local close. Class
+   * handler: `on_close`.
+   */
+  notify_signals[C_NOTIFY_CLOSE] = add_notification_signal (
+      object_class, "close", G_STRUCT_OFFSET (CAsyncSocketClass, on_close));
+  /**
+   * CAsyncSocket::out-of-band-data:
+   * @self: the socket
+   * @error_code: 0
+   *
+   * Urgent data arrived; receive it with `MSG_OOB`. Class handler: `on_out_of_band_data`.
+   */
+  notify_signals[C_NOTIFY_OUT_OF_BAND] = add_notification_signal (
+      object_class, "out-of-band-data", G_STRUCT_OFFSET (CAsyncSocketClass, on_out_of_band_data));
+  /**
+   * CAsyncSocket::record:
+   * @self: the socket
+   * @record: the record's bytes
+   *
+   * In record mode, a whole record arrived. Class handler: `on_record`.
+   */
+  record_signal = g_signal_new ("record", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                                G_STRUCT_OFFSET (CAsyncSocketClass, on_record), NULL, NULL, NULL,
+                                G_TYPE_NONE, 1, G_TYPE_BYTES);
+  /**
+   * CAsyncSocket::drain:
+   * @self: the socket
+   *
+   * In record mode, the write queue fell to its low-water mark after reaching the high one.
+   * Class handler: `on_drain`.
+   */
+  drain_signal = g_signal_new ("drain", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                               G_STRUCT_OFFSET (CAsyncSocketClass, on_drain), NULL, NULL, NULL,
+                               G_TYPE_NONE, 0);
+}
 
 /* Every notification is delivered between dispatch_enter and dispatch_leave: the delivery
  * holds a reference of its own, so that a handler may drop the application's last one and
@@ -82,8 +200,8 @@ close_if_released (CAsyncSocket *self)
 void
 c_async_socket_notify_record (CAsyncSocket *self, GBytes *record)
 {
-  if (G_UNLIKELY (g_signal_has_handler_pending (self, c_async_socket_record_signal, 0, TRUE)))
-    g_signal_emit (self, c_async_socket_record_signal, 0, record);
+  if (G_UNLIKELY (g_signal_has_handler_pending (self, record_signal, 0, TRUE)))
+    g_signal_emit (self, record_signal, 0, record);
   else
     C_ASYNC_SOCKET_GET_CLASS (self)->on_record (self, record);
   close_if_released (self);
@@ -92,8 +210,8 @@ c_async_socket_notify_record (CAsyncSocket *self, GBytes *record)
 static void
 notify_drain (CAsyncSocket *self)
 {
-  if (g_signal_has_handler_pending (self, c_async_socket_drain_signal, 0, TRUE))
-    g_signal_emit (self, c_async_socket_drain_signal, 0);
+  if (g_signal_has_handler_pending (self, drain_signal, 0, TRUE))
+    g_signal_emit (self, drain_signal, 0);
   else
     C_ASYNC_SOCKET_GET_CLASS (self)->on_drain (self);
   close_if_released (self);
@@ -105,7 +223,7 @@ notify_drain (CAsyncSocket *self)
 void
 c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code)
 {
-  guint signal_id = c_async_socket_signals[which];
+  guint signal_id = notify_signals[which];
 
   if (G_UNLIKELY (g_signal_has_handler_pending (self, signal_id, 0, TRUE)))
     g_signal_emit (self, signal_id, 0, error_code);

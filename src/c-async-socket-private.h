@@ -174,9 +174,7 @@ void c_async_socket_received (CAsyncSocket *self, int flags, gssize n, gsize siz
 void c_async_socket_receives_ended (CAsyncSocketPrivate *priv);
 void c_async_socket_end_of_stream_read (CAsyncSocketPrivate *priv);
 extern const CReactorHandlers c_async_socket_reactor_handlers;
-extern guint c_async_socket_signals[C_N_NOTIFY];
-extern guint c_async_socket_record_signal;
-extern guint c_async_socket_drain_signal;
+void c_async_socket_install_signals (CAsyncSocketClass *klass);
 void c_async_socket_notify_record (CAsyncSocket *self, GBytes *record);
 
 /* c-async-socket-records.c */

@@ -221,28 +221,6 @@ c_async_socket_set_property (GObject *object, guint prop_id, const GValue *value
 }
 
 static void
-default_notification (CAsyncSocket *self, int error_code)
-{
-}
-
-static void
-default_record (CAsyncSocket *self, GBytes *record)
-{
-}
-
-static void
-default_drain (CAsyncSocket *self)
-{
-}
-
-static guint
-add_notification_signal (GObjectClass *object_class, const char *name, gsize class_offset)
-{
-  return g_signal_new (name, G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST, class_offset,
-                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
-}
-
-static void
 install_properties (GObjectClass *object_class)
 {
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
@@ -345,94 +323,8 @@ c_async_socket_class_init (CAsyncSocketClass *klass)
   object_class->get_property = c_async_socket_get_property;
   object_class->set_property = c_async_socket_set_property;
 
-  klass->on_accept = default_notification;
-  klass->on_receive = default_notification;
-  klass->on_send = default_notification;
-  klass->on_connect = default_notification;
-  klass->on_close = default_notification;
-  klass->on_out_of_band_data = default_notification;
-  klass->on_record = default_record;
-  klass->on_drain = default_drain;
-
   install_properties (object_class);
-
-  /**
-   * CAsyncSocket::accept:
-   * @self: the listening socket
-   * @error_code: 0, or the errno of an accept failure such as `EMFILE`
-   *
-   * A connection is waiting; call c_async_socket_accept(). Class handler: `on_accept`.
-   */
-  c_async_socket_signals[C_NOTIFY_ACCEPT] = add_notification_signal (
-      object_class, "accept", G_STRUCT_OFFSET (CAsyncSocketClass, on_accept));
-  /**
-   * CAsyncSocket::receive:
-   * @self: the socket
-   * @error_code: 0
-   *
-   * Data can be received; call c_async_socket_receive() once. Class handler: `on_receive`.
-   */
-  c_async_socket_signals[C_NOTIFY_RECEIVE] = add_notification_signal (
-      object_class, "receive", G_STRUCT_OFFSET (CAsyncSocketClass, on_receive));
-  /**
-   * CAsyncSocket::send:
-   * @self: the socket
-   * @error_code: 0
-   *
-   * The socket can send: after connect or accept, then after a send would-blocked and space
-   * freed. Class handler: `on_send`.
-   */
-  c_async_socket_signals[C_NOTIFY_SEND] = add_notification_signal (
-      object_class, "send", G_STRUCT_OFFSET (CAsyncSocketClass, on_send));
-  /**
-   * CAsyncSocket::connect:
-   * @self: the socket
-   * @error_code: 0 on success, else the errno of the failure (`ECONNREFUSED`, …)
-   *
-   * A connect attempt finished. Class handler: `on_connect`.
-   */
-  c_async_socket_signals[C_NOTIFY_CONNECT] = add_notification_signal (
-      object_class, "connect", G_STRUCT_OFFSET (CAsyncSocketClass, on_connect));
-  /**
-   * CAsyncSocket::close:
-   * @self: the socket
-   * @error_code: 0 for a graceful close (after all data was read), else the errno (`ECONNRESET`)
-   *
-   * The peer closed the connection. Delivered once; never after a local close. Class
-   * handler: `on_close`.
-   */
-  c_async_socket_signals[C_NOTIFY_CLOSE] = add_notification_signal (
-      object_class, "close", G_STRUCT_OFFSET (CAsyncSocketClass, on_close));
-  /**
-   * CAsyncSocket::out-of-band-data:
-   * @self: the socket
-   * @error_code: 0
-   *
-   * Urgent data arrived; receive it with `MSG_OOB`. Class handler: `on_out_of_band_data`.
-   */
-  c_async_socket_signals[C_NOTIFY_OUT_OF_BAND] = add_notification_signal (
-      object_class, "out-of-band-data", G_STRUCT_OFFSET (CAsyncSocketClass, on_out_of_band_data));
-  /**
-   * CAsyncSocket::record:
-   * @self: the socket
-   * @record: the record's bytes
-   *
-   * In record mode, a whole record arrived. Class handler: `on_record`.
-   */
-  c_async_socket_record_signal
-      = g_signal_new ("record", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
-                      G_STRUCT_OFFSET (CAsyncSocketClass, on_record), NULL, NULL, NULL, G_TYPE_NONE,
-                      1, G_TYPE_BYTES);
-  /**
-   * CAsyncSocket::drain:
-   * @self: the socket
-   *
-   * In record mode, the write queue fell to its low-water mark after reaching the high one.
-   * Class handler: `on_drain`.
-   */
-  c_async_socket_drain_signal = g_signal_new (
-      "drain", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
-      G_STRUCT_OFFSET (CAsyncSocketClass, on_drain), NULL, NULL, NULL, G_TYPE_NONE, 0);
+  c_async_socket_install_signals (klass);
 }
 
 /**
