@@ -15,7 +15,8 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "c-async-socket-private.h"
+#include "c-address-private.h"
+#include "c-error-private.h"
 
 gboolean
 c_address_is_unix_path (const char *host)

@@ -9,6 +9,8 @@
 #include <afxsock/c-async-socket.h>
 #include <afxsock/c-enum-types.h>
 
+#include "c-address-private.h"
+#include "c-error-private.h"
 #include "c-reactor-private.h"
 
 G_BEGIN_DECLS
@@ -195,23 +197,5 @@ void c_async_socket_connect_finished (CAsyncSocket *self, int error_code);
 void c_async_socket_cancel_connect (CAsyncSocket *self);
 void c_async_socket_abandon_connect (CAsyncSocket *self, int error_code);
 void c_async_socket_cancel_backoff (CAsyncSocket *self);
-
-/* c-error.c */
-void c_set_last_error (int error_code);
-void c_set_io_error (GError **error, int error_code, const char *format, ...) G_GNUC_PRINTF (3, 4);
-void c_set_socket_error (GError **error, CSocketError code, const char *format, ...)
-    G_GNUC_PRINTF (3, 4);
-
-/* c-address.c */
-gboolean c_address_parse (const char *host, guint port, GSocketFamily family,
-                          struct sockaddr_storage *storage, socklen_t *length, GError **error);
-gboolean c_address_is_unix_path (const char *host);
-gboolean c_address_is_host_name (const char *host);
-char *c_address_to_string (const struct sockaddr *address, socklen_t length, guint *port);
-char *c_address_describe (const struct sockaddr *address, socklen_t length);
-gboolean c_address_from_gobject (GSocketAddress *address, GSocketFamily family,
-                                 struct sockaddr_storage *storage, socklen_t *length,
-                                 GError **error);
-gboolean c_check_port (guint port, gboolean allow_zero, const char *operation, GError **error);
 
 G_END_DECLS

@@ -6,7 +6,7 @@
 
 #include <errno.h>
 
-#include "c-async-socket-private.h"
+#include "c-error-private.h"
 
 /**
  * c_socket_error_quark:
