@@ -30,9 +30,12 @@
 #include <sys/uio.h>
 
 #include "c-async-socket-private.h"
+#include "c-record-blocks.h"
 #include <afxsock/c-archive.h>
 
 #define HEADER_SIZE 4
+/* A record assembled in its block keeps its length header there (c-record-blocks.c). */
+G_STATIC_ASSERT (HEADER_SIZE == C_RECORD_BLOCK_HEADER_SIZE);
 #define SCRATCH_SIZE (256 * 1024)
 #define MIN_PARTIAL_CAPACITY (64 * 1024)
 #define READ_BUDGET (1024 * 1024) /* bytes per dispatch before yielding to other sockets */
@@ -86,120 +89,6 @@ scratch_free (gpointer data)
 
 static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
 
-/* ---- Record blocks -----------------------------------------------------------------------
- *
- * A record longer than what one read brings is assembled in a block of its own, which then
- * becomes the record's GBytes. Such blocks come and go once per record, and handed back to
- * glibc, a block of that size at the top of the heap is trimmed off and the next one comes
- * back as fresh pages: page faults and page clearing cost three times the rest of a bulk
- * transfer of 64 KiB records (docs/performance.md). Records that arrive whole in one read
- * are copied into such blocks too. Released blocks of 16 KiB to 1 MiB wait in a per-thread
- * pool for the next record instead, up to 4 MiB (the default high-water mark: what one
- * busy connection keeps in flight). */
-#define POOL_MIN_BLOCK (16 * 1024)
-#define POOL_MAX_BLOCK (1024 * 1024)
-#define POOL_MAX_BYTES (4 * 1024 * 1024)
-#define POOL_BLOCKS (POOL_MAX_BYTES / POOL_MIN_BLOCK)
-
-typedef struct
-{
-  guint8 *block[POOL_BLOCKS];
-  gsize capacity[POOL_BLOCKS];
-  guint n;
-  gsize bytes;
-} BlockPool;
-
-static void
-block_pool_free (gpointer data)
-{
-  BlockPool *pool = data;
-
-  for (guint i = 0; i < pool->n; i++)
-    g_free (pool->block[i]);
-  g_free (pool);
-}
-
-static GPrivate block_pool_key = G_PRIVATE_INIT (block_pool_free);
-
-static BlockPool *
-block_pool (void)
-{
-  BlockPool *pool = g_private_get (&block_pool_key);
-
-  if (pool == NULL)
-    {
-      pool = g_new0 (BlockPool, 1);
-      g_private_set (&block_pool_key, pool);
-    }
-  return pool;
-}
-
-/* A block of at least @want bytes, *capacity set to its size: a pooled one when one fits
- * without wasting more than half of it. */
-static guint8 *
-block_take (gsize want, gsize *capacity)
-{
-  if (want >= POOL_MIN_BLOCK && want <= POOL_MAX_BLOCK)
-    {
-      BlockPool *pool = block_pool ();
-      for (guint i = pool->n; i-- > 0;)
-        if (pool->capacity[i] >= want && pool->capacity[i] / 2 <= want)
-          {
-            guint8 *block = pool->block[i];
-            *capacity = pool->capacity[i];
-            pool->bytes -= pool->capacity[i];
-            pool->n--;
-            pool->block[i] = pool->block[pool->n];
-            pool->capacity[i] = pool->capacity[pool->n];
-            return block;
-          }
-    }
-  *capacity = want;
-  return g_malloc (want);
-}
-
-static void
-block_give_back (guint8 *block, gsize capacity)
-{
-  BlockPool *pool;
-
-  if (block == NULL)
-    return;
-  if (capacity < POOL_MIN_BLOCK || capacity > POOL_MAX_BLOCK
-      || (pool = block_pool ())->bytes + capacity > POOL_MAX_BYTES)
-    {
-      g_free (block);
-      return;
-    }
-  pool->block[pool->n] = block;
-  pool->capacity[pool->n] = capacity;
-  pool->bytes += capacity;
-  pool->n++;
-}
-
-/* The GBytes free function of a record handed over in its block: the block's capacity was
- * written over the record's header, which the GBytes does not include. */
-static void
-release_record_block (gpointer data)
-{
-  guint8 *block = data;
-  guint32 capacity;
-
-  memcpy (&capacity, block, sizeof capacity);
-  block_give_back (block, capacity);
-}
-
-/* A record's bytes in their block: the GBytes leaves out the header, over which the block's
- * capacity is written for release_record_block(). */
-static GBytes *
-record_in_block (guint8 *block, gsize capacity, gsize length)
-{
-  guint32 stored = (guint32) MIN (capacity, G_MAXUINT32);
-
-  memcpy (block, &stored, sizeof stored);
-  return g_bytes_new_with_free_func (block + HEADER_SIZE, length, release_record_block, block);
-}
-
 /* How much of a @total-byte record (header included) the partial buffer may hold once
  * @arrived bytes of it are there: twice what arrived, at least MIN_PARTIAL_CAPACITY, never
  * more than the record. What a peer announces alone never makes the socket allocate. */
@@ -218,7 +107,7 @@ grow_partial (CRecordState *state, gsize want)
   if (want <= state->partial_capacity)
     return;
   if (state->partial == NULL)
-    state->partial = block_take (want, &state->partial_block);
+    state->partial = c_record_block_take (want, &state->partial_block);
   else if (want > state->partial_block)
     {
       state->partial = g_realloc (state->partial, want);
@@ -257,7 +146,7 @@ c_async_socket_records_reset (CAsyncSocket *self)
 
   if (state == NULL)
     return;
-  block_give_back (state->partial, state->partial_block);
+  c_record_block_give_back (state->partial, state->partial_block);
   for (GList *link; (link = g_queue_pop_head_link (&state->queue)) != NULL;)
     queued_record_free (link->data);
   if (state->timer != NULL)
@@ -457,13 +346,13 @@ deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, guint inca
   guint8 *block;
   gsize capacity;
 
-  if (length < POOL_MIN_BLOCK)
+  if (length < C_RECORD_BLOCK_POOL_MIN)
     return deliver_record_bytes (self, g_bytes_new (data, length), incarnation);
   /* A large record: copied into a record block, laid out as if assembled there, so that
    * it goes back to the pool. */
-  block = block_take (length + HEADER_SIZE, &capacity);
+  block = c_record_block_take (length + HEADER_SIZE, &capacity);
   memcpy (block + HEADER_SIZE, data, length);
-  return deliver_record_bytes (self, record_in_block (block, capacity, length), incarnation);
+  return deliver_record_bytes (self, c_record_in_block (block, capacity, length), incarnation);
 }
 
 /* Keeps the incomplete tail of a read: room for what has arrived, growing with it. */
@@ -482,7 +371,7 @@ keep_partial (CRecordState *state, const guint8 *data, gsize length)
 static void
 drop_partial (CRecordState *state)
 {
-  block_give_back (state->partial, state->partial_block);
+  c_record_block_give_back (state->partial, state->partial_block);
   state->partial = NULL;
   state->partial_length = state->partial_capacity = state->partial_block = 0;
   state->record_started = 0;
@@ -607,7 +496,7 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint incarnation, gs
         return TRUE;
       state->partial = NULL;
       drop_partial (state);
-      return deliver_record_bytes (self, record_in_block (block, capacity, total - HEADER_SIZE),
+      return deliver_record_bytes (self, c_record_in_block (block, capacity, total - HEADER_SIZE),
                                    incarnation);
     }
 
