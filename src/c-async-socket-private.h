@@ -153,6 +153,7 @@ gboolean c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily famil
 void c_async_socket_defer (CAsyncSocket *self, CDeferred what);
 gboolean c_async_socket_check_created (CAsyncSocket *self, const char *operation, GError **error);
 void c_async_socket_mark_connected (CAsyncSocket *self);
+void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
 
 /* c-async-socket-events.c */
 void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
@@ -172,7 +173,6 @@ void c_async_socket_records_init (CAsyncSocketPrivate *priv);
 void c_async_socket_records_reset (CAsyncSocket *self);
 void c_async_socket_records_readable (CAsyncSocket *self);
 gboolean c_async_socket_records_writable (CAsyncSocket *self);
-void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
 void c_async_socket_records_flush_now (CAsyncSocket *self);
 void c_async_socket_records_discard_queue (CAsyncSocket *self);
 gboolean c_async_socket_records_pending (CAsyncSocket *self);

@@ -176,22 +176,6 @@ c_async_socket_records_discard_queue (CAsyncSocket *self)
   priv->shutdown_pending = FALSE;
 }
 
-/* The library closes a connection: remember why, shut it down, and let the main loop
- * deliver on_close with @error_code (never from inside the call that found the problem). */
-void
-c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-
-  g_message ("closing descriptor %d: %s", priv->fd, reason->message);
-  g_clear_error (&priv->close_reason);
-  priv->close_reason = reason;
-  c_async_socket_connection_lost (self, error_code);
-  c_set_last_error (error_code);
-  shutdown (priv->fd, SHUT_RDWR);
-  c_async_socket_defer (self, C_DEFER_PROBE);
-}
-
 static gboolean
 has_failed (CAsyncSocketPrivate *priv)
 {
