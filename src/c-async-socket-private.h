@@ -168,6 +168,9 @@ extern guint c_async_socket_record_signal;
 extern guint c_async_socket_drain_signal;
 void c_async_socket_notify_record (CAsyncSocket *self, GBytes *record);
 
+/* c-async-socket-io.c */
+void c_async_socket_note_sent (CAsyncSocketPrivate *priv, gsize n);
+
 /* c-async-socket-records.c */
 void c_async_socket_records_init (CAsyncSocketPrivate *priv);
 void c_async_socket_records_reset (CAsyncSocket *self);

@@ -588,13 +588,6 @@ c_async_socket_records_buffered (CAsyncSocket *self)
 
 /* Sending. */
 
-static void
-note_sent (CAsyncSocketPrivate *priv, gsize n)
-{
-  priv->stats.bytes_sent += n;
-  priv->stats.send_calls++;
-}
-
 static gsize
 record_size (QueuedRecord *record)
 {
@@ -682,7 +675,7 @@ flush_queue (CAsyncSocket *self)
                                             "send: %s", g_strerror (error_code)));
           return FALSE;
         }
-      note_sent (priv, (gsize) n);
+      c_async_socket_note_sent (priv, (gsize) n);
       advance (priv, state, (gsize) n);
     }
   return TRUE;
