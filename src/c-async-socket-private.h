@@ -102,8 +102,8 @@ typedef struct
 
   CSocketStats stats;
 
-  /* Records (c-async-socket-records.c): settings here, running state allocated while in
-   * record mode so that plain sockets carry none of it. */
+  /* Records (c-async-socket-records.c, c-async-socket-queue.c): settings here, running
+   * state allocated while in record mode so that plain sockets carry none of it. */
   guint record_mode : 1;
   guint overflow_closes : 1;
   gsize max_record_size;
@@ -175,11 +175,13 @@ void c_async_socket_note_sent (CAsyncSocketPrivate *priv, gsize n);
 void c_async_socket_records_init (CAsyncSocketPrivate *priv);
 void c_async_socket_records_reset (CAsyncSocket *self);
 void c_async_socket_records_readable (CAsyncSocket *self);
+gsize c_async_socket_records_buffered (CAsyncSocket *self);
+
+/* c-async-socket-queue.c */
 gboolean c_async_socket_records_writable (CAsyncSocket *self);
 void c_async_socket_records_flush_now (CAsyncSocket *self);
 void c_async_socket_records_discard_queue (CAsyncSocket *self);
 gboolean c_async_socket_records_pending (CAsyncSocket *self);
-gsize c_async_socket_records_buffered (CAsyncSocket *self);
 
 /* c-async-socket-connect.c */
 gboolean c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *address,
