@@ -424,8 +424,12 @@ deliver_send (CAsyncSocket *self, CAsyncSocketPrivate *priv)
     return;
   /* Records waiting in the write queue take the turn; on_send is for the application
    * only once the queue is empty. */
-  if (priv->records != NULL && c_async_socket_records_writable (self))
-    return;
+  if (priv->records != NULL && c_async_socket_records_pending (self))
+    {
+      priv->write_wanted = FALSE; /* the queue's turn; a full buffer makes it due again */
+      if (c_async_socket_records_writable (self))
+        return;
+    }
   if (priv->events & C_FD_WRITE)
     {
       priv->write_wanted = FALSE;

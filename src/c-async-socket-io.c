@@ -44,13 +44,6 @@ check_connected (CAsyncSocket *self, const char *operation, GError **error)
   return TRUE;
 }
 
-static void
-note_sent (CAsyncSocketPrivate *priv, gssize n)
-{
-  priv->stats.bytes_sent += (guint64) n;
-  priv->stats.send_calls++;
-}
-
 /**
  * c_async_socket_send:
  * @self: a connected socket
@@ -93,7 +86,7 @@ c_async_socket_send (CAsyncSocket *self, const void *buffer, gsize size, int fla
       c_set_io_error (error, error_code, "send of %zu bytes", size);
       return -1;
     }
-  note_sent (priv, n);
+  c_async_socket_note_sent (priv, (gsize) n);
   return n;
 }
 
@@ -265,7 +258,7 @@ send_to_native (CAsyncSocket *self, const void *buffer, gsize size, const struct
       c_set_io_error (error, error_code, "send_to %s", target);
       return -1;
     }
-  note_sent (priv, n);
+  c_async_socket_note_sent (priv, (gsize) n);
   return n;
 }
 
@@ -488,11 +481,8 @@ c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error)
   if (how != C_SHUTDOWN_RECEIVES)
     {
       c_async_socket_records_flush_now (self);
-      if (how == C_SHUTDOWN_SENDS && c_async_socket_records_pending (self))
-        {
-          priv->shutdown_pending = TRUE;
-          return TRUE;
-        }
+      if (how == C_SHUTDOWN_SENDS && c_async_socket_records_shut_down_after_queue (self))
+        return TRUE;
     }
   if ((priv->type == C_SOCK_STREAM ? c_transport_shutdown (priv, modes[how])
                                    : shutdown (priv->fd, modes[how]))

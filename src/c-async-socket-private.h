@@ -106,8 +106,8 @@ typedef struct
 
   CSocketStats stats;
 
-  /* Records (c-async-socket-records.c): settings here, running state allocated while in
-   * record mode so that plain sockets carry none of it. */
+  /* Records (c-async-socket-records.c, c-async-socket-queue.c): settings here, running
+   * state allocated while in record mode so that plain sockets carry none of it. */
   guint record_mode : 1;
   guint overflow_closes : 1;
   gsize max_record_size;
@@ -156,6 +156,7 @@ gboolean c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily famil
                                  int protocol, GError **error);
 void c_async_socket_defer (CAsyncSocket *self, CDeferred what);
 gboolean c_async_socket_check_created (CAsyncSocket *self, const char *operation, GError **error);
+void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
 
 /* c-async-socket-events.c */
 void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
@@ -179,16 +180,26 @@ extern const CReactorHandlers c_async_socket_reactor_handlers;
 void c_async_socket_install_signals (CAsyncSocketClass *klass);
 void c_async_socket_notify_record (CAsyncSocket *self, GBytes *record);
 
+/* Counts one send call that sent @n bytes: the plain sends, and the record path's writes. */
+static inline void
+c_async_socket_note_sent (CAsyncSocketPrivate *priv, gsize n)
+{
+  priv->stats.bytes_sent += n;
+  priv->stats.send_calls++;
+}
+
 /* c-async-socket-records.c */
 void c_async_socket_records_init (CAsyncSocketPrivate *priv);
 void c_async_socket_records_reset (CAsyncSocket *self);
 void c_async_socket_records_readable (CAsyncSocket *self);
+gsize c_async_socket_records_buffered (CAsyncSocket *self);
+
+/* c-async-socket-queue.c */
 gboolean c_async_socket_records_writable (CAsyncSocket *self);
-void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
+gboolean c_async_socket_records_shut_down_after_queue (CAsyncSocket *self);
 void c_async_socket_records_flush_now (CAsyncSocket *self);
 void c_async_socket_records_discard_queue (CAsyncSocket *self);
 gboolean c_async_socket_records_pending (CAsyncSocket *self);
-gsize c_async_socket_records_buffered (CAsyncSocket *self);
 
 /* c-async-socket-connect.c */
 gboolean c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *address,

@@ -1,4 +1,4 @@
-/* c-async-socket-records.c: whole records on non-blocking sockets, and the write queue
+/* c-async-socket-records.c: whole records on non-blocking sockets: framing and reading
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -12,63 +12,34 @@
  * size closes the connection before anything is allocated, and the buffer of a record in
  * progress grows with the bytes that actually arrived (at most twice them, plus 64 KiB),
  * not with the length announced. Bytes are read into a per-thread scratch buffer and whole
- * records are cut from it, so an idle connection holds no receive buffer at all.
+ * records are cut from it, so an idle connection holds no receive buffer at all. Large
+ * records live in blocks from a per-thread pool (c-record-blocks.c).
  *
- * Sending goes through a bounded queue. A record is written at once when the queue is
- * empty; what the kernel does not take waits in the queue and leaves, header and payload
- * together, by vectored writes when the socket is writable. Past the high-water mark a send
- * is refused (or, if so configured, closes the connection: Redis's output-buffer limit), so
- * a reader that stalls cannot grow our memory without bound; on_drain says when the queue
- * is back under the low-water mark.
+ * This file also holds what record mode as a whole needs: the running state's life (made on
+ * first use, freed with the descriptor), the idle and record timeouts, and the mode and its
+ * settings. Sending goes through the write queue (c-async-socket-queue.c); the state both
+ * share is in c-async-socket-records-private.h.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
-#include "c-async-socket-private.h"
-#include <afxsock/c-archive.h>
+#include "c-async-socket-records-private.h"
+#include "c-transport.h"
+#include "c-record-blocks.h"
 
-#define HEADER_SIZE 4
+#define HEADER_SIZE C_RECORD_HEADER_SIZE
+/* A record assembled in its block keeps its length header there (c-record-blocks.c). */
+G_STATIC_ASSERT (HEADER_SIZE == C_RECORD_BLOCK_HEADER_SIZE);
 #define SCRATCH_SIZE (256 * 1024)
 #define MIN_PARTIAL_CAPACITY (64 * 1024)
 #define READ_BUDGET (1024 * 1024) /* bytes per dispatch before yielding to other sockets */
-#define MAX_IOV 64
 
 #define DEFAULT_MAX_RECORD_SIZE (64u * 1024 * 1024)
 #define DEFAULT_LOW_WATER_MARK (256u * 1024)
 #define DEFAULT_HIGH_WATER_MARK (4u * 1024 * 1024)
-
-typedef struct
-{
-  GList link; /* in the write queue; data points to this record */
-  GBytes *bytes;
-  guint8 header[HEADER_SIZE];
-  gsize header_size; /* 0 for datagrams */
-  gsize done;        /* bytes of header + payload already sent */
-} QueuedRecord;
-
-struct _CRecordState
-{
-  /* A record in progress: its bytes so far (header included). */
-  guint8 *partial;
-  gsize partial_length;
-  gsize partial_capacity; /* what the record may use so far: bounded by what arrived */
-  gsize partial_block;    /* the block's real size (a pooled block may be larger) */
-  gint64 record_started;
-  gint64 last_receive;
-
-  GQueue queue; /* QueuedRecord* */
-  gsize queued_bytes;
-  gboolean above_high;
-  gboolean corked; /* delivering records: echoes wait for one write at the end */
-
-  GSource *timer;
-  GSocketAddress *sender;
-};
 
 void
 c_async_socket_records_init (CAsyncSocketPrivate *priv)
@@ -85,120 +56,6 @@ scratch_free (gpointer data)
 }
 
 static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
-
-/* ---- Record blocks -----------------------------------------------------------------------
- *
- * A record longer than what one read brings is assembled in a block of its own, which then
- * becomes the record's GBytes. Such blocks come and go once per record, and handed back to
- * glibc, a block of that size at the top of the heap is trimmed off and the next one comes
- * back as fresh pages: page faults and page clearing cost three times the rest of a bulk
- * transfer of 64 KiB records (docs/performance.md). Records that arrive whole in one read
- * are copied into such blocks too. Released blocks of 16 KiB to 1 MiB wait in a per-thread
- * pool for the next record instead, up to 4 MiB (the default high-water mark: what one
- * busy connection keeps in flight). */
-#define POOL_MIN_BLOCK (16 * 1024)
-#define POOL_MAX_BLOCK (1024 * 1024)
-#define POOL_MAX_BYTES (4 * 1024 * 1024)
-#define POOL_BLOCKS (POOL_MAX_BYTES / POOL_MIN_BLOCK)
-
-typedef struct
-{
-  guint8 *block[POOL_BLOCKS];
-  gsize capacity[POOL_BLOCKS];
-  guint n;
-  gsize bytes;
-} BlockPool;
-
-static void
-block_pool_free (gpointer data)
-{
-  BlockPool *pool = data;
-
-  for (guint i = 0; i < pool->n; i++)
-    g_free (pool->block[i]);
-  g_free (pool);
-}
-
-static GPrivate block_pool_key = G_PRIVATE_INIT (block_pool_free);
-
-static BlockPool *
-block_pool (void)
-{
-  BlockPool *pool = g_private_get (&block_pool_key);
-
-  if (pool == NULL)
-    {
-      pool = g_new0 (BlockPool, 1);
-      g_private_set (&block_pool_key, pool);
-    }
-  return pool;
-}
-
-/* A block of at least @want bytes, *capacity set to its size: a pooled one when one fits
- * without wasting more than half of it. */
-static guint8 *
-block_take (gsize want, gsize *capacity)
-{
-  if (want >= POOL_MIN_BLOCK && want <= POOL_MAX_BLOCK)
-    {
-      BlockPool *pool = block_pool ();
-      for (guint i = pool->n; i-- > 0;)
-        if (pool->capacity[i] >= want && pool->capacity[i] / 2 <= want)
-          {
-            guint8 *block = pool->block[i];
-            *capacity = pool->capacity[i];
-            pool->bytes -= pool->capacity[i];
-            pool->n--;
-            pool->block[i] = pool->block[pool->n];
-            pool->capacity[i] = pool->capacity[pool->n];
-            return block;
-          }
-    }
-  *capacity = want;
-  return g_malloc (want);
-}
-
-static void
-block_give_back (guint8 *block, gsize capacity)
-{
-  BlockPool *pool;
-
-  if (block == NULL)
-    return;
-  if (capacity < POOL_MIN_BLOCK || capacity > POOL_MAX_BLOCK
-      || (pool = block_pool ())->bytes + capacity > POOL_MAX_BYTES)
-    {
-      g_free (block);
-      return;
-    }
-  pool->block[pool->n] = block;
-  pool->capacity[pool->n] = capacity;
-  pool->bytes += capacity;
-  pool->n++;
-}
-
-/* The GBytes free function of a record handed over in its block: the block's capacity was
- * written over the record's header, which the GBytes does not include. */
-static void
-release_record_block (gpointer data)
-{
-  guint8 *block = data;
-  guint32 capacity;
-
-  memcpy (&capacity, block, sizeof capacity);
-  block_give_back (block, capacity);
-}
-
-/* A record's bytes in their block: the GBytes leaves out the header, over which the block's
- * capacity is written for release_record_block(). */
-static GBytes *
-record_in_block (guint8 *block, gsize capacity, gsize length)
-{
-  guint32 stored = (guint32) MIN (capacity, G_MAXUINT32);
-
-  memcpy (block, &stored, sizeof stored);
-  return g_bytes_new_with_free_func (block + HEADER_SIZE, length, release_record_block, block);
-}
 
 /* How much of a @total-byte record (header included) the partial buffer may hold once
  * @arrived bytes of it are there: twice what arrived, at least MIN_PARTIAL_CAPACITY, never
@@ -218,7 +75,7 @@ grow_partial (CRecordState *state, gsize want)
   if (want <= state->partial_capacity)
     return;
   if (state->partial == NULL)
-    state->partial = block_take (want, &state->partial_block);
+    state->partial = c_record_block_take (want, &state->partial_block);
   else if (want > state->partial_block)
     {
       state->partial = g_realloc (state->partial, want);
@@ -240,14 +97,6 @@ scratch_buffer (void)
   return scratch;
 }
 
-static void
-queued_record_free (gpointer data)
-{
-  QueuedRecord *record = data;
-  g_bytes_unref (record->bytes);
-  g_free (record);
-}
-
 /* Frees the running state (buffers, queue, timers) when the descriptor goes away. */
 void
 c_async_socket_records_reset (CAsyncSocket *self)
@@ -257,9 +106,8 @@ c_async_socket_records_reset (CAsyncSocket *self)
 
   if (state == NULL)
     return;
-  block_give_back (state->partial, state->partial_block);
-  for (GList *link; (link = g_queue_pop_head_link (&state->queue)) != NULL;)
-    queued_record_free (link->data);
+  c_record_block_give_back (state->partial, state->partial_block);
+  c_async_socket_records_free_queue (state);
   if (state->timer != NULL)
     {
       g_source_destroy (state->timer);
@@ -268,45 +116,6 @@ c_async_socket_records_reset (CAsyncSocket *self)
   g_clear_object (&state->sender);
   g_free (state);
   priv->records = NULL;
-}
-
-/* The connection is dead: what waits in the write queue can never leave. Frees it, so that a
- * dead connection holds no memory for records nobody will read. */
-void
-c_async_socket_records_discard_queue (CAsyncSocket *self)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  CRecordState *state = priv->records;
-
-  if (state == NULL)
-    return;
-  for (GList *link; (link = g_queue_pop_head_link (&state->queue)) != NULL;)
-    queued_record_free (link->data);
-  state->queued_bytes = 0;
-  state->above_high = FALSE;
-  priv->shutdown_pending = FALSE;
-}
-
-/* The library closes a connection: remember why, shut it down, and let the main loop
- * deliver on_close with @error_code (never from inside the call that found the problem). */
-void
-c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-
-  g_message ("closing descriptor %d: %s", priv->fd, reason->message);
-  g_clear_error (&priv->close_reason);
-  priv->close_reason = reason;
-  c_async_socket_connection_lost (self, error_code);
-  c_set_last_error (error_code);
-  shutdown (priv->fd, SHUT_RDWR);
-  c_async_socket_defer (self, C_DEFER_PROBE);
-}
-
-static gboolean
-has_failed (CAsyncSocketPrivate *priv)
-{
-  return priv->close_reason != NULL;
 }
 
 /* Timers: one source per socket, only when a timeout is set; reads only update times. */
@@ -344,7 +153,7 @@ timer_fired (gpointer data)
   CRecordState *state = priv->records;
   gint64 now = g_get_monotonic_time ();
 
-  if (has_failed (priv))
+  if (c_async_socket_has_failed (priv))
     {
       g_source_set_ready_time (state->timer, -1);
       return G_SOURCE_CONTINUE;
@@ -360,7 +169,8 @@ timer_fired (gpointer data)
     c_async_socket_fail (self, ETIMEDOUT,
                          g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                       "no data received for %u ms", priv->idle_timeout_ms));
-  g_source_set_ready_time (state->timer, has_failed (priv) ? -1 : next_deadline (priv));
+  g_source_set_ready_time (state->timer,
+                           c_async_socket_has_failed (priv) ? -1 : next_deadline (priv));
   return G_SOURCE_CONTINUE;
 }
 
@@ -386,18 +196,16 @@ arm_timer (CAsyncSocket *self)
     g_source_set_ready_time (state->timer, deadline);
 }
 
-static CRecordState *
-ensure_state (CAsyncSocket *self)
+/* The slow path of c_async_socket_records_state(): the socket has no running state yet. */
+CRecordState *
+c_async_socket_records_create_state (CAsyncSocket *self)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
-  if (priv->records == NULL)
-    {
-      priv->records = g_new0 (CRecordState, 1);
-      g_queue_init (&priv->records->queue);
-      priv->records->last_receive = g_get_monotonic_time ();
-      arm_timer (self);
-    }
+  priv->records = g_new0 (CRecordState, 1);
+  g_queue_init (&priv->records->queue);
+  priv->records->last_receive = g_get_monotonic_time ();
+  arm_timer (self);
   return priv->records;
 }
 
@@ -413,7 +221,7 @@ start_timeouts (CAsyncSocket *self)
   if (priv->idle_timeout_ms == 0 && priv->record_timeout_ms == 0)
     return;
   if (priv->record_mode && priv->fd >= 0 && !priv->listening)
-    ensure_state (self);
+    c_async_socket_records_state (self);
   arm_timer (self);
 }
 
@@ -448,7 +256,7 @@ deliver_record_bytes (CAsyncSocket *self, GBytes *record, guint incarnation)
   priv->stats.records_received++;
   c_async_socket_notify_record (self, record);
   g_bytes_unref (record);
-  return priv->incarnation == incarnation && !has_failed (priv);
+  return priv->incarnation == incarnation && !c_async_socket_has_failed (priv);
 }
 
 static gboolean
@@ -457,13 +265,13 @@ deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, guint inca
   guint8 *block;
   gsize capacity;
 
-  if (length < POOL_MIN_BLOCK)
+  if (length < C_RECORD_BLOCK_POOL_MIN)
     return deliver_record_bytes (self, g_bytes_new (data, length), incarnation);
   /* A large record: copied into a record block, laid out as if assembled there, so that
    * it goes back to the pool. */
-  block = block_take (length + HEADER_SIZE, &capacity);
+  block = c_record_block_take (length + HEADER_SIZE, &capacity);
   memcpy (block + HEADER_SIZE, data, length);
-  return deliver_record_bytes (self, record_in_block (block, capacity, length), incarnation);
+  return deliver_record_bytes (self, c_record_in_block (block, capacity, length), incarnation);
 }
 
 /* Keeps the incomplete tail of a read: room for what has arrived, growing with it. */
@@ -482,7 +290,7 @@ keep_partial (CRecordState *state, const guint8 *data, gsize length)
 static void
 drop_partial (CRecordState *state)
 {
-  block_give_back (state->partial, state->partial_block);
+  c_record_block_give_back (state->partial, state->partial_block);
   state->partial = NULL;
   state->partial_length = state->partial_capacity = state->partial_block = 0;
   state->record_started = 0;
@@ -518,11 +326,12 @@ read_into_partial (CAsyncSocketPrivate *priv, CRecordState *state)
   gsize want = partial_room (total, state->partial_length);
   gssize n;
 
+  int remaining;
+
   grow_partial (state, want);
-  do
-    n = recv (priv->fd, state->partial + state->partial_length,
-              MIN (state->partial_capacity, total) - state->partial_length, 0);
-  while (n < 0 && errno == EINTR);
+  n = c_transport_read (priv, state->partial + state->partial_length,
+                        MIN (state->partial_capacity, total) - state->partial_length, 0,
+                        &remaining);
   if (n > 0)
     state->partial_length += (gsize) n;
   return n;
@@ -532,14 +341,11 @@ static gssize
 read_into_scratch (CAsyncSocketPrivate *priv, CRecordState *state, guint8 *scratch)
 {
   gsize carried = state->partial_length; /* fewer than HEADER_SIZE bytes, or none */
-  gssize n;
+  int remaining;
 
   if (carried > 0)
     memcpy (scratch, state->partial, carried);
-  do
-    n = recv (priv->fd, scratch + carried, SCRATCH_SIZE - carried, 0);
-  while (n < 0 && errno == EINTR);
-  return n;
+  return c_transport_read (priv, scratch + carried, SCRATCH_SIZE - carried, 0, &remaining);
 }
 
 static void
@@ -556,8 +362,7 @@ end_of_stream (CAsyncSocket *self, CRecordState *state)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
-  priv->peer_closed = TRUE;
-  priv->eof_read = TRUE;
+  c_async_socket_end_of_stream_read (priv);
   if (state->partial_length > 0)
     c_async_socket_fail (self, EPROTO,
                          g_error_new (C_SOCKET_ERROR, C_SOCKET_ERROR_WRONG_STATE,
@@ -607,7 +412,7 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint incarnation, gs
         return TRUE;
       state->partial = NULL;
       drop_partial (state);
-      return deliver_record_bytes (self, record_in_block (block, capacity, total - HEADER_SIZE),
+      return deliver_record_bytes (self, c_record_in_block (block, capacity, total - HEADER_SIZE),
                                    incarnation);
     }
 
@@ -661,19 +466,16 @@ read_datagrams (CAsyncSocket *self, CRecordState *state, guint incarnation)
   c_async_socket_defer (self, C_DEFER_PROBE); /* more may wait: after the other sockets */
 }
 
-static gboolean flush_queue (CAsyncSocket *self);
-static void check_drained (CAsyncSocket *self);
-
 /* Called by the event code instead of on_receive while in record mode. */
 void
 c_async_socket_records_readable (CAsyncSocket *self)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  CRecordState *state = ensure_state (self);
+  CRecordState *state = c_async_socket_records_state (self);
   guint incarnation = priv->incarnation;
   gsize budget = READ_BUDGET;
 
-  if (has_failed (priv))
+  if (c_async_socket_has_failed (priv))
     return;
   if (priv->type != C_SOCK_STREAM)
     read_datagrams (self, state, incarnation);
@@ -696,12 +498,7 @@ c_async_socket_records_readable (CAsyncSocket *self)
             }
         }
       if (priv->incarnation == incarnation && priv->records == state)
-        {
-          state->corked = FALSE;
-          if (!priv->write_wanted && state->queue.length > 0 && !has_failed (priv)
-              && flush_queue (self))
-            check_drained (self);
-        }
+        c_async_socket_records_uncork (self, state);
     }
 }
 
@@ -711,363 +508,6 @@ c_async_socket_records_buffered (CAsyncSocket *self)
 {
   CRecordState *state = c_async_socket_get_private (self)->records;
   return state != NULL ? state->partial_capacity : 0;
-}
-
-/* Sending. */
-
-static void
-note_sent (CAsyncSocketPrivate *priv, gsize n)
-{
-  priv->stats.bytes_sent += n;
-  priv->stats.send_calls++;
-}
-
-static gsize
-record_size (QueuedRecord *record)
-{
-  return record->header_size + g_bytes_get_size (record->bytes);
-}
-
-/* Fills an iovec from the queue's head; returns the number of entries. */
-static int
-gather (CRecordState *state, struct iovec *iov)
-{
-  int count = 0;
-
-  for (GList *l = state->queue.head; l != NULL && count + 2 <= MAX_IOV; l = l->next)
-    {
-      QueuedRecord *record = l->data;
-      gsize payload_size;
-      const guint8 *payload = g_bytes_get_data (record->bytes, &payload_size);
-      gsize done = record->done;
-
-      if (done < record->header_size)
-        {
-          iov[count].iov_base = record->header + done;
-          iov[count++].iov_len = record->header_size - done;
-          done = record->header_size;
-        }
-      if (payload_size > done - record->header_size)
-        {
-          iov[count].iov_base = (guint8 *) payload + (done - record->header_size);
-          iov[count++].iov_len = payload_size - (done - record->header_size);
-        }
-      if (record->header_size == 0)
-        break; /* datagrams leave one at a time */
-    }
-  return count;
-}
-
-/* Marks @n bytes as sent, freeing the records that are complete. */
-static void
-advance (CAsyncSocketPrivate *priv, CRecordState *state, gsize n)
-{
-  state->queued_bytes -= n;
-  while (n > 0 || (state->queue.head && record_size (state->queue.head->data) == 0))
-    {
-      QueuedRecord *record = g_queue_peek_head (&state->queue);
-      gsize left = record_size (record) - record->done;
-      gsize step = MIN (n, left);
-
-      record->done += step;
-      n -= step;
-      if (record->done < record_size (record))
-        break;
-      priv->stats.records_sent++;
-      queued_record_free (g_queue_pop_head_link (&state->queue)->data);
-    }
-}
-
-/* Writes what the kernel takes; returns FALSE on a failure that closed the connection. */
-static gboolean
-flush_queue (CAsyncSocket *self)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  CRecordState *state = priv->records;
-
-  while (state->queue.length > 0)
-    {
-      struct iovec iov[MAX_IOV];
-      struct msghdr message = { 0 };
-      gssize n;
-
-      message.msg_iov = iov;
-      message.msg_iovlen = (size_t) gather (state, iov);
-      do
-        n = sendmsg (priv->fd, &message, MSG_NOSIGNAL);
-      while (n < 0 && errno == EINTR);
-      if (n < 0)
-        {
-          int error_code = errno;
-          if (error_code == EAGAIN || error_code == EWOULDBLOCK || error_code == ENOBUFS)
-            {
-              priv->write_wanted = TRUE;
-              return TRUE;
-            }
-          c_async_socket_fail (self, error_code,
-                               g_error_new (G_IO_ERROR, g_io_error_from_errno (error_code),
-                                            "send: %s", g_strerror (error_code)));
-          return FALSE;
-        }
-      note_sent (priv, (gsize) n);
-      advance (priv, state, (gsize) n);
-    }
-  return TRUE;
-}
-
-static void
-check_drained (CAsyncSocket *self)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  CRecordState *state = priv->records;
-
-  if (state->above_high && state->queued_bytes <= priv->low_water_mark)
-    {
-      state->above_high = FALSE;
-      c_async_socket_defer (self, C_DEFER_DRAIN);
-    }
-}
-
-/* Writes what the kernel takes of the queue now, before a shut_down or a close: records the
- * application was told were sent must not be overtaken by the end of stream. */
-void
-c_async_socket_records_flush_now (CAsyncSocket *self)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  CRecordState *state = priv->records;
-
-  if (state != NULL && state->queue.length > 0 && !has_failed (priv))
-    {
-      state->corked = FALSE;
-      flush_queue (self);
-    }
-}
-
-/* Whether records wait in the write queue. */
-gboolean
-c_async_socket_records_pending (CAsyncSocket *self)
-{
-  CRecordState *state = c_async_socket_get_private (self)->records;
-  return state != NULL && state->queue.length > 0;
-}
-
-/* A half-close asked for while records waited goes out after the last of them. */
-static void
-finish_pending_shutdown (CAsyncSocketPrivate *priv)
-{
-  if (priv->shutdown_pending && priv->records->queue.length == 0)
-    {
-      priv->shutdown_pending = FALSE;
-      shutdown (priv->fd, SHUT_WR);
-    }
-}
-
-/* Called by the event code when the socket can send. Returns TRUE when records are still
- * waiting, so that on_send is not yet due to the application. */
-gboolean
-c_async_socket_records_writable (CAsyncSocket *self)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  CRecordState *state = priv->records;
-
-  if (state == NULL || state->queue.length == 0)
-    return FALSE;
-  priv->write_wanted = FALSE;
-  if (!flush_queue (self))
-    return TRUE;
-  check_drained (self);
-  finish_pending_shutdown (priv);
-  /* Once the queue is empty the turn goes on to the application: on_send says that
-   * everything queued has left, e.g. that it may now close. */
-  return state->queue.length > 0;
-}
-
-static gboolean
-check_can_send_record (CAsyncSocket *self, gsize size, GError **error)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-
-  if (!c_async_socket_check_created (self, "send_record", error))
-    return FALSE;
-  if (!priv->record_mode)
-    {
-      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
-                          "send_record: the socket is not in record mode");
-      return FALSE;
-    }
-  if (priv->close_error != 0)
-    {
-      /* A reset, a timeout or the library's own close: every later send fails with it. */
-      c_set_last_error (priv->close_error);
-      if (has_failed (priv))
-        c_set_io_error (error, priv->close_error, "send_record: the connection was closed (%s)",
-                        priv->close_reason->message);
-      else
-        c_set_io_error (error, priv->close_error, "send_record: the connection was lost");
-      return FALSE;
-    }
-  if (!priv->connected)
-    {
-      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
-                          "send_record: the socket is not connected");
-      return FALSE;
-    }
-  if (size > priv->max_record_size || size > G_MAXUINT32)
-    {
-      c_set_socket_error (error, C_SOCKET_ERROR_LIMIT,
-                          "send_record: a record of %zu bytes is over the maximum of %zu", size,
-                          priv->max_record_size);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* The queue's bound: a record is taken when the queue stays within the high-water mark with
- * it, or when the queue is empty (so that a record larger than the mark can still be sent,
- * alone). The queue never holds more than max (high-water mark, one record). */
-static gboolean
-check_queue_room (CAsyncSocket *self, gsize size, GError **error)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  CRecordState *state = priv->records;
-
-  if (state->queued_bytes == 0 || state->queued_bytes + size <= priv->high_water_mark)
-    return TRUE;
-  /* Like a send that would block: try again later (on_drain). A record that can never be
-   * sent (over the maximum size) is C_SOCKET_ERROR_LIMIT instead. */
-  state->above_high = TRUE;
-  c_set_last_error (EWOULDBLOCK);
-  if (error != NULL)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                 "send_record: the write queue holds %zu bytes; a record of %zu more would "
-                 "pass its high-water mark of %zu; wait for on_drain",
-                 state->queued_bytes, size, priv->high_water_mark);
-  if (priv->overflow_closes)
-    c_async_socket_fail (self, ENOBUFS,
-                         g_error_new (C_SOCKET_ERROR, C_SOCKET_ERROR_LIMIT,
-                                      "the peer does not read: %zu bytes queued, and %zu more "
-                                      "would pass the limit of %zu",
-                                      state->queued_bytes, size, priv->high_water_mark));
-  return FALSE;
-}
-
-/**
- * c_async_socket_send_record:
- * @self: a connected socket in record mode
- * @record: the record's bytes
- * @error: return location for a #GError
- *
- * Sends one record without blocking: what the kernel does not take at once waits in the
- * socket's write queue and leaves when the socket can send (on a stream, the record is
- * framed with its length; on a datagram socket it is one datagram to the connected peer).
- *
- * The queue is bounded by its high-water mark (c_async_socket_set_water_marks()): a record
- * that would take the queue past the mark is refused with %G_IO_ERROR_WOULD_BLOCK, and
- * `on_drain` comes once the queue is back under the low-water mark; with
- * c_async_socket_set_overflow_closes() the connection is closed too, and `on_close` reports
- * `ENOBUFS`. Only an empty queue takes a record larger than the mark, so the queue never
- * holds more than the mark or one record, whichever is larger. A record over the maximum
- * record size is refused with %C_SOCKET_ERROR_LIMIT. When the socket could not send
- * everything at once, `on_send` comes once the queue has emptied: everything sent has left,
- * and the socket may be closed.
- *
- * Once the connection is known dead (a reset or a timeout reported by `on_close`, or a
- * connection afxsock closed itself), the queue is freed and every send fails with that
- * error (%G_IO_ERROR_CONNECTION_CLOSED for a reset).
- *
- * Returns: %TRUE if the record was sent or queued
- */
-gboolean
-c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error)
-{
-  CAsyncSocketPrivate *priv;
-  CRecordState *state;
-  QueuedRecord *queued;
-  gsize size;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
-  g_return_val_if_fail (record != NULL, FALSE);
-  priv = c_async_socket_get_private (self);
-  size = g_bytes_get_size (record);
-  if (!check_can_send_record (self, size, error))
-    return FALSE;
-  state = ensure_state (self);
-  if (!check_queue_room (self, size + (priv->type == C_SOCK_STREAM ? HEADER_SIZE : 0), error))
-    return FALSE;
-
-  /* One allocation per queued record: the queue's link is part of it. */
-  queued = g_new0 (QueuedRecord, 1);
-  queued->link.data = queued;
-  queued->bytes = g_bytes_ref (record);
-  if (priv->type == C_SOCK_STREAM)
-    {
-      queued->header_size = HEADER_SIZE;
-      queued->header[0] = (guint8) (size >> 24);
-      queued->header[1] = (guint8) (size >> 16);
-      queued->header[2] = (guint8) (size >> 8);
-      queued->header[3] = (guint8) size;
-    }
-  g_queue_push_tail_link (&state->queue, &queued->link);
-  state->queued_bytes += record_size (queued);
-  /* Write at once unless the kernel said "full" since: then on_send's turn flushes. */
-  if (!priv->write_wanted && !state->corked && !flush_queue (self))
-    return TRUE; /* queued; the failure is reported by on_close */
-  if (state->queued_bytes >= priv->high_water_mark)
-    state->above_high = TRUE;
-  return TRUE;
-}
-
-/**
- * c_async_socket_send_record_data:
- * @self: a connected socket in record mode
- * @data: (array length=size) (element-type guint8): the record's bytes
- * @size: their number
- * @error: return location for a #GError
- *
- * Like c_async_socket_send_record(), copying @data.
- *
- * Returns: %TRUE if the record was sent or queued
- */
-gboolean
-c_async_socket_send_record_data (CAsyncSocket *self, const void *data, gsize size, GError **error)
-{
-  g_autoptr (GBytes) bytes = NULL;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
-  g_return_val_if_fail (data != NULL || size == 0, FALSE);
-  /* Check before copying: a refused record costs nothing. */
-  if (!check_can_send_record (self, size, error))
-    return FALSE;
-  bytes = g_bytes_new (data, size);
-  return c_async_socket_send_record (self, bytes, error);
-}
-
-/**
- * c_async_socket_send_archive:
- * @self: a connected socket in record mode
- * @archive: a storing archive made by c_archive_new_store_to_memory()
- * @error: return location for a #GError
- *
- * Sends what @archive stored as one record and leaves the archive empty for the next one
- * (without copying: the archive's buffer becomes the record). An archive whose writing
- * failed is not sent: its error is returned.
- *
- * Returns: %TRUE if the record was sent or queued
- */
-gboolean
-c_async_socket_send_archive (CAsyncSocket *self, CArchive *archive, GError **error)
-{
-  g_autoptr (GBytes) record = NULL;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
-  g_return_val_if_fail (C_IS_ARCHIVE (archive) && c_archive_is_storing (archive), FALSE);
-  if (!c_archive_check (archive, error))
-    {
-      g_prefix_error (error, "send_archive: ");
-      return FALSE;
-    }
-  record = c_archive_steal_bytes (archive);
-  return c_async_socket_send_record (self, record, error);
 }
 
 /**
@@ -1121,24 +561,6 @@ c_async_socket_get_record_mode (CAsyncSocket *self)
 {
   g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
   return c_async_socket_get_private (self)->record_mode;
-}
-
-/**
- * c_async_socket_get_queued_bytes:
- * @self: a socket
- *
- * How much of the record path's write queue is still to be sent.
- *
- * Returns: the bytes waiting in the write queue (record headers included)
- */
-gsize
-c_async_socket_get_queued_bytes (CAsyncSocket *self)
-{
-  CAsyncSocketPrivate *priv;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), 0);
-  priv = c_async_socket_get_private (self);
-  return priv->records != NULL ? priv->records->queued_bytes : 0;
 }
 
 /**
@@ -1206,62 +628,6 @@ c_async_socket_get_max_record_size (CAsyncSocket *self)
 {
   g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), 0);
   return c_async_socket_get_private (self)->max_record_size;
-}
-
-/**
- * c_async_socket_set_water_marks:
- * @self: a socket
- * @low: `on_drain` comes when the queue falls to this many bytes (default 256 KiB)
- * @high: sends are refused once the queue holds this many (default 4 MiB)
- *
- * Bounds the write queue of the record path.
- */
-void
-c_async_socket_set_water_marks (CAsyncSocket *self, gsize low, gsize high)
-{
-  CAsyncSocketPrivate *priv;
-
-  g_return_if_fail (C_IS_ASYNC_SOCKET (self));
-  g_return_if_fail (low <= high && high > 0);
-  priv = c_async_socket_get_private (self);
-  priv->low_water_mark = low;
-  priv->high_water_mark = high;
-}
-
-/**
- * c_async_socket_get_water_marks:
- * @self: a socket
- * @low: (out) (optional): the low-water mark
- * @high: (out) (optional): the high-water mark
- *
- * Reads the write queue's water marks.
- */
-void
-c_async_socket_get_water_marks (CAsyncSocket *self, gsize *low, gsize *high)
-{
-  CAsyncSocketPrivate *priv;
-
-  g_return_if_fail (C_IS_ASYNC_SOCKET (self));
-  priv = c_async_socket_get_private (self);
-  if (low != NULL)
-    *low = priv->low_water_mark;
-  if (high != NULL)
-    *high = priv->high_water_mark;
-}
-
-/**
- * c_async_socket_set_overflow_closes:
- * @self: a socket
- * @closes: whether a send over the high-water mark closes the connection
- *
- * By default a send over the high-water mark is refused; with @closes the connection is
- * closed too, as Redis does with a client whose output buffer is over its limit.
- */
-void
-c_async_socket_set_overflow_closes (CAsyncSocket *self, gboolean closes)
-{
-  g_return_if_fail (C_IS_ASYNC_SOCKET (self));
-  c_async_socket_get_private (self)->overflow_closes = closes != FALSE;
 }
 
 /**

@@ -377,6 +377,22 @@ c_async_socket_defer (CAsyncSocket *self, CDeferred what)
   c_reactor_defer (priv->reactor, &priv->watch);
 }
 
+/* The library closes a connection: remember why, shut it down, and let the main loop
+ * deliver on_close with @error_code (never from inside the call that found the problem). */
+void
+c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  g_message ("closing descriptor %d: %s", priv->fd, reason->message);
+  g_clear_error (&priv->close_reason);
+  priv->close_reason = reason;
+  c_async_socket_connection_lost (self, error_code);
+  c_set_last_error (error_code);
+  c_transport_shutdown (priv, SHUT_RDWR);
+  c_async_socket_defer (self, C_DEFER_PROBE);
+}
+
 /* Adopts a non-blocking descriptor: registers it with the context's reactor and the
  * thread's handle map. On failure the descriptor is left to the caller. */
 gboolean

@@ -74,20 +74,6 @@ c_transport_plain_read_counting (CAsyncSocketPrivate *priv, void *buffer, gsize 
   return n;
 }
 
-gssize
-c_transport_plain_writev (CAsyncSocketPrivate *priv, const struct iovec *iov, int count, int flags)
-{
-  struct msghdr message = { 0 };
-  gssize n;
-
-  message.msg_iov = (struct iovec *) iov;
-  message.msg_iovlen = (size_t) count;
-  do
-    n = sendmsg (priv->fd, &message, flags | MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n;
-}
-
 /* Whether bytes wait in the kernel. FIONREAD stops at TCP's urgent mark, so once urgent data
  * was seen a one-byte peek (which steps over the mark) decides instead. */
 gboolean

@@ -54,8 +54,6 @@ struct _CTransport
  * be inlined). */
 gssize c_transport_plain_read_counting (CAsyncSocketPrivate *priv, void *buffer, gsize size,
                                         int flags, int *remaining);
-gssize c_transport_plain_writev (CAsyncSocketPrivate *priv, const struct iovec *iov, int count,
-                                 int flags);
 gboolean c_transport_kernel_has_unread (CAsyncSocketPrivate *priv);
 void c_transport_plain_count_remaining (CAsyncSocketPrivate *priv);
 
@@ -77,12 +75,14 @@ c_transport_plain_read (CAsyncSocketPrivate *priv, void *buffer, gsize size, int
 static inline gssize
 c_transport_plain_write (CAsyncSocketPrivate *priv, const struct iovec *iov, int count, int flags)
 {
+  struct msghdr message = { 0 };
   gssize n;
 
-  if (count != 1)
-    return c_transport_plain_writev (priv, iov, count, flags);
+  message.msg_iov = (struct iovec *) iov;
+  message.msg_iovlen = (size_t) count;
   do
-    n = send (priv->fd, iov[0].iov_base, iov[0].iov_len, flags | MSG_NOSIGNAL);
+    n = count == 1 ? send (priv->fd, iov[0].iov_base, iov[0].iov_len, flags | MSG_NOSIGNAL)
+                   : sendmsg (priv->fd, &message, flags | MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   return n;
 }

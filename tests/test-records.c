@@ -77,7 +77,7 @@ Test (records, sizes_0_1_64k_and_16m_arrive_whole_and_in_order, .timeout = 60)
 }
 
 /* Large records come in blocks that go back to a per-thread pool when the application
- * drops them (c-async-socket-records.c): reused blocks, of other sizes than before, must
+ * drops them (c-record-blocks.c): reused blocks, of other sizes than before, must
  * carry exactly the new record, whether it was assembled over several reads or copied
  * whole from one. */
 Test (records, reused_record_blocks_carry_only_the_new_record, .timeout = 60)

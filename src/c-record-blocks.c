@@ -1,0 +1,142 @@
+/* c-record-blocks.c: large blocks for records, recycled through a per-thread pool
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A record longer than what one read brings is assembled in a block of its own, which then
+ * becomes the record's GBytes. Such blocks come and go once per record, and handed back to
+ * glibc, a block of that size at the top of the heap is trimmed off and the next one comes
+ * back as fresh pages: page faults and page clearing cost three times the rest of a bulk
+ * transfer of 64 KiB records (docs/performance.md). Records that arrive whole in one read
+ * are copied into such blocks too. Released blocks of 16 KiB to 1 MiB wait in a per-thread
+ * pool for the next record instead, up to 4 MiB (the default high-water mark: what one
+ * busy connection keeps in flight).
+ *
+ * This file knows blocks only, not sockets: the record path (c-async-socket-records.c)
+ * takes a block for a record, and the record's GBytes gives it back when its last
+ * reference goes, on whatever thread that happens.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "c-record-blocks.h"
+
+#define POOL_MIN_BLOCK C_RECORD_BLOCK_POOL_MIN
+#define POOL_MAX_BLOCK C_RECORD_BLOCK_POOL_MAX
+#define POOL_MAX_BYTES C_RECORD_BLOCK_POOL_BYTES
+#define POOL_BLOCKS (POOL_MAX_BYTES / POOL_MIN_BLOCK)
+
+typedef struct
+{
+  guint8 *block[POOL_BLOCKS];
+  gsize capacity[POOL_BLOCKS];
+  guint n;
+  gsize bytes;
+} BlockPool;
+
+static void
+block_pool_free (gpointer data)
+{
+  BlockPool *pool = data;
+
+  for (guint i = 0; i < pool->n; i++)
+    g_free (pool->block[i]);
+  g_free (pool);
+}
+
+static GPrivate block_pool_key = G_PRIVATE_INIT (block_pool_free);
+
+static BlockPool *
+block_pool (void)
+{
+  BlockPool *pool = g_private_get (&block_pool_key);
+
+  if (pool == NULL)
+    {
+      pool = g_new0 (BlockPool, 1);
+      g_private_set (&block_pool_key, pool);
+    }
+  return pool;
+}
+
+/* A block of at least @want bytes, *capacity set to its size: a pooled one when one fits
+ * without wasting more than half of it. */
+guint8 *
+c_record_block_take (gsize want, gsize *capacity)
+{
+  if (want >= POOL_MIN_BLOCK && want <= POOL_MAX_BLOCK)
+    {
+      BlockPool *pool = block_pool ();
+      for (guint i = pool->n; i-- > 0;)
+        if (pool->capacity[i] >= want && pool->capacity[i] / 2 <= want)
+          {
+            guint8 *block = pool->block[i];
+            *capacity = pool->capacity[i];
+            pool->bytes -= pool->capacity[i];
+            pool->n--;
+            pool->block[i] = pool->block[pool->n];
+            pool->capacity[i] = pool->capacity[pool->n];
+            return block;
+          }
+    }
+  *capacity = want;
+  return g_malloc (want);
+}
+
+/* Gives back a block from c_record_block_take() (or g_malloc()), of @capacity bytes: to
+ * this thread's pool if it fits there, otherwise to the heap. NULL is ignored. */
+void
+c_record_block_give_back (guint8 *block, gsize capacity)
+{
+  BlockPool *pool;
+
+  if (block == NULL)
+    return;
+  if (capacity < POOL_MIN_BLOCK || capacity > POOL_MAX_BLOCK
+      || (pool = block_pool ())->bytes + capacity > POOL_MAX_BYTES)
+    {
+      g_free (block);
+      return;
+    }
+  pool->block[pool->n] = block;
+  pool->capacity[pool->n] = capacity;
+  pool->bytes += capacity;
+  pool->n++;
+}
+
+/* The GBytes free function of a record handed over in its block: the block's capacity was
+ * written over the record's header, which the GBytes does not include. */
+static void
+release_record_block (gpointer data)
+{
+  guint8 *block = data;
+  guint32 capacity;
+
+  memcpy (&capacity, block, sizeof capacity);
+  c_record_block_give_back (block, capacity);
+}
+
+/* A record's bytes in their block: the GBytes leaves out the header, over which the block's
+ * capacity is written for release_record_block(). */
+GBytes *
+c_record_in_block (guint8 *block, gsize capacity, gsize length)
+{
+  guint32 stored = (guint32) MIN (capacity, G_MAXUINT32);
+
+  G_STATIC_ASSERT (sizeof stored <= C_RECORD_BLOCK_HEADER_SIZE);
+  memcpy (block, &stored, sizeof stored);
+  return g_bytes_new_with_free_func (block + C_RECORD_BLOCK_HEADER_SIZE, length,
+                                     release_record_block, block);
+}
+
+/* The bytes this thread's pool holds, and in *count (optional) how many blocks (for tests
+ * and accounting). */
+gsize
+c_record_blocks_pooled (guint *count)
+{
+  BlockPool *pool = g_private_get (&block_pool_key);
+
+  if (count != NULL)
+    *count = pool != NULL ? pool->n : 0;
+  return pool != NULL ? pool->bytes : 0;
+}
