@@ -158,6 +158,9 @@ void c_async_socket_defer (CAsyncSocket *self, CDeferred what);
 gboolean c_async_socket_check_created (CAsyncSocket *self, const char *operation, GError **error);
 void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
 
+/* c-async-socket-properties.c */
+void c_async_socket_install_properties (GObjectClass *object_class);
+
 /* c-async-socket-events.c */
 void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
 void c_async_socket_handle_ready (gpointer owner, guint32 events);
