@@ -161,9 +161,6 @@ guint64 c_archive_take_uint (CArchive *self, guint width);
 void c_archive_put_uint (CArchive *self, guint64 value, guint width);
 
 /* c-archive-string.c: length prefixes */
-gboolean c_archive_take_length (CArchive *self, guint64 *length, gboolean *wide);
-void c_archive_put_length (CArchive *self, guint64 length, gboolean wide);
-gboolean c_archive_check_length (CArchive *self, guint64 length, const char *what);
 
 /* c-archive-registry.c */
 const CArchiveClassInfo *c_archive_lookup_class_by_type (GType type);
@@ -175,7 +172,5 @@ void c_archive_clear_objects (CArchive *self);
 void c_archive_reset_objects (CArchive *self);
 
 /* c-archive-properties.c */
-void c_archive_store_properties (CArchive *self, GObject *object);
-void c_archive_load_properties (CArchive *self, GObject *object);
 
 G_END_DECLS

@@ -202,7 +202,7 @@ put_value (CArchive *self, int kind, const GValue *value)
     }
 }
 
-void
+static void
 c_archive_store_properties (CArchive *self, GObject *object)
 {
   guint n_pspecs, n_archived = 0;
@@ -424,7 +424,7 @@ load_property (CArchive *self, GObject *object)
 
 /* Property values are checked after they are read, and such errors name the last field
  * read: every field goes through c_archive_begin_field() meanwhile, fast paths closed. */
-void
+static void
 c_archive_load_properties (CArchive *self, GObject *object)
 {
   guint64 count;

@@ -58,7 +58,7 @@ put_network_length (CArchive *self, guint64 length)
   c_archive_put_uint (self, length, 8);
 }
 
-void
+static void
 c_archive_put_length (CArchive *self, guint64 length, gboolean wide)
 {
   if (self->format == C_ARCHIVE_FORMAT_MFC)
@@ -104,7 +104,7 @@ take_mfc_length (CArchive *self, gboolean *wide)
   return c_archive_take_uint (self, 8);
 }
 
-gboolean
+static gboolean
 c_archive_take_length (CArchive *self, guint64 *length, gboolean *wide)
 {
   *wide = FALSE;
@@ -115,7 +115,7 @@ c_archive_take_length (CArchive *self, guint64 *length, gboolean *wide)
   return self->error == NULL;
 }
 
-gboolean
+static gboolean
 c_archive_check_length (CArchive *self, guint64 length, const char *what)
 {
   guint64 limit = self->limits[C_ARCHIVE_LIMIT_STRING_LENGTH];

@@ -637,8 +637,8 @@ process_and_redeliver (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 ev
     }
 }
 
-void
-c_async_socket_handle_ready (gpointer owner, guint32 events)
+static void
+handle_ready (gpointer owner, guint32 events)
 {
   CAsyncSocket *self = owner;
 
@@ -683,8 +683,8 @@ run_deferred (CAsyncSocket *self)
     }
 }
 
-void
-c_async_socket_handle_deferred (gpointer owner)
+static void
+handle_deferred (gpointer owner)
 {
   CAsyncSocket *self = owner;
 
@@ -694,6 +694,6 @@ c_async_socket_handle_deferred (gpointer owner)
 }
 
 const CReactorHandlers c_async_socket_reactor_handlers = {
-  c_async_socket_handle_ready,
-  c_async_socket_handle_deferred,
+  handle_ready,
+  handle_deferred,
 };

@@ -129,28 +129,6 @@ c_async_socket_get_private (CAsyncSocket *self)
   return (CAsyncSocketPrivate *) G_STRUCT_MEMBER_P (self, c_async_socket_private_offset);
 }
 
-/* C_IS_ASYNC_SOCKET for the calls made once per message (send, receive): an application's
- * subclass fails G_TYPE_CHECK_INSTANCE_TYPE's exact-type shortcut and pays for a type walk
- * each time, so the last type that passed is remembered. */
-extern gpointer c_async_socket_known_type;
-
-static inline gboolean
-c_async_socket_is_instance (gconstpointer instance)
-{
-  const GTypeInstance *object = instance;
-  GType type;
-
-  if (object == NULL || object->g_class == NULL)
-    return FALSE;
-  type = object->g_class->g_type;
-  if ((gpointer) type == g_atomic_pointer_get (&c_async_socket_known_type))
-    return TRUE;
-  if (!g_type_is_a (type, C_TYPE_ASYNC_SOCKET))
-    return FALSE;
-  g_atomic_pointer_set (&c_async_socket_known_type, (gpointer) type);
-  return TRUE;
-}
-
 /* c-async-socket.c */
 gboolean c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocketType type,
                                  int protocol, GError **error);
@@ -163,8 +141,6 @@ void c_async_socket_install_properties (GObjectClass *object_class);
 
 /* c-async-socket-events.c */
 void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
-void c_async_socket_handle_ready (gpointer owner, guint32 events);
-void c_async_socket_handle_deferred (gpointer owner);
 void c_async_socket_dispatch_enter (CAsyncSocket *self);
 void c_async_socket_dispatch_leave (CAsyncSocket *self);
 void c_async_socket_connection_lost (CAsyncSocket *self, int error_code);

@@ -48,8 +48,6 @@
 
 G_DEFINE_TYPE_WITH_PRIVATE (CAsyncSocket, c_async_socket, G_TYPE_OBJECT)
 
-gpointer c_async_socket_known_type;
-
 gint c_async_socket_private_offset;
 
 /* The calling thread's handle map, for c_async_socket_from_handle(). */

@@ -58,7 +58,6 @@ guint32 c_reactor_poll_now (int fd);
  * except @except are queued, not delivered; they are delivered after the last release. */
 gpointer c_reactor_hold (CReactor *reactor, gpointer except);
 void c_reactor_release (CReactor *reactor, gpointer previous_except);
-gboolean c_reactor_is_held_for (CReactor *reactor, gpointer owner);
 
 guint c_reactor_get_dispatch_count (CReactor *reactor);
 guint c_reactor_get_delivery_count (CReactor *reactor);

@@ -470,12 +470,6 @@ c_reactor_release (CReactor *reactor, gpointer previous_except)
     g_main_context_wakeup (reactor->context);
 }
 
-gboolean
-c_reactor_is_held_for (CReactor *reactor, gpointer owner)
-{
-  return reactor_is_held_for (reactor, owner);
-}
-
 guint
 c_reactor_get_dispatch_count (CReactor *reactor)
 {
