@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The reactor registers every descriptor edge-triggered, so the kernel reports each change
- * of readiness once. This file turns those reports into the WSAAsyncSelect rules of BRIEF §4
+ * of readiness once. This file turns those reports into the WSAAsyncSelect rules of README.md
+ * ("The rules notifications follow"; docs/internals.md, "The path of an event")
  * with a little state per socket:
  *
  * - read_armed: on_receive (or on_accept) may be delivered. Cleared when it is, set again by

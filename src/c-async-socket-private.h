@@ -36,7 +36,7 @@ typedef enum
 } CNotify;
 
 /* Deferred work, done from the reactor's dispatch and never inside the API call that asked
- * for it (BRIEF §3). */
+ * for it (README.md, the contract under "The rules notifications follow"). */
 typedef enum
 {
   C_DEFER_PROBE = 1 << 0,        /* poll the descriptor and act on what holds */
@@ -75,7 +75,8 @@ typedef struct
   guint eof_read : 1;         /* record mode: the reader met the end of the stream */
   guint shutdown_pending : 1; /* shut_down (sends) waits for the write queue to empty */
 
-  /* Re-arm state of the notifications (MFC's WSAAsyncSelect rules, BRIEF §4) */
+  /* Re-arm state of the notifications (MFC's WSAAsyncSelect rules, README.md's table); only
+   * c-async-socket-events.c writes it (docs/internals.md, "Who owns which state") */
   guint read_armed : 1;   /* on_receive / on_accept may be delivered */
   guint oob_armed : 1;    /* on_out_of_band_data may be delivered */
   guint write_wanted : 1; /* deliver on_send at the next writability */
