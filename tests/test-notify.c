@@ -1,4 +1,5 @@
-/* test-notify.c: the notification rules of BRIEF §4 and the callback contract of §3
+/* test-notify.c: the notification rules and the callback contract (README.md, "The rules
+ * notifications follow": the table, and the contract paragraph under it)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
