@@ -1,4 +1,5 @@
-/* test-notify.c: the notification rules of BRIEF §4 and the callback contract of §3
+/* test-notify.c: the notification rules and the callback contract (README.md, "The rules
+ * notifications follow": the table, and the contract paragraph under it)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -11,11 +12,28 @@
 
 #include "test-util.h"
 
+/* The suite's fixture: a listener on 127.0.0.1, a client and the server end it accepted, both
+ * past their first on_send. Each test runs in a worker process of its own, so each starts
+ * with a fresh pair. A test may steal p.server and release it itself: the fini clears only
+ * what is left. Tests that build their sockets step by step are in notify_own_setup. */
+static Pair p;
+
+static void
+open_pair (void)
+{
+  pair_open (&p);
+}
+
+static void
+close_pair (void)
+{
+  pair_close (&p);
+}
+
+TestSuite (notify, .init = open_pair, .fini = close_pair);
+
 Test (notify, on_receive_not_repeated_until_receive_is_called, .timeout = 30)
 {
-  Pair p;
-  pair_open (&p);
-
   send_text (p.client, "first");
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
   /* More data arrives while the application has not read: no new notification. */
@@ -31,7 +49,6 @@ Test (notify, on_receive_not_repeated_until_receive_is_called, .timeout = 30)
   cr_assert_eq (c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, NULL), 4);
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1, "notified inside receive");
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 2));
-  pair_close (&p);
 }
 
 static void
@@ -55,8 +72,6 @@ received_ten (gpointer data)
 
 Test (notify, partial_reads_bring_on_receive_back_until_drained, .timeout = 30)
 {
-  Pair p;
-  pair_open (&p);
   p.server->hook = read_some;
 
   send_text (p.client, "0123456789");
@@ -65,18 +80,15 @@ Test (notify, partial_reads_bring_on_receive_back_until_drained, .timeout = 30)
   cr_assert_eq (memcmp (p.server->received->data, "0123456789", 10), 0);
   /* 4 + 4 + 2 bytes: three notifications, and no fourth one for an empty buffer. */
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 3);
-  pair_close (&p);
 }
 
 Test (notify, on_send_after_connect_and_accept_then_only_after_would_block, .timeout = 60)
 {
-  Pair p;
   g_autofree guint8 *chunk = g_malloc0 (65536);
   g_autoptr (GError) error = NULL;
   gboolean blocked = FALSE;
   int small = 4096;
 
-  pair_open (&p);
   cr_assert_eq (p.client->counts[C_NOTIFY_SEND], 1);
   cr_assert_eq (p.server->counts[C_NOTIFY_SEND], 1);
 
@@ -107,14 +119,11 @@ Test (notify, on_send_after_connect_and_accept_then_only_after_would_block, .tim
     c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, NULL);
   }
   cr_assert (run_until_count (p.client, C_NOTIFY_SEND, 2), "no on_send after the would-block");
-  pair_close (&p);
 }
 
 Test (notify, graceful_close_only_after_all_data_was_read, .timeout = 30)
 {
-  Pair p;
   char buffer[64];
-  pair_open (&p);
 
   send_text (p.client, "last words");
   cr_assert (c_async_socket_shut_down (S (p.client), C_SHUTDOWN_SENDS, NULL));
@@ -131,25 +140,19 @@ Test (notify, graceful_close_only_after_all_data_was_read, .timeout = 30)
   cr_assert_eq (p.server->counts[C_NOTIFY_CLOSE], 1, "on_close more than once");
   /* No on_receive for the bare end of stream. */
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1);
-  pair_close (&p);
 }
 
 Test (notify, graceful_close_without_data_comes_at_once, .timeout = 30)
 {
-  Pair p;
-  pair_open (&p);
   c_async_socket_close (S (p.client));
   cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
   cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], 0);
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 0);
-  pair_close (&p);
 }
 
 Test (notify, reset_is_reported_at_once_with_econnreset, .timeout = 30)
 {
-  Pair p;
   struct linger abort_on_close = { 1, 0 };
-  pair_open (&p);
 
   send_text (p.client, "unread");
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
@@ -158,14 +161,10 @@ Test (notify, reset_is_reported_at_once_with_econnreset, .timeout = 30)
   c_async_socket_close (S (p.client));
   cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
   cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], ECONNRESET);
-  pair_close (&p);
 }
 
 Test (notify, no_notification_after_local_close, .timeout = 30)
 {
-  Pair p;
-  pair_open (&p);
-
   send_text (p.client, "data for a closed socket");
   c_async_socket_close (S (p.server));
   int before = test_socket_total (p.server);
@@ -175,7 +174,6 @@ Test (notify, no_notification_after_local_close, .timeout = 30)
   cr_assert_eq (test_socket_total (p.server), before);
   cr_assert_eq (p.server->counts[C_NOTIFY_CLOSE], 0);
   cr_assert_eq (p.client->counts[C_NOTIFY_CLOSE], 0);
-  pair_close (&p);
 }
 
 static guint
@@ -187,7 +185,7 @@ unused_port (void)
   return port;
 }
 
-Test (notify, connect_refused_is_reported_by_on_connect, .timeout = 30)
+Test (notify_own_setup, connect_refused_is_reported_by_on_connect, .timeout = 30)
 {
   g_autoptr (TestSocket) client = test_socket_new ();
   g_autoptr (GError) error = NULL;
@@ -205,7 +203,7 @@ Test (notify, connect_refused_is_reported_by_on_connect, .timeout = 30)
   cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 1);
 }
 
-Test (notify, on_accept_comes_again_while_connections_wait, .timeout = 30)
+Test (notify_own_setup, on_accept_comes_again_while_connections_wait, .timeout = 30)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);
@@ -235,7 +233,7 @@ Test (notify, on_accept_comes_again_while_connections_wait, .timeout = 30)
   cr_assert_eq (c_async_socket_get_events (S (sa)), C_FD_ALL);
 }
 
-Test (notify, data_sent_before_the_accept_is_notified_after_it, .timeout = 30)
+Test (notify_own_setup, data_sent_before_the_accept_is_notified_after_it, .timeout = 30)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);
@@ -264,9 +262,6 @@ Test (notify, data_sent_before_the_accept_is_notified_after_it, .timeout = 30)
 
 Test (notify, async_select_replaces_the_set_and_fires_for_waiting_data, .timeout = 30)
 {
-  Pair p;
-  pair_open (&p);
-
   cr_assert (c_async_socket_async_select (S (p.server), C_FD_NONE, NULL));
   send_text (p.client, "while deaf");
   for (int i = 0; i < 5; i++)
@@ -277,14 +272,11 @@ Test (notify, async_select_replaces_the_set_and_fires_for_waiting_data, .timeout
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 0, "notified inside async_select");
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
   cr_assert_eq (c_async_socket_get_events (S (p.server)), C_FD_READ);
-  pair_close (&p);
 }
 
 Test (notify, out_of_band_data_is_notified_and_rearmed_by_oob_receive, .timeout = 30)
 {
-  Pair p;
   char byte = 0;
-  pair_open (&p);
 
   cr_assert_eq (c_async_socket_send (S (p.client), "!", 1, MSG_OOB, NULL), 1);
   cr_assert (run_until_count (p.server, C_NOTIFY_OUT_OF_BAND, 1));
@@ -292,7 +284,6 @@ Test (notify, out_of_band_data_is_notified_and_rearmed_by_oob_receive, .timeout 
   cr_assert_eq (byte, '!');
   cr_assert_eq (c_async_socket_send (S (p.client), "?", 1, MSG_OOB, NULL), 1);
   cr_assert (run_until_count (p.server, C_NOTIFY_OUT_OF_BAND, 2));
-  pair_close (&p);
 }
 
 static void
@@ -303,16 +294,13 @@ count_signal (CAsyncSocket *socket, int error_code, gpointer data)
 
 Test (notify, signals_and_vfuncs_both_run_once, .timeout = 30)
 {
-  Pair p;
   int emitted = 0;
-  pair_open (&p);
 
   g_signal_connect (p.server, "receive", G_CALLBACK (count_signal), &emitted);
   send_text (p.client, "x");
   cr_assert (run_until_count (p.server, C_NOTIFY_RECEIVE, 1));
   cr_assert_eq (emitted, 1);
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 1);
-  pair_close (&p);
 }
 
 /* Closing (and dropping the last reference) inside each notification. */
@@ -350,45 +338,36 @@ expect_close_inside (TestSocket *socket, CloseInside *ci)
 
 Test (notify, close_and_unref_inside_on_receive, .timeout = 30)
 {
-  Pair p;
   CloseInside ci = { C_NOTIFY_RECEIVE, FALSE };
-  pair_open (&p);
   p.server->hook = close_and_drop;
   p.server->hook_data = &ci;
   send_text (p.client, "data");
   c_async_socket_close (S (p.client)); /* close arrives in the same batch */
   TestSocket *server = g_steal_pointer (&p.server);
   expect_close_inside (server, &ci);
-  pair_close (&p);
 }
 
 Test (notify, close_and_unref_inside_on_close, .timeout = 30)
 {
-  Pair p;
   CloseInside ci = { C_NOTIFY_CLOSE, FALSE };
-  pair_open (&p);
   p.server->hook = close_and_drop;
   p.server->hook_data = &ci;
   c_async_socket_close (S (p.client));
   TestSocket *server = g_steal_pointer (&p.server);
   expect_close_inside (server, &ci);
-  pair_close (&p);
 }
 
 Test (notify, close_and_unref_inside_on_out_of_band_data, .timeout = 30)
 {
-  Pair p;
   CloseInside ci = { C_NOTIFY_OUT_OF_BAND, FALSE };
-  pair_open (&p);
   p.server->hook = close_and_drop;
   p.server->hook_data = &ci;
   cr_assert_eq (c_async_socket_send (S (p.client), "!", 1, MSG_OOB, NULL), 1);
   TestSocket *server = g_steal_pointer (&p.server);
   expect_close_inside (server, &ci);
-  pair_close (&p);
 }
 
-Test (notify, close_and_unref_inside_on_accept, .timeout = 30)
+Test (notify_own_setup, close_and_unref_inside_on_accept, .timeout = 30)
 {
   guint port;
   TestSocket *listener = make_listener (NULL, &port);
@@ -402,7 +381,7 @@ Test (notify, close_and_unref_inside_on_accept, .timeout = 30)
   expect_close_inside (listener, &ci);
 }
 
-Test (notify, close_and_unref_inside_on_connect_and_on_send, .timeout = 30)
+Test (notify_own_setup, close_and_unref_inside_on_connect_and_on_send, .timeout = 30)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);
@@ -458,19 +437,18 @@ is_reborn (gpointer data)
 
 Test (notify, reused_descriptor_never_gets_the_dead_sockets_events, .timeout = 30)
 {
-  Pair p1, p2;
+  Pair second; /* the suite's pair is the first */
   ReuseState st = { 0 };
   int victim_count;
 
-  pair_open (&p1);
-  pair_open (&p2);
-  st.a = p1.server;
-  st.b = p2.server;
-  p1.server->hook = p2.server->hook = close_other_and_reuse;
-  p1.server->hook_data = p2.server->hook_data = &st;
+  pair_open (&second);
+  st.a = p.server;
+  st.b = second.server;
+  p.server->hook = second.server->hook = close_other_and_reuse;
+  p.server->hook_data = second.server->hook_data = &st;
 
-  send_text (p1.client, "to a");
-  send_text (p2.client, "to b");
+  send_text (p.client, "to a");
+  send_text (second.client, "to b");
   /* Let both arrive before the loop runs, so they are reported in one epoll batch. */
   cr_assert (run_until (is_reborn, &st));
   for (int i = 0; i < 5; i++)
@@ -481,8 +459,7 @@ Test (notify, reused_descriptor_never_gets_the_dead_sockets_events, .timeout = 3
   cr_assert_eq (victim_count, 1, "the closed socket was notified");
   cr_assert_eq (test_socket_total (st.reborn), 0, "the new socket got the old one's events");
   g_object_unref (st.reborn);
-  pair_close (&p1);
-  pair_close (&p2);
+  pair_close (&second);
 }
 
 /* Nothing is ever notified from inside the call that caused it. */
@@ -495,7 +472,7 @@ assert_not_inside (TestSocket *socket, CNotify which, int error_code, gpointer d
   cr_assert_not (inside_call, "notification %d delivered inside an API call", which);
 }
 
-Test (notify, never_from_inside_the_call_that_caused_it, .timeout = 30)
+Test (notify_own_setup, never_from_inside_the_call_that_caused_it, .timeout = 30)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);

@@ -22,6 +22,33 @@ records_pair_open (Pair *p, gboolean client_records)
     cr_assert (c_async_socket_set_record_mode (S (p->client), TRUE, NULL));
 }
 
+/* The suites' fixtures: records has both ends in record mode; records_plain_client only the
+ * server end, so that the client can write frames by hand (split, truncated, oversized) as
+ * any peer may. Each test runs in a worker process of its own, so each starts with a fresh
+ * pair. Tests that set up their own sockets are in records_own_setup. */
+static Pair p;
+
+static void
+open_records_pair (void)
+{
+  records_pair_open (&p, TRUE);
+}
+
+static void
+open_records_pair_with_plain_client (void)
+{
+  records_pair_open (&p, FALSE);
+}
+
+static void
+close_pair (void)
+{
+  pair_close (&p);
+}
+
+TestSuite (records, .init = open_records_pair, .fini = close_pair);
+TestSuite (records_plain_client, .init = open_records_pair_with_plain_client, .fini = close_pair);
+
 static gboolean
 has_records (gpointer data)
 {
@@ -47,11 +74,9 @@ pattern (gsize size, guint seed)
 
 Test (records, sizes_0_1_64k_and_16m_arrive_whole_and_in_order, .timeout = 60)
 {
-  Pair p;
   gsize sizes[] = { 0, 1, 65536, 16 << 20, 1 };
   g_autoptr (GError) error = NULL;
 
-  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -73,7 +98,6 @@ Test (records, sizes_0_1_64k_and_16m_arrive_whole_and_in_order, .timeout = 60)
   cr_assert_eq (stats.records_received, G_N_ELEMENTS (sizes));
   c_async_socket_get_stats (S (p.client), &stats);
   cr_assert_eq (stats.records_sent, G_N_ELEMENTS (sizes));
-  pair_close (&p);
 }
 
 /* Large records come in blocks that go back to a per-thread pool when the application
@@ -83,10 +107,8 @@ Test (records, sizes_0_1_64k_and_16m_arrive_whole_and_in_order, .timeout = 60)
 Test (records, reused_record_blocks_carry_only_the_new_record, .timeout = 60)
 {
   static const gsize sizes[] = { 65536, 16384, 300000, 65536, 20000, 1048576, 40000, 65535 };
-  Pair p;
   g_autoptr (GError) error = NULL;
 
-  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
   for (guint round = 0; round < 6; round++)
     {
@@ -109,15 +131,12 @@ Test (records, reused_record_blocks_carry_only_the_new_record, .timeout = 60)
       /* Dropping them gives their blocks back for the next round. */
       g_ptr_array_set_size (p.server->records, 0);
     }
-  pair_close (&p);
 }
 
 Test (records, ten_thousand_records_in_a_burst, .timeout = 60)
 {
-  Pair p;
   const guint n = 10000;
 
-  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
   for (guint i = 0; i < n; i++)
     {
@@ -135,17 +154,14 @@ Test (records, ten_thousand_records_in_a_burst, .timeout = 60)
       cr_assert_eq (size, (gsize) length);
       cr_assert_eq (memcmp (data, text, size), 0, "record %u out of order", i);
     }
-  pair_close (&p);
 }
 
 /* The stream of three frames, split once at every possible byte. */
-Test (records, frames_split_at_every_byte_boundary, .timeout = 120)
+Test (records_plain_client, frames_split_at_every_byte_boundary, .timeout = 120)
 {
   const guint8 frames[]
       = { 0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 0, 0, 0, 0, 5, '1', '2', '3', '4', '5' };
-  Pair p;
 
-  records_pair_open (&p, FALSE);
   for (gsize split = 1; split < sizeof frames; split++)
     {
       guint before = p.server->records->len;
@@ -165,16 +181,13 @@ Test (records, frames_split_at_every_byte_boundary, .timeout = 120)
           0);
     }
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 0, "on_receive in record mode");
-  pair_close (&p);
 }
 
-Test (records, a_4_gib_announcement_is_refused_before_any_allocation, .timeout = 30)
+Test (records_plain_client, a_4_gib_announcement_is_refused_before_any_allocation, .timeout = 30)
 {
   const guint8 frame[] = { 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
-  Pair p;
   const GError *reason;
 
-  records_pair_open (&p, FALSE);
   cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
   cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
   cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], EMSGSIZE);
@@ -185,7 +198,6 @@ Test (records, a_4_gib_announcement_is_refused_before_any_allocation, .timeout =
   cr_assert_eq (p.server->records->len, 0);
   /* The peer sees the connection go. */
   cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1));
-  pair_close (&p);
 }
 
 static gboolean
@@ -194,14 +206,13 @@ received_fourteen (gpointer data)
   return ((CAsyncSocketPrivate *) data)->stats.bytes_received >= 14;
 }
 
-Test (records, memory_grows_with_bytes_received_not_with_the_announced_length, .timeout = 30)
+Test (records_plain_client, memory_grows_with_bytes_received_not_with_the_announced_length,
+      .timeout = 30)
 {
   /* 60 MiB announced (under the 64 MiB limit), 10 bytes sent. */
   const guint8 frame[] = { 0x03, 0xc0, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
-  Pair p;
   CAsyncSocketPrivate *priv;
 
-  records_pair_open (&p, FALSE);
   cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
   priv = c_async_socket_get_private (S (p.server));
   cr_assert (run_until (received_fourteen, priv));
@@ -209,16 +220,13 @@ Test (records, memory_grows_with_bytes_received_not_with_the_announced_length, .
   cr_assert_lt (c_async_socket_records_buffered (S (p.server)), 128 * 1024,
                 "buffered %zu bytes for 14 received",
                 c_async_socket_records_buffered (S (p.server)));
-  pair_close (&p);
 }
 
 Test (records, overflow_can_close_the_connection_instead, .timeout = 60)
 {
-  Pair p;
   g_autoptr (GError) error = NULL;
   gboolean refused = FALSE;
 
-  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 1024, 256 * 1024);
   c_async_socket_set_overflow_closes (S (p.client), TRUE);
   cr_assert (c_async_socket_async_select (S (p.server), C_FD_NONE, NULL));
@@ -231,10 +239,9 @@ Test (records, overflow_can_close_the_connection_instead, .timeout = 60)
   cr_assert_eq (p.client->counts[C_NOTIFY_CLOSE], 0, "on_close inside send_record");
   cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1));
   cr_assert_eq (p.client->errors[C_NOTIFY_CLOSE], ENOBUFS);
-  pair_close (&p);
 }
 
-Test (records, idle_connection_is_closed_after_the_idle_timeout, .timeout = 30)
+Test (records_own_setup, idle_connection_is_closed_after_the_idle_timeout, .timeout = 30)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);
@@ -275,13 +282,11 @@ dribble_one_byte (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-Test (records, a_dribbling_peer_is_dropped_by_the_record_deadline, .timeout = 30)
+Test (records_plain_client, a_dribbling_peer_is_dropped_by_the_record_deadline, .timeout = 30)
 {
-  Pair p;
   Dribble d;
   guint id;
 
-  records_pair_open (&p, FALSE);
   c_async_socket_set_record_timeout (S (p.server), 150);
   d.client = p.client;
   d.sent = 0;
@@ -294,41 +299,34 @@ Test (records, a_dribbling_peer_is_dropped_by_the_record_deadline, .timeout = 30
              != NULL);
   cr_assert_lt (d.sent, 104, "the whole record arrived before the deadline");
   cr_assert_eq (p.server->records->len, 0);
-  pair_close (&p);
 }
 
-Test (records, receive_is_refused_in_record_mode, .timeout = 30)
+Test (records_plain_client, receive_is_refused_in_record_mode, .timeout = 30)
 {
-  Pair p;
   char buffer[4];
   g_autoptr (GError) error = NULL;
 
-  records_pair_open (&p, FALSE);
   cr_assert_eq (c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, &error), -1);
   cr_assert (g_error_matches (error, C_SOCKET_ERROR, C_SOCKET_ERROR_WRONG_STATE));
   g_clear_error (&error);
   cr_assert_not (c_async_socket_send_record_data (S (p.client), "x", 1, &error));
   cr_assert (g_error_matches (error, C_SOCKET_ERROR, C_SOCKET_ERROR_WRONG_STATE), "%s",
              error->message);
-  pair_close (&p);
 }
 
-Test (records, truncated_record_at_end_of_stream_is_a_protocol_error, .timeout = 30)
+Test (records_plain_client, truncated_record_at_end_of_stream_is_a_protocol_error, .timeout = 30)
 {
   const guint8 frame[] = { 0, 0, 0, 9, 'a', 'b' };
-  Pair p;
 
-  records_pair_open (&p, FALSE);
   cr_assert_eq (c_async_socket_send (S (p.client), frame, sizeof frame, 0, NULL), sizeof frame);
   c_async_socket_close (S (p.client));
   cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1));
   cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], EPROTO);
   cr_assert (strstr (c_async_socket_get_close_error (S (p.server))->message, "middle of a record")
              != NULL);
-  pair_close (&p);
 }
 
-Test (records, one_record_per_datagram_with_its_sender, .timeout = 30)
+Test (records_own_setup, one_record_per_datagram_with_its_sender, .timeout = 30)
 {
   g_autoptr (TestSocket) a = test_socket_new ();
   g_autoptr (TestSocket) b = test_socket_new ();
@@ -366,14 +364,12 @@ note_queue_at_on_send (TestSocket *socket, CNotify which, int error_code, gpoint
 
 Test (records, on_send_says_when_the_queue_has_emptied, .timeout = 60)
 {
-  Pair p;
   gsize queued_at_on_send = G_MAXSIZE;
   int sends_before;
   g_autoptr (GError) error = NULL;
 
   int small = 4096;
 
-  records_pair_open (&p, TRUE);
   c_async_socket_set_sock_opt_int (S (p.client), SOL_SOCKET, SO_SNDBUF, small, NULL);
   c_async_socket_set_sock_opt_int (S (p.server), SOL_SOCKET, SO_RCVBUF, small, NULL);
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
@@ -396,7 +392,6 @@ Test (records, on_send_says_when_the_queue_has_emptied, .timeout = 60)
   cr_assert (run_until_count (p.client, C_NOTIFY_SEND, sends_before + 1),
              "no on_send once the queue emptied");
   cr_assert_eq (queued_at_on_send, 0);
-  pair_close (&p);
 }
 
 /* Fills the client's write queue against a server that does not read; returns the bytes
@@ -430,10 +425,8 @@ reset_connection (TestSocket *socket)
 
 Test (records, sends_after_a_reset_fail_with_it_and_the_queue_is_freed, .timeout = 30)
 {
-  Pair p;
   g_autoptr (GError) error = NULL;
 
-  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
   queue_behind_a_full_buffer (&p);
   reset_connection (p.server);
@@ -454,39 +447,32 @@ Test (records, sends_after_a_reset_fail_with_it_and_the_queue_is_freed, .timeout
   drain_context ();
   cr_assert_eq (p.client->drains, 0, "on_drain for a dead connection");
   cr_assert_eq (p.client->counts[C_NOTIFY_CLOSE], 1);
-  pair_close (&p);
 }
 
 Test (records, sends_after_the_library_closed_the_connection_fail_with_its_reason, .timeout = 30)
 {
-  Pair p;
   g_autoptr (GError) error = NULL;
 
-  records_pair_open (&p, TRUE);
   c_async_socket_set_idle_timeout (S (p.client), 50);
   cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1), "no idle timeout");
   cr_assert_not (c_async_socket_send_record_data (S (p.client), "late", 4, &error));
   assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no data received for 50 ms");
-  pair_close (&p);
 }
 
 /* The most natural use: the timeout set on the accepted connection, before anything
  * arrives (here right after the accept, as a listener's on_accept would). */
-Test (records, idle_timeout_set_on_a_silent_accepted_connection_fires, .timeout = 30)
+Test (records_plain_client, idle_timeout_set_on_a_silent_accepted_connection_fires, .timeout = 30)
 {
-  Pair p;
-
-  records_pair_open (&p, FALSE);
   c_async_socket_set_idle_timeout (S (p.server), 100);
   cr_assert (run_until_count (p.server, C_NOTIFY_CLOSE, 1), "the silent peer was never dropped");
   cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], ETIMEDOUT);
   cr_assert (
       strstr (c_async_socket_get_close_error (S (p.server))->message, "no data received for 100 ms")
       != NULL);
-  pair_close (&p);
 }
 
-Test (records, idle_timeout_set_before_record_mode_fires_once_records_are_on, .timeout = 30)
+Test (records_own_setup, idle_timeout_set_before_record_mode_fires_once_records_are_on,
+      .timeout = 30)
 {
   Pair p;
 
@@ -502,12 +488,10 @@ Test (records, idle_timeout_set_before_record_mode_fires_once_records_are_on, .t
  * high-water mark, except one record larger than the mark taken onto an empty queue. */
 Test (records, the_write_queue_never_passes_its_high_water_mark, .timeout = 60)
 {
-  Pair p;
   const gsize high = 256 * 1024;
   g_autoptr (GError) error = NULL;
   gboolean refused = FALSE;
 
-  records_pair_open (&p, TRUE);
   c_async_socket_set_water_marks (S (p.client), 1024, high);
   queue_behind_a_full_buffer (&p);
   for (guint i = 0; i < 1000 && !refused; i++)
@@ -543,5 +527,4 @@ Test (records, the_write_queue_never_passes_its_high_water_mark, .timeout = 60)
                    "a record accepted behind one past the mark");
     g_clear_error (&error);
   }
-  pair_close (&p);
 }

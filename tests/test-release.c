@@ -63,6 +63,26 @@ is_finalized (gpointer data)
   return FALSE;
 }
 
+/* The suite's fixture: a listener on 127.0.0.1, a client and the server end it accepted (see
+ * test-notify.c). The tests steal p.server, whose last reference a handler drops; the fini
+ * clears the rest. Tests that connect step by step, or need a listener in record mode, are
+ * in release_own_setup. */
+static Pair p;
+
+static void
+open_pair (void)
+{
+  pair_open (&p);
+}
+
+static void
+close_pair (void)
+{
+  pair_close (&p);
+}
+
+TestSuite (release, .init = open_pair, .fini = close_pair);
+
 /* The object is gone after exactly one handler unreffed it, and nothing reached it since. */
 static void
 assert_released_once (Release *r)
@@ -76,9 +96,7 @@ assert_released_once (Release *r)
 
 Test (release, unref_inside_on_receive_stops_delivery_and_closes, .timeout = 30)
 {
-  Pair p;
   Release r;
-  pair_open (&p);
 
   watch_release (&r, p.server, C_NOTIFY_RECEIVE);
   send_text (p.client, "0123456789");
@@ -87,10 +105,9 @@ Test (release, unref_inside_on_receive_stops_delivery_and_closes, .timeout = 30)
   assert_released_once (&r);
   /* Closed as close() would: the peer learns it (a reset, since data was left unread). */
   cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1), "the connection stayed open");
-  pair_close (&p);
 }
 
-Test (release, unref_inside_on_connect_stops_on_send_and_on_receive, .timeout = 30)
+Test (release_own_setup, unref_inside_on_connect_stops_on_send_and_on_receive, .timeout = 30)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);
@@ -112,9 +129,7 @@ Test (release, unref_inside_on_connect_stops_on_send_and_on_receive, .timeout = 
 
 Test (release, unref_inside_on_out_of_band_data_stops_on_receive, .timeout = 30)
 {
-  Pair p;
   Release r;
-  pair_open (&p);
 
   watch_release (&r, p.server, C_NOTIFY_OUT_OF_BAND);
   send_text (p.client, "ordinary");
@@ -122,10 +137,9 @@ Test (release, unref_inside_on_out_of_band_data_stops_on_receive, .timeout = 30)
   g_steal_pointer (&p.server);
   assert_released_once (&r);
   cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1), "the connection stayed open");
-  pair_close (&p);
 }
 
-Test (release, unref_inside_on_send_closes_the_connection, .timeout = 30)
+Test (release_own_setup, unref_inside_on_send_closes_the_connection, .timeout = 30)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);
@@ -143,7 +157,8 @@ Test (release, unref_inside_on_send_closes_the_connection, .timeout = 30)
   cr_assert (run_until_count (server, C_NOTIFY_CLOSE, 1), "the connection stayed open");
 }
 
-Test (release, unref_inside_on_record_stops_the_records_that_arrived_with_it, .timeout = 30)
+Test (release_own_setup, unref_inside_on_record_stops_the_records_that_arrived_with_it,
+      .timeout = 30)
 {
   Pair p;
   Release r;
@@ -182,9 +197,7 @@ unref_from_signal (CAsyncSocket *socket, int error_code, gpointer data)
 
 Test (release, unref_inside_a_receive_signal_handler_stops_delivery, .timeout = 30)
 {
-  Pair p;
   Release r;
-  pair_open (&p);
 
   watch_release (&r, p.server, C_N_NOTIFY); /* counts what reaches the vfuncs */
   g_signal_connect (p.server, "receive", G_CALLBACK (unref_from_signal), &r);
@@ -198,7 +211,6 @@ Test (release, unref_inside_a_receive_signal_handler_stops_delivery, .timeout = 
    * signal's own handler ran, or 1 if after; on_close must not follow. */
   cr_assert_leq (r.after, 1, "%d notifications after the release", r.after);
   g_weak_ref_clear (&r.weak);
-  pair_close (&p);
 }
 
 /* A reference held elsewhere keeps the socket alive and delivering: only the last one ends
@@ -222,9 +234,7 @@ unref_once_and_read (TestSocket *socket, CNotify which, int error_code, gpointer
 
 Test (release, unref_of_one_of_two_references_keeps_delivering, .timeout = 30)
 {
-  Pair p;
   gboolean dropped = FALSE;
-  pair_open (&p);
 
   g_object_ref (p.server); /* the application's second reference, kept */
   p.server->hook = unref_once_and_read;
@@ -235,5 +245,4 @@ Test (release, unref_of_one_of_two_references_keeps_delivering, .timeout = 30)
   cr_assert (dropped);
   cr_assert_eq (p.server->counts[C_NOTIFY_RECEIVE], 10, "one on_receive per byte read");
   cr_assert_eq (p.server->errors[C_NOTIFY_CLOSE], 0);
-  pair_close (&p);
 }

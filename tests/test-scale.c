@@ -1,4 +1,6 @@
-/* test-scale.c: many idle connections on one context, and EMFILE without spinning (BRIEF §8–9)
+/* test-scale.c: many idle connections on one context, and EMFILE without spinning
+ * (docs/internals.md, "The reactor"; README.md's list of what afxsock adds to MFC: one epoll
+ * reactor per GMainContext, a listener out of descriptors backs off instead of spinning)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *

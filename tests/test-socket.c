@@ -53,6 +53,24 @@ fixture_close (Fixture *f)
   g_clear_object (&f->listener);
 }
 
+/* The suite's fixture: each test runs in a worker process of its own, so each starts with a
+ * fresh one. Tests that set up their own sockets are in socket_own_setup. */
+static Fixture f;
+
+static void
+setup_fixture (void)
+{
+  fixture_open (&f);
+}
+
+static void
+teardown_fixture (void)
+{
+  fixture_close (&f);
+}
+
+TestSuite (socket, .init = setup_fixture, .fini = teardown_fixture);
+
 /* A timer that counts its ticks and, at a given tick, does something to the fixture. */
 typedef struct
 {
@@ -89,29 +107,24 @@ peer_sends (Fixture *f, gpointer data)
 
 Test (socket, timer_keeps_running_during_a_blocking_receive, .timeout = 30)
 {
-  Fixture f;
   Ticker t = { &f, 0, 10, peer_sends, "late" };
   char buffer[16] = { 0 };
   g_autoptr (GError) error = NULL;
   guint id;
 
-  fixture_open (&f);
   id = start_ticker (&t);
   gssize n = c_socket_receive (f.socket, buffer, sizeof buffer, 0, &error);
   g_source_remove (id);
   cr_assert_eq (n, 4, "receive: %s", error ? error->message : "");
   cr_assert_str_eq (buffer, "late");
   cr_assert_geq (t.ticks, 10, "the timer did not run during the call");
-  fixture_close (&f);
 }
 
 Test (socket, blocking_receive_times_out_and_the_socket_stays_usable, .timeout = 30)
 {
-  Fixture f;
   char buffer[16] = { 0 };
   g_autoptr (GError) error = NULL;
 
-  fixture_open (&f);
   c_socket_set_timeout (f.socket, 50);
   cr_assert_eq (c_socket_receive (f.socket, buffer, sizeof buffer, 0, &error), -1);
   cr_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT), "%s", error->message);
@@ -125,7 +138,6 @@ Test (socket, blocking_receive_times_out_and_the_socket_stays_usable, .timeout =
   cr_assert_eq (c_socket_receive (f.socket, buffer, sizeof buffer, 0, &error), 10, "%s",
                 error ? error->message : "");
   cr_assert_str_eq (buffer, "still here");
-  fixture_close (&f);
 }
 
 static void
@@ -136,19 +148,16 @@ cancel_call (Fixture *f, gpointer data)
 
 Test (socket, cancel_blocking_call_from_a_timer, .timeout = 30)
 {
-  Fixture f;
   Ticker t = { &f, 0, 3, cancel_call, NULL };
   char buffer[16];
   g_autoptr (GError) error = NULL;
   guint id;
 
-  fixture_open (&f);
   id = start_ticker (&t);
   cr_assert_eq (c_socket_receive (f.socket, buffer, sizeof buffer, 0, &error), -1);
   g_source_remove (id);
   cr_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "%s", error->message);
   cr_assert_eq (c_async_socket_get_last_error (), EINTR);
-  fixture_close (&f);
 }
 
 static void
@@ -159,20 +168,17 @@ cancel_cancellable (Fixture *f, gpointer data)
 
 Test (socket, cancellable_cancels_the_blocking_call, .timeout = 30)
 {
-  Fixture f;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   Ticker t = { &f, 0, 3, cancel_cancellable, cancellable };
   char buffer[16];
   g_autoptr (GError) error = NULL;
   guint id;
 
-  fixture_open (&f);
   c_socket_set_cancellable (f.socket, cancellable);
   id = start_ticker (&t);
   cr_assert_eq (c_socket_receive (f.socket, buffer, sizeof buffer, 0, &error), -1);
   g_source_remove (id);
   cr_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "%s", error->message);
-  fixture_close (&f);
 }
 
 typedef struct
@@ -194,13 +200,11 @@ second_call (Fixture *f, gpointer data)
 
 Test (socket, second_blocking_call_fails_with_in_progress_not_zero, .timeout = 30)
 {
-  Fixture f;
   SecondCall second = { 99, NULL };
   Ticker t = { &f, 0, 2, second_call, &second };
   char buffer[8] = { 0 };
   guint id;
 
-  fixture_open (&f);
   id = start_ticker (&t);
   cr_assert_eq (c_socket_receive (f.socket, buffer, sizeof buffer, 0, NULL), 4);
   g_source_remove (id);
@@ -208,7 +212,6 @@ Test (socket, second_blocking_call_fails_with_in_progress_not_zero, .timeout = 3
   cr_assert (g_error_matches (second.error, C_SOCKET_ERROR, C_SOCKET_ERROR_IN_PROGRESS));
   cr_assert (strstr (second.error->message, "already in progress") != NULL);
   g_clear_error (&second.error);
-  fixture_close (&f);
 }
 
 static void
@@ -226,12 +229,10 @@ fixture_closed (gpointer data)
 
 Test (socket, on_close_arriving_during_a_blocking_call_is_not_lost, .timeout = 30)
 {
-  Fixture f;
   Ticker t = { &f, 0, 2, peer_sends_and_closes, NULL };
   char buffer[8] = { 0 };
   guint id;
 
-  fixture_open (&f);
   id = start_ticker (&t);
   cr_assert_eq (c_socket_receive (f.socket, buffer, sizeof buffer, 0, NULL), 3);
   g_source_remove (id);
@@ -241,7 +242,6 @@ Test (socket, on_close_arriving_during_a_blocking_call_is_not_lost, .timeout = 3
   drain_context ();
   cr_assert_eq (f.closes, 1);
   cr_assert_eq (f.receives, 0, "spurious on_receive after the data was consumed");
-  fixture_close (&f);
 }
 
 typedef struct
@@ -269,14 +269,12 @@ check_held_then_release (Fixture *f, gpointer data)
 
 Test (socket, other_sockets_notifications_are_held_then_delivered_once, .timeout = 30)
 {
-  Fixture f;
   HeldState h = { &f };
   Ticker t1 = { &f, 0, 2, other_sends, &h };
   Ticker t2 = { &f, 0, 12, check_held_then_release, &h };
   char buffer[8];
   guint id1, id2;
 
-  fixture_open (&f);
   make_pair (f.listener, "127.0.0.1", f.port, &h.other_client, &h.other_server);
   drain_context ();
   int sends_before = h.other_server->counts[C_NOTIFY_SEND];
@@ -294,10 +292,9 @@ Test (socket, other_sockets_notifications_are_held_then_delivered_once, .timeout
   cr_assert_eq (h.other_server->counts[C_NOTIFY_SEND], sends_before);
   g_object_unref (h.other_client);
   g_object_unref (h.other_server);
-  fixture_close (&f);
 }
 
-Test (socket, blocking_connect_succeeds_and_reports_refusal_as_an_error, .timeout = 30)
+Test (socket_own_setup, blocking_connect_succeeds_and_reports_refusal_as_an_error, .timeout = 30)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);
@@ -339,7 +336,7 @@ connect_later (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-Test (socket, blocking_accept_waits_for_a_connection, .timeout = 30)
+Test (socket_own_setup, blocking_accept_waits_for_a_connection, .timeout = 30)
 {
   g_autoptr (CSocket) listener = c_socket_new ();
   g_autoptr (CSocket) accepted = c_socket_new ();
@@ -379,7 +376,6 @@ peer_has_all (gpointer data)
 
 Test (socket, blocking_send_sends_everything, .timeout = 60)
 {
-  Fixture f;
   const gsize size = 8 << 20;
   g_autofree guint8 *data = g_malloc (size);
   g_autoptr (GError) error = NULL;
@@ -387,14 +383,12 @@ Test (socket, blocking_send_sends_everything, .timeout = 60)
 
   for (gsize i = 0; i < size; i++)
     data[i] = (guint8) (i * 7 + i / 251);
-  fixture_open (&f);
   id = g_timeout_add (1, timer_reads, &f);
   cr_assert_eq (c_socket_send (f.socket, data, size, 0, &error), (gssize) size, "%s",
                 error ? error->message : "");
   cr_assert (run_until (peer_has_all, &f));
   g_source_remove (id);
   cr_assert_eq (memcmp (f.peer->received->data, data, size), 0);
-  fixture_close (&f);
 }
 
 /* A thread whose context runs no main loop: the calls still work, as plain blocking ones. */
@@ -424,7 +418,7 @@ blocking_client_thread (gpointer data)
   return NULL;
 }
 
-Test (socket, works_on_a_thread_without_a_running_main_loop, .timeout = 30)
+Test (socket_own_setup, works_on_a_thread_without_a_running_main_loop, .timeout = 30)
 {
   ThreadJob job = { 0 };
   g_autoptr (TestSocket) listener = make_listener (NULL, &job.port);
@@ -472,11 +466,9 @@ block_inside_on_receive (TestSocket *socket, CNotify which, int error_code, gpoi
 
 Test (socket, blocking_call_inside_a_notification, .timeout = 30)
 {
-  Fixture f;
   InsideJob job = { &f };
   TestSocket *a, *b;
 
-  fixture_open (&f);
   make_pair (f.listener, "127.0.0.1", f.port, &a, &b);
   b->hook = block_inside_on_receive;
   b->hook_data = &job;
@@ -485,5 +477,4 @@ Test (socket, blocking_call_inside_a_notification, .timeout = 30)
   cr_assert_str_eq (job.got, "answer");
   g_object_unref (a);
   g_object_unref (b);
-  fixture_close (&f);
 }

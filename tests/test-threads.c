@@ -1,4 +1,5 @@
-/* test-threads.c: sockets, main contexts and threads (BRIEF §8)
+/* test-threads.c: sockets, main contexts and threads (docs/internals.md, "Threads and
+ * contexts")
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
