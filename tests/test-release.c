@@ -107,7 +107,11 @@ Test (release, unref_inside_on_receive_stops_delivery_and_closes, .timeout = 30)
   cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1), "the connection stayed open");
 }
 
-Test (release_own_setup, unref_inside_on_connect_stops_on_send_and_on_receive, .timeout = 30)
+/* A client released inside @which, the first notifications of its connect: the server
+ * accepts and sends before the client's on_connect runs, so room to send and data to read
+ * arrive in the same report. */
+static void
+release_while_connecting (CNotify which)
 {
   guint port;
   g_autoptr (TestSocket) listener = make_listener (NULL, &port);
@@ -115,16 +119,19 @@ Test (release_own_setup, unref_inside_on_connect_stops_on_send_and_on_receive, .
   TestSocket *client = test_socket_new ();
   Release r;
 
-  watch_release (&r, client, C_NOTIFY_CONNECT);
+  watch_release (&r, client, which);
   cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
   cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, NULL));
-  /* Accept and send before the client's on_connect runs: room to send and data to read
-   * arrive in the same report. */
   cr_assert (run_until_count (listener, C_NOTIFY_ACCEPT, 1));
   cr_assert (c_async_socket_accept (S (listener), S (server), NULL, NULL));
   send_text (server, "hello");
   assert_released_once (&r);
   cr_assert (run_until_count (server, C_NOTIFY_CLOSE, 1), "the connection stayed open");
+}
+
+Test (release_own_setup, unref_inside_on_connect_stops_on_send_and_on_receive, .timeout = 30)
+{
+  release_while_connecting (C_NOTIFY_CONNECT);
 }
 
 Test (release, unref_inside_on_out_of_band_data_stops_on_receive, .timeout = 30)
@@ -141,20 +148,7 @@ Test (release, unref_inside_on_out_of_band_data_stops_on_receive, .timeout = 30)
 
 Test (release_own_setup, unref_inside_on_send_closes_the_connection, .timeout = 30)
 {
-  guint port;
-  g_autoptr (TestSocket) listener = make_listener (NULL, &port);
-  g_autoptr (TestSocket) server = test_socket_new ();
-  TestSocket *client = test_socket_new ();
-  Release r;
-
-  watch_release (&r, client, C_NOTIFY_SEND);
-  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
-  cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, NULL));
-  cr_assert (run_until_count (listener, C_NOTIFY_ACCEPT, 1));
-  cr_assert (c_async_socket_accept (S (listener), S (server), NULL, NULL));
-  send_text (server, "hello");
-  assert_released_once (&r);
-  cr_assert (run_until_count (server, C_NOTIFY_CLOSE, 1), "the connection stayed open");
+  release_while_connecting (C_NOTIFY_SEND);
 }
 
 Test (release_own_setup, unref_inside_on_record_stops_the_records_that_arrived_with_it,
