@@ -65,7 +65,8 @@ def wait_for(condition, timeout, interval=0.002):
 # What the kernel says about the loopback connections (the servers listen on 127.0.0.1):
 # /proc/net/tcp has a row per socket, keyed here by (local port, remote port). For an
 # established socket tx counts the bytes written and not yet acknowledged by the peer, rx
-# the bytes received and not yet read; inode is 0 once no process has the socket open.
+# the bytes received and not yet read; inode is 0 while no process has the socket open
+# (not accepted yet, or closed and still being finished by the kernel).
 
 def tcp_table():
     table = {}
@@ -76,7 +77,8 @@ def tcp_table():
             local = int(fields[1].split(":")[1], 16)
             remote = int(fields[2].split(":")[1], 16)
             tx, rx = (int(x, 16) for x in fields[4].split(":"))
-            table[(local, remote)] = {"tx": tx, "rx": rx, "inode": int(fields[9])}
+            table[(local, remote)] = {"state": int(fields[3], 16), "tx": tx, "rx": rx,
+                                      "inode": int(fields[9])}
     return table
 
 
@@ -94,10 +96,14 @@ def server_has_read_all(sock, server_port):
             and (server_port, port) in table and table[(server_port, port)]["rx"] == 0)
 
 
+ESTABLISHED, CLOSE_WAIT = 0x01, 0x08
+
+
 def server_holds(sock, server_port):
-    """Whether the server still has this client's connection open."""
+    """Whether the server's end of this client's connection is still open (it is not until
+    the server closes it, whether or not it has accepted it yet)."""
     row = tcp_table().get((server_port, sock.getsockname()[1]))
-    return row is not None and row["inode"] != 0
+    return row is not None and row["state"] in (ESTABLISHED, CLOSE_WAIT)
 
 
 def connections_open(server_port):
