@@ -5,18 +5,28 @@
  *   chat-server [--port N] [--address A] [--mfc] [--exit-after N] [--timeout MS]
  *
  * Keeps the conversation and relays to every client what it has not seen yet; a client that
- * joins late gets the whole history first. Each client is a CSocket with a CSocketFile and
- * two CArchives over it, one loading and one storing, exactly as in CHATSRVR; messages are
- * chat-message.h's records, in network byte order or, with --mfc, in MFC's own format.
+ * joins late gets the whole history first. Messages are chat-message.h's records, in network
+ * byte order or, with --mfc, in MFC's own format: byte for byte what CHATSRVR sends.
+ *
+ * Each client's messages are read CHATTER's way, with a loading CArchive in on_receive
+ * (MFC's ProcessPendingRead), but without CHATSRVR's trap: there, a blocking CSocket reads
+ * each message, so a client that has sent half of one holds the whole server until the
+ * rest comes (or a deadline passes), and a few slow clients stall everyone in turn. Here
+ * each client is a CAsyncSocket: on_receive adds what arrived to that client's buffer, and
+ * the archive reads messages from the buffer only. A message that has not fully arrived
+ * stops the archive at "end of archive"; it is read again, whole, once more bytes have come,
+ * and meanwhile the server serves everyone else. What the server sends waits in a queue per
+ * client in the same way, so a client that does not read delays nobody either.
+ *
+ * Each message must arrive, and each message sent to a client be taken by it, within
+ * --timeout milliseconds (default 5000): a client that stops in the middle of a message, or
+ * stops reading, is disconnected when its own deadline passes, and nobody else waits for
+ * it. A client that sends something that is not a message (garbage, a record cut short, a
+ * string claiming gigabytes) is disconnected with the archive's error as the reason, and
+ * the others go on chatting.
  *
  * On SIGINT or SIGTERM, or after --exit-after messages, the server tells every client
  * with a message whose close flag is set, waits briefly for them to hang up, and exits.
- *
- * A client that sends something that is not a message (garbage, a record cut short, a
- * string claiming gigabytes) is disconnected with the archive's error as the reason, and
- * the others go on chatting. Because a CSocket blocks while a record is incomplete, each
- * message must arrive (and each relay go out) within --timeout milliseconds, so that a
- * client that stops in the middle of a record cannot stall the others for longer.
  *
  * It prints "listening on PORT" once ready, so scripts can start it with --port 0.
  */
@@ -28,6 +38,11 @@
 
 /* How long the server waits, after telling the clients it is closing, for them to hang up. */
 #define GOODBYE_GRACE_MS 2000
+
+/* A client whose queue holds more than this is not read from (it is not taking what it is
+ * sent, so it may not add more for everyone) until the queue is down to the low mark. */
+#define OUTPUT_HIGH_WATER (1024 * 1024)
+#define OUTPUT_LOW_WATER (256 * 1024)
 
 static struct
 {
@@ -45,50 +60,27 @@ static void stop_serving (const char *why);
 /* One client: MFC's CClientSocket. */
 
 #define CHAT_TYPE_CONNECTION (chat_connection_get_type ())
-G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, CSocket)
+G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, CAsyncSocket)
 
 struct _ChatConnection
 {
-  CSocket parent_instance;
+  CAsyncSocket parent_instance;
   guint id;
-  CSocketFile *file;
-  CArchive *in;
-  CArchive *out;
-  guint seen; /* history lines this client has been sent */
-  GCancellable *deadline;
-  guint deadline_source;
-  gboolean deadline_passed;
+  GByteArray *input;          /* received and not read yet: the start of a message at most */
+  CArchive *in;               /* reads each message from 'input' */
+  CArchive *out;              /* stores each message sent; its bytes then wait in 'output' */
+  GQueue output;              /* the messages (GBytes) the client has not taken yet */
+  gsize output_sent;          /* bytes of the first one already sent */
+  gsize output_size;          /* bytes in 'output' not sent yet */
+  guint seen;                 /* history lines this client has been sent */
+  GError *incomplete;         /* why the message in 'input' cannot be read yet */
+  guint receive_deadline;     /* timer: the message in 'input' must be whole by then */
+  guint send_deadline;        /* timer: the first message in 'output' must be taken by then */
+  gboolean hang_up_when_sent; /* shutting down: half-close once 'output' is empty */
   gboolean gone;
 };
 
-G_DEFINE_FINAL_TYPE (ChatConnection, chat_connection, C_TYPE_SOCKET)
-
-static gboolean
-deadline_passed (gpointer data)
-{
-  ChatConnection *self = data;
-
-  self->deadline_source = 0;
-  self->deadline_passed = TRUE;
-  g_cancellable_cancel (self->deadline);
-  return G_SOURCE_REMOVE;
-}
-
-/* Timers keep running while a CSocket blocks, so a timer can cancel a blocking call that
- * takes too long: here, all the receives of one message or all the sends of one relay. */
-static void
-arm_deadline (ChatConnection *self)
-{
-  g_cancellable_reset (self->deadline);
-  self->deadline_passed = FALSE;
-  self->deadline_source = g_timeout_add (server.timeout_ms, deadline_passed, self);
-}
-
-static void
-disarm_deadline (ChatConnection *self)
-{
-  g_clear_handle_id (&self->deadline_source, g_source_remove);
-}
+G_DEFINE_FINAL_TYPE (ChatConnection, chat_connection, C_TYPE_ASYNC_SOCKET)
 
 /* Ends the connection: logged, closed, and forgotten by the server. */
 static void
@@ -97,7 +89,8 @@ drop (ChatConnection *self, const char *why)
   if (self->gone)
     return;
   self->gone = TRUE;
-  disarm_deadline (self);
+  g_clear_handle_id (&self->receive_deadline, g_source_remove);
+  g_clear_handle_id (&self->send_deadline, g_source_remove);
   g_print ("client %u %s\n", self->id, why);
   c_async_socket_close (C_ASYNC_SOCKET (self));
   g_ptr_array_remove (server.connections, self);
@@ -105,34 +98,128 @@ drop (ChatConnection *self, const char *why)
     g_main_loop_quit (server.loop);
 }
 
-/* A client that broke the protocol: the reason goes to the log as a warning. */
+/* A client that broke the protocol or missed a deadline: the reason goes to the log as a
+ * warning. */
 static void
-reject (ChatConnection *self, const char *doing, const GError *error)
+reject (ChatConnection *self, const char *doing, const char *why)
 {
-  g_autofree char *why = NULL;
-
-  if (self->deadline_passed)
-    why = g_strdup_printf ("%s: nothing complete within %u ms (%s)", doing, server.timeout_ms,
-                           error->message);
-  else
-    why = g_strdup_printf ("%s: %s", doing, error->message);
-  g_warning ("client %u disconnected: %s", self->id, why);
+  g_warning ("client %u disconnected: %s: %s", self->id, doing, why);
   drop (self, "disconnected");
 }
 
-/* Sends one message; FALSE (and the client is dropped) if it could not go out in time. */
+/* The deadlines. Each is a timer of its own, armed when the client starts to owe something
+ * (the rest of a message; taking a message) and disarmed when it has paid; only a client
+ * that stalls ever sees one fire, and it costs the others nothing. */
+
+static gboolean
+receive_deadline_passed (gpointer data)
+{
+  ChatConnection *self = data;
+  g_autofree char *why
+      = g_strdup_printf ("nothing complete within %u ms (%s)", server.timeout_ms,
+                         self->incomplete ? self->incomplete->message : "no message");
+
+  self->receive_deadline = 0; /* this source ends here */
+  reject (self, "receiving", why);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+send_deadline_passed (gpointer data)
+{
+  ChatConnection *self = data;
+  g_autofree char *why = g_strdup_printf ("a message not taken within %u ms (%zu bytes waiting)",
+                                          server.timeout_ms, self->output_size);
+
+  self->send_deadline = 0;
+  reject (self, "sending", why);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm (guint *deadline, GSourceFunc passed, ChatConnection *self)
+{
+  if (*deadline == 0)
+    *deadline = g_timeout_add (server.timeout_ms, passed, self);
+}
+
+/* Sending. */
+
+/* Reading from a client stops while its queue is over the high-water mark. afxsock then
+ * delivers no on_receive, and gives the one owed once reading is selected again. */
+static void
+set_reading (ChatConnection *self, gboolean reading)
+{
+  CSocketEvents events = c_async_socket_get_events (C_ASYNC_SOCKET (self));
+
+  if (reading != ((events & C_FD_READ) != 0))
+    c_async_socket_async_select (C_ASYNC_SOCKET (self),
+                                 reading ? events | C_FD_READ : events & ~C_FD_READ, NULL);
+}
+
+/* Sends from the queue until it is empty or the kernel takes no more (on_send continues).
+ * FALSE if the connection failed: the client was dropped. */
+static gboolean
+flush_output (ChatConnection *self)
+{
+  while (!g_queue_is_empty (&self->output))
+    {
+      g_autoptr (GError) error = NULL;
+      gsize size;
+      const guint8 *data = g_bytes_get_data (g_queue_peek_head (&self->output), &size);
+      gssize n = c_async_socket_send (C_ASYNC_SOCKET (self), data + self->output_sent,
+                                      size - self->output_sent, 0, &error);
+
+      if (n < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+          reject (self, "sending", error->message);
+          return FALSE;
+        }
+      self->output_sent += (gsize) n;
+      self->output_size -= (gsize) n;
+      if (self->output_sent == size)
+        {
+          /* Taken whole: the next message has a deadline of its own. */
+          g_bytes_unref (g_queue_pop_head (&self->output));
+          self->output_sent = 0;
+          g_clear_handle_id (&self->send_deadline, g_source_remove);
+        }
+    }
+  if (!g_queue_is_empty (&self->output))
+    arm (&self->send_deadline, send_deadline_passed, self);
+  if (self->output_size > OUTPUT_HIGH_WATER)
+    set_reading (self, FALSE);
+  else if (self->output_size <= OUTPUT_LOW_WATER)
+    set_reading (self, TRUE);
+  if (g_queue_is_empty (&self->output) && self->hang_up_when_sent)
+    {
+      self->hang_up_when_sent = FALSE;
+      c_async_socket_shut_down (C_ASYNC_SOCKET (self), C_SHUTDOWN_SENDS, NULL);
+    }
+  return TRUE;
+}
+
+/* Queues one message and sends what the kernel takes at once; FALSE if the client was
+ * dropped. The storing archive writes into memory: the bytes are exactly those CHATSRVR's
+ * archive over its CSocketFile would send. */
 static gboolean
 send_message (ChatConnection *self, ChatMessage *message)
 {
   g_autoptr (GError) error = NULL;
+  GBytes *bytes;
 
-  arm_deadline (self);
   chat_message_serialize (message, self->out);
-  c_archive_flush (self->out, &error);
-  disarm_deadline (self);
-  if (error != NULL)
-    reject (self, "sending", error);
-  return error == NULL;
+  if (!c_archive_check (self->out, &error))
+    {
+      reject (self, "sending", error->message);
+      return FALSE;
+    }
+  bytes = c_archive_steal_bytes (self->out);
+  self->output_size += g_bytes_get_size (bytes);
+  g_queue_push_tail (&self->output, bytes);
+  return flush_output (self);
 }
 
 /* MFC's AssembleMsg + SendMsg: the lines this client has not seen, in messages of at most
@@ -187,30 +274,85 @@ handle_message (ChatConnection *self, ChatMessage *message)
     stop_serving ("the conversation is over");
 }
 
-/* MFC's ProcessPendingRead: read messages while the archive holds more. */
-static void
-chat_connection_on_receive (CAsyncSocket *socket, int error_code)
-{
-  ChatConnection *self = CHAT_CONNECTION (socket);
+/* Receiving. */
 
-  do
+/* Whether an archive error only means that the message has not fully arrived. */
+static gboolean
+is_incomplete (const GError *error)
+{
+  return g_error_matches (error, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_END_OF_FILE);
+}
+
+/* MFC's ProcessPendingRead: read every whole message the buffer holds. The loading archive
+ * is pointed at what is left of the buffer for each message; reading one that is cut short
+ * fails at "end of archive" without having copied anything large (a memory archive refuses
+ * a length it does not hold before reading it), and the message waits for more bytes. */
+static void
+read_messages (ChatConnection *self)
+{
+  gsize used = 0;
+
+  g_object_ref (self); /* a message may drop its sender */
+  while (!self->gone && used < self->input->len)
     {
       g_autoptr (ChatMessage) message = chat_message_new (FALSE, NULL);
       g_autoptr (GError) error = NULL;
 
-      arm_deadline (self);
+      c_archive_reload_data (self->in, self->input->data + used, self->input->len - used);
       chat_message_serialize (message, self->in);
-      disarm_deadline (self);
       if (!c_archive_check (self->in, &error))
         {
-          reject (self, "receiving", error);
-          return;
+          if (!is_incomplete (error))
+            reject (self, "receiving", error->message);
+          else
+            {
+              /* The rest is still to come: the deadline starts with the first byte. */
+              g_clear_error (&self->incomplete);
+              self->incomplete = g_steal_pointer (&error);
+              arm (&self->receive_deadline, receive_deadline_passed, self);
+            }
+          break;
         }
+      used += c_archive_get_position (self->in);
+      g_clear_handle_id (&self->receive_deadline, g_source_remove);
+      g_clear_error (&self->incomplete);
       /* While stopping, what clients still say is read and dropped. */
       if (!server.stopping || message->close)
         handle_message (self, message);
     }
-  while (!self->gone && !c_archive_is_buffer_empty (self->in));
+  if (!self->gone)
+    {
+      /* The archive borrows the buffer: let go of it before the buffer changes. */
+      c_archive_reload_data (self->in, NULL, 0);
+      g_byte_array_remove_range (self->input, 0, (guint) used);
+    }
+  g_object_unref (self);
+}
+
+/* What arrived goes to the buffer; one receive per on_receive, as MFC's rules ask (afxsock
+ * notifies again while data remains). */
+static void
+chat_connection_on_receive (CAsyncSocket *socket, int error_code)
+{
+  ChatConnection *self = CHAT_CONNECTION (socket);
+  g_autoptr (GError) error = NULL;
+  guint8 buffer[16384];
+  gssize n = c_async_socket_receive (socket, buffer, sizeof buffer, 0, &error);
+
+  if (n < 0)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        reject (self, "receiving", error->message);
+      return;
+    }
+  g_byte_array_append (self->input, buffer, (guint) n);
+  read_messages (self);
+}
+
+static void
+chat_connection_on_send (CAsyncSocket *socket, int error_code)
+{
+  flush_output (CHAT_CONNECTION (socket));
 }
 
 static void
@@ -221,6 +363,12 @@ chat_connection_on_close (CAsyncSocket *socket, int error_code)
 
   if (error_code != 0)
     why = g_strdup_printf ("lost (%s)", g_strerror (error_code));
+  else if (self->incomplete != NULL)
+    {
+      /* The end of the stream came in the middle of a message. */
+      reject (self, "receiving", self->incomplete->message);
+      return;
+    }
   drop (self, why ? why : server.stopping ? "hung up" : "hung up without saying goodbye");
 }
 
@@ -229,12 +377,22 @@ chat_connection_dispose (GObject *object)
 {
   ChatConnection *self = CHAT_CONNECTION (object);
 
-  disarm_deadline (self);
+  g_clear_handle_id (&self->receive_deadline, g_source_remove);
+  g_clear_handle_id (&self->send_deadline, g_source_remove);
   g_clear_object (&self->in);
   g_clear_object (&self->out);
-  g_clear_object (&self->file);
-  g_clear_object (&self->deadline);
+  g_queue_clear_full (&self->output, (GDestroyNotify) g_bytes_unref);
   G_OBJECT_CLASS (chat_connection_parent_class)->dispose (object);
+}
+
+static void
+chat_connection_finalize (GObject *object)
+{
+  ChatConnection *self = CHAT_CONNECTION (object);
+
+  g_byte_array_unref (self->input);
+  g_clear_error (&self->incomplete);
+  G_OBJECT_CLASS (chat_connection_parent_class)->finalize (object);
 }
 
 static void
@@ -243,27 +401,29 @@ chat_connection_class_init (ChatConnectionClass *klass)
   CAsyncSocketClass *socket_class = C_ASYNC_SOCKET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = chat_connection_dispose;
+  G_OBJECT_CLASS (klass)->finalize = chat_connection_finalize;
   socket_class->on_receive = chat_connection_on_receive;
+  socket_class->on_send = chat_connection_on_send;
   socket_class->on_close = chat_connection_on_close;
 }
 
 static void
 chat_connection_init (ChatConnection *self)
 {
-  self->deadline = g_cancellable_new ();
+  self->input = g_byte_array_new ();
+  g_queue_init (&self->output);
 }
 
-/* After the accept, as CHATSRVR's CClientSocket::Init: the file and its two archives. */
+/* After the accept, as CHATSRVR's CClientSocket::Init: the two archives, here over memory. */
 static void
 chat_connection_open (ChatConnection *self)
 {
-  self->file = c_socket_file_new (C_SOCKET (self));
-  self->in = c_archive_new_load_from_stream (
-      g_io_stream_get_input_stream (G_IO_STREAM (self->file)), server.format, 0);
-  self->out = c_archive_new_store_to_stream (
-      g_io_stream_get_output_stream (G_IO_STREAM (self->file)), server.format, 0);
+  self->in = c_archive_new_load_from_data (NULL, 0, server.format);
+  self->out = c_archive_new_store_to_memory (server.format);
+  /* The limits stay across reloads. A client's message carries no lines (only the server
+   * sends them): refusing any keeps a message that has not fully arrived cheap to try. */
   chat_message_set_limits (self->in);
-  c_socket_set_cancellable (C_SOCKET (self), self->deadline);
+  c_archive_set_limit (self->in, C_ARCHIVE_LIMIT_COUNT, 0);
 }
 
 /* The listener: MFC's CListeningSocket. */
@@ -317,8 +477,8 @@ chat_listener_init (ChatListener *self)
 {
 }
 
-/* Shutting down. The loop only stops here; the goodbyes are sent once it has returned, so
- * that they never run inside another socket's blocking call. */
+/* Shutting down. The loop only stops here; the goodbyes are queued once it has returned,
+ * outside any notification. */
 
 static void
 stop_serving (const char *why)
@@ -345,9 +505,10 @@ grace_over (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Tells every client, with the close flag, and half-closes; then lets the loop run until
- * they have hung up (or the grace period is over), so that no client's last words are
- * still unread when the sockets close (which would reset the connection). */
+/* Tells every client, with the close flag, and half-closes once that has gone out; then
+ * lets the loop run until they have hung up (or the grace period is over), so that no
+ * client's last words are still unread when the sockets close (which would reset the
+ * connection). */
 static void
 say_goodbye (void)
 {
@@ -360,11 +521,11 @@ say_goodbye (void)
     {
       ChatConnection *client = g_ptr_array_index (clients, i);
 
-      if (!client->gone && catch_up (client, TRUE, "the server is shutting down"))
-        {
-          c_async_socket_shut_down (C_ASYNC_SOCKET (client), C_SHUTDOWN_SENDS, NULL);
-          told++;
-        }
+      if (client->gone)
+        continue;
+      client->hang_up_when_sent = TRUE;
+      if (catch_up (client, TRUE, "the server is shutting down"))
+        told++;
     }
   g_print ("told %u client%s\n", told, told == 1 ? "" : "s");
   if (server.connections->len > 0)

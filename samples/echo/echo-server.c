@@ -12,15 +12,26 @@
  * (a 4-byte big-endian length and that many bytes, docs/wire-format.md) goes back as one
  * record, and the socket's bounded write queue, not the application, holds what the client
  * has not taken yet. Talk to it with `echo-client --records`.
+ *
+ * Every connection ends, whatever the client does: a client that takes none of its echo for
+ * 30 s is dropped, and one that half-closes and then resets the connection while its echo is
+ * still pending is noticed within a second (see watch_echo).
  */
 #include <afxsock.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 /* One connection. In byte mode: echo what arrives, and stop reading while the peer is not
  * taking our echoes (the bytes wait in 'pending' until on_send says there is room again).
  * In record mode: echo each record; when the write queue is at its high-water mark, the
- * records that keep arriving wait in 'held' and reading stops until on_drain. */
+ * records that keep arriving wait in 'held' and reading stops until on_drain. While an echo
+ * waits for the client, a timer watches the connection (watch_echo). */
+
+/* How often a waiting echo is looked at, and how long a client may take none of it. */
+#define WATCH_INTERVAL_S 1
+#define STALL_TIMEOUT_S 30
 
 #define ECHO_TYPE_CONNECTION (echo_connection_get_type ())
 G_DECLARE_FINAL_TYPE (EchoConnection, echo_connection, ECHO, CONNECTION, CAsyncSocket)
@@ -32,6 +43,9 @@ struct _EchoConnection
   GQueue held;         /* record mode: echoes the write queue has not taken (GBytes) */
   gboolean closing;    /* the client closed; finish once the echoes are out */
   guint pauses;        /* record mode: times reading stopped for a full write queue */
+  guint watch;         /* the timer of watch_echo, while an echo waits */
+  guint idle_checks;   /* its ticks in a row with nothing sent */
+  guint64 sent_before; /* bytes sent at its previous tick */
   guint id;
 };
 
@@ -45,6 +59,7 @@ static GMainLoop *loop;
 static void
 connection_finished (EchoConnection *self, const char *why)
 {
+  g_clear_handle_id (&self->watch, g_source_remove);
   if (self->pauses > 0)
     g_print ("connection %u: %s (reading paused %u times for a full write queue)\n", self->id, why,
              self->pauses);
@@ -54,6 +69,77 @@ connection_finished (EchoConnection *self, const char *why)
   g_object_unref (self);
   if (++clients_finished == clients_to_serve)
     g_main_loop_quit (loop);
+}
+
+/* Waiting for the client. An echo waits while the client does not read; on_send (byte
+ * mode) or on_drain and on_send (record mode) say when it moves on. Two things no
+ * notification says: that the client takes nothing at all for a long time, and that a
+ * client which half-closed (on_close (0): it still reads, so its echoes are still sent) then
+ * reset the connection. on_close comes only once, and nothing follows a reset after it: no
+ * on_send will ever come for the echoes still waiting. So while an echo waits, a timer
+ * looks at the connection once a second, and ends it when the kernel says it is gone or
+ * when nothing was sent for STALL_TIMEOUT_S. */
+
+/* Whether the kernel has closed the connection (the client reset it). */
+static gboolean
+is_connection_gone (EchoConnection *self)
+{
+  struct tcp_info info = { 0 };
+  guint size = sizeof info;
+
+  return c_async_socket_get_sock_opt (C_ASYNC_SOCKET (self), TCP_INFO, &info, &size, IPPROTO_TCP,
+                                      NULL)
+         && info.tcpi_state == TCP_CLOSE;
+}
+
+static guint64
+bytes_sent (EchoConnection *self)
+{
+  CSocketStats stats;
+
+  c_async_socket_get_stats (C_ASYNC_SOCKET (self), &stats);
+  return stats.bytes_sent;
+}
+
+static gboolean
+watch_echo (gpointer data)
+{
+  EchoConnection *self = data;
+  guint64 sent = bytes_sent (self);
+  const char *why = NULL;
+
+  if (sent > self->sent_before)
+    self->idle_checks = 0;
+  else
+    self->idle_checks++;
+  self->sent_before = sent;
+  if (is_connection_gone (self))
+    why = "reset by the client while its echo was pending";
+  else if (self->idle_checks * WATCH_INTERVAL_S >= STALL_TIMEOUT_S)
+    why = "took none of its echo for " G_STRINGIFY (STALL_TIMEOUT_S) " s";
+  if (why == NULL)
+    return G_SOURCE_CONTINUE;
+  self->watch = 0; /* this source ends here */
+  connection_finished (self, why);
+  return G_SOURCE_REMOVE;
+}
+
+/* An echo is waiting for the client: watch the connection (if not already). */
+static void
+start_watching (EchoConnection *self)
+{
+  if (self->watch != 0)
+    return;
+  self->idle_checks = 0;
+  self->sent_before = bytes_sent (self);
+  self->watch = g_timeout_add_seconds (WATCH_INTERVAL_S, watch_echo, self);
+}
+
+/* The client took everything: nothing to watch. */
+static void
+stop_watching (EchoConnection *self)
+{
+  g_clear_handle_id (&self->watch, g_source_remove);
 }
 
 /* Byte mode. */
@@ -99,6 +185,8 @@ echo_connection_on_receive (CAsyncSocket *socket, int error_code)
   g_byte_array_append (self->pending, buffer, (guint) n);
   if (!flush_pending (self))
     connection_finished (self, "failed");
+  else if (self->pending->len > 0)
+    start_watching (self);
 }
 
 static void
@@ -115,7 +203,10 @@ echo_connection_on_send (CAsyncSocket *socket, int error_code)
            && c_async_socket_get_queued_bytes (socket) == 0)
     connection_finished (self, "closed by the client");
   else if (was_blocked)
-    echo_connection_on_receive (socket, 0); /* resume reading */
+    {
+      stop_watching (self);
+      echo_connection_on_receive (socket, 0); /* resume reading */
+    }
 }
 
 /* Record mode. */
@@ -158,6 +249,7 @@ send_held_records (EchoConnection *self)
           if (c_async_socket_get_events (C_ASYNC_SOCKET (self)) & C_FD_READ)
             self->pauses++;
           set_reading (self, FALSE);
+          start_watching (self);
           return TRUE;
         }
       g_bytes_unref (g_queue_pop_head (&self->held));
@@ -184,7 +276,11 @@ echo_connection_on_drain (CAsyncSocket *socket)
   if (!send_held_records (self))
     connection_finished (self, "failed");
   else if (g_queue_is_empty (&self->held))
-    set_reading (self, TRUE);
+    {
+      if (!self->closing)
+        stop_watching (self); /* the echoes flow again */
+      set_reading (self, TRUE);
+    }
 }
 
 static void
@@ -195,11 +291,16 @@ echo_connection_on_close (CAsyncSocket *socket, int error_code)
 
   if (error_code != 0)
     connection_finished (self, reason ? reason->message : g_strerror (error_code));
-  else if (!use_records && self->pending->len > 0)
-    self->closing = TRUE; /* a half-closed client still reads: on_send finishes */
-  else if (use_records
-           && (!g_queue_is_empty (&self->held) || c_async_socket_get_queued_bytes (socket) > 0))
-    self->closing = TRUE; /* the last echoes are queued: on_send says when they have left */
+  else if ((!use_records && self->pending->len > 0)
+           || (use_records
+               && (!g_queue_is_empty (&self->held)
+                   || c_async_socket_get_queued_bytes (socket) > 0)))
+    {
+      /* A half-closed client still reads: on_send says when the last echoes have left,
+       * and the watch ends the connection if they never can. */
+      self->closing = TRUE;
+      start_watching (self);
+    }
   else
     connection_finished (self, "closed by the client");
 }
@@ -209,6 +310,7 @@ echo_connection_finalize (GObject *object)
 {
   EchoConnection *self = ECHO_CONNECTION (object);
 
+  g_clear_handle_id (&self->watch, g_source_remove);
   g_byte_array_unref (self->pending);
   g_queue_clear_full (&self->held, (GDestroyNotify) g_bytes_unref);
   G_OBJECT_CLASS (echo_connection_parent_class)->finalize (object);

@@ -12,8 +12,10 @@
  * messages, and the client has nothing else to do while it goes. CSocket's blocking calls
  * let the transfer read from top to bottom — connect, write, read the verdict — with a
  * CArchive over a CSocketFile framing the header and the trailer (MFC's own pattern),
- * while the thread's main context keeps running and every call has a timeout. The record
- * path (samples/echo, samples/rpc) fits a program that serves many connections at once.
+ * while the thread's main context keeps running and every call has a timeout. A program
+ * that serves many connections at once must not block on any one of them: filecopy-server
+ * reads the same stream from the main loop, and the record path (samples/echo,
+ * samples/rpc) frames messages for such programs.
  */
 #include <afxsock.h>
 #include <stdio.h>

@@ -3,18 +3,32 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   filecopy-server [--port N] [--address A] [--output DIR] [--clients N]
- *                   [--max-size BYTES]
+ *                   [--max-size BYTES] [--timeout MS]
  *
- * Accepts one client at a time, writes its file to DIR/NAME.part while computing the
- * SHA-256 of what arrives, compares it with the digest the client sends after the file,
- * and answers: on OK the file is renamed to DIR/NAME, on MISMATCH it is deleted. Prints
- * "listening on PORT" once ready, and one line per file. Exits (after --clients N files)
- * with 0 only if every file was verified.
+ * Serves any number of clients at once. For each, writes its file to DIR/NAME.part while
+ * computing the SHA-256 of what arrives, compares it with the digest the client sends after
+ * the file, and answers: on OK the file is renamed to DIR/NAME, on MISMATCH it is deleted.
+ * Prints "listening on PORT" once ready, and lines for each connection. Exits (after
+ * --clients N transfers) with 0 only if every file was verified.
  *
- * Like the client, the server uses CSocket's blocking calls (see filecopy-client.c for
- * why): without a main loop of its own, accept, the reads and the reply are plain
- * sequential code, each call bounded by a timeout. Serving one client at a time is the
- * price; the record path of CAsyncSocket serves many at once.
+ * The client (filecopy-client.c) uses CSocket's blocking calls: it has one transfer to do.
+ * A server that did the same would serve one client at a time, and each blocking call's
+ * timeout would restart with every byte, so one client sending a byte now and then could
+ * keep all the others waiting for as long as it liked. So here each connection is a
+ * CAsyncSocket, all of them served from the main loop, and each transfer goes through
+ * stages, each with a deadline of its own:
+ *
+ *   header    the magic string, the name and the size       --timeout MS (default 30 s)
+ *   contents  the file's bytes                               --timeout MS, plus one second
+ *                                                            per FILECOPY_MIN_RATE bytes
+ *   digest    the SHA-256 string                             --timeout MS
+ *   reply     the verdict, taken by the client               --timeout MS
+ *
+ * The deadline of a stage is fixed when the stage starts: bytes arriving do not move it, so
+ * a client that dribbles is dropped when its stage is over, and meanwhile costs the others
+ * nothing. The header and the digest are read with a CArchive over what has arrived, only
+ * once they are whole (as the chat server reads its messages); the contents are written as
+ * they come.
  */
 #include <afxsock.h>
 #include <errno.h>
@@ -28,7 +42,14 @@ typedef struct
 {
   char *directory;
   guint64 max_size;
+  guint timeout_ms;
+  int clients_to_serve; /* 0: serve forever */
+  int clients_finished;
+  int failures;
+  GMainLoop *loop;
 } Settings;
+
+static Settings settings;
 
 /* The name comes from the network: a plain file name, nothing that leaves DIR. */
 static gboolean
@@ -44,165 +65,490 @@ check_name (const char *name, GError **error)
   return TRUE;
 }
 
-/* Copies @size bytes from the archive to @output, hashing them. */
-static gboolean
-receive_contents (CArchive *archive, GOutputStream *output, guint64 size, GChecksum *checksum,
-                  GError **error)
+/* One transfer. */
+
+typedef enum
 {
-  g_autofree guint8 *chunk = g_malloc (FILECOPY_CHUNK_SIZE);
-  guint64 received = 0;
+  STAGE_HEADER,
+  STAGE_CONTENTS,
+  STAGE_DIGEST,
+  STAGE_REPLY,
+} Stage;
 
-  while (received < size)
-    {
-      gsize n = c_archive_read (archive, chunk, MIN (FILECOPY_CHUNK_SIZE, size - received));
+static const char *const stage_names[]
+    = { "the header", "the contents", "the digest", "the reply" };
 
-      if (!c_archive_check (archive, error))
-        return FALSE;
-      if (n == 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
-                       "the client stopped after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-                       " bytes",
-                       received, size);
-          return FALSE;
-        }
-      g_checksum_update (checksum, chunk, n);
-      if (!g_output_stream_write_all (output, chunk, n, NULL, NULL, error))
-        return FALSE;
-      received += n;
-    }
-  return TRUE;
+#define FILECOPY_TYPE_CONNECTION (filecopy_connection_get_type ())
+G_DECLARE_FINAL_TYPE (FilecopyConnection, filecopy_connection, FILECOPY, CONNECTION, CAsyncSocket)
+
+struct _FilecopyConnection
+{
+  CAsyncSocket parent_instance;
+  guint id;
+  Stage stage;
+  guint deadline;     /* the timer of the current stage */
+  guint stage_ms;     /* its length */
+  GByteArray *input;  /* received, not used yet */
+  CArchive *in;       /* reads the header and the digest from 'input' once whole */
+  GError *incomplete; /* why the header or the digest cannot be read yet */
+  char *name;         /* from the header */
+  guint64 size;       /* from the header */
+  guint64 received;   /* bytes of the contents so far */
+  GChecksum *checksum;
+  GFile *part; /* DIR/NAME.part while the contents arrive */
+  GFileOutputStream *output;
+  gboolean verified;
+  GBytes *reply; /* the verdict, as the client reads it */
+  gsize reply_sent;
+};
+
+G_DEFINE_FINAL_TYPE (FilecopyConnection, filecopy_connection, C_TYPE_ASYNC_SOCKET)
+
+/* The end of a connection, whichever way it went. */
+static void
+connection_finished (FilecopyConnection *self)
+{
+  g_clear_handle_id (&self->deadline, g_source_remove);
+  c_async_socket_close (C_ASYNC_SOCKET (self));
+  if (!self->verified)
+    settings.failures++;
+  g_object_unref (self);
+  if (++settings.clients_finished == settings.clients_to_serve)
+    g_main_loop_quit (settings.loop);
 }
 
-/* One transfer. Returns TRUE when a file arrived intact; *reply is what to tell the
- * client. */
-static gboolean
-receive_file (CSocket *socket, const Settings *settings, char **reply, GError **error)
+static gboolean stage_deadline_passed (gpointer data);
+
+static void
+start_stage (FilecopyConnection *self, Stage stage, guint duration_ms)
 {
-  g_autoptr (CSocketFile) stream = c_socket_file_new (socket);
-  g_autoptr (CArchive) in
-      = c_archive_new_load_from_stream (g_io_stream_get_input_stream (G_IO_STREAM (stream)),
-                                        C_ARCHIVE_FORMAT_NETWORK, FILECOPY_CHUNK_SIZE);
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char *magic = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *expected = NULL;
+  self->stage = stage;
+  self->stage_ms = duration_ms;
+  g_clear_handle_id (&self->deadline, g_source_remove);
+  self->deadline = g_timeout_add (duration_ms, stage_deadline_passed, self);
+}
+
+/* Forgets a file that did not arrive intact. */
+static void
+discard_file (FilecopyConnection *self)
+{
+  if (self->output != NULL)
+    g_output_stream_close (G_OUTPUT_STREAM (self->output), NULL, NULL);
+  g_clear_object (&self->output);
+  if (self->part != NULL)
+    g_file_delete (self->part, NULL, NULL);
+  g_clear_object (&self->part);
+}
+
+/* Sends what is left of the reply; once the client has it all, the connection ends. */
+static void
+send_reply (FilecopyConnection *self)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (self->reply, &size);
+
+  while (self->reply_sent < size)
+    {
+      g_autoptr (GError) error = NULL;
+      gssize n = c_async_socket_send (C_ASYNC_SOCKET (self), data + self->reply_sent,
+                                      size - self->reply_sent, 0, &error);
+      if (n < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            return; /* on_send continues */
+          g_printerr ("connection %u: replying: %s\n", self->id, error->message);
+          break;
+        }
+      self->reply_sent += (gsize) n;
+    }
+  connection_finished (self);
+}
+
+/* The verdict: logged, and sent to the client (the reply stage). */
+static void
+reply (FilecopyConnection *self, gboolean verified, const char *message)
+{
+  g_autoptr (CArchive) out = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
+
+  g_print ("connection %u: %s\n", self->id, message);
+  self->verified = verified;
+  if (!verified)
+    discard_file (self);
+  c_archive_write_bool (out, verified);
+  c_archive_write_cstring (out, message);
+  self->reply = c_archive_steal_bytes (out);
+  start_stage (self, STAGE_REPLY, settings.timeout_ms);
+  send_reply (self);
+}
+
+static void
+fail (FilecopyConnection *self, const GError *error)
+{
+  g_autofree char *message = g_strdup_printf ("FAILED: %s", error->message);
+
+  reply (self, FALSE, message);
+}
+
+static gboolean
+stage_deadline_passed (gpointer data)
+{
+  FilecopyConnection *self = data;
+  g_autoptr (GError) error = NULL;
+
+  self->deadline = 0; /* this source ends here */
+  if (self->stage == STAGE_REPLY)
+    {
+      g_printerr ("connection %u: the reply was not taken within %u ms\n", self->id,
+                  self->stage_ms);
+      connection_finished (self);
+      return G_SOURCE_REMOVE;
+    }
+  if (self->stage == STAGE_CONTENTS)
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                 "the contents did not arrive within %u ms (%" G_GUINT64_FORMAT
+                 " of %" G_GUINT64_FORMAT " bytes came)",
+                 self->stage_ms, self->received, self->size);
+  else
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s did not arrive within %u ms",
+                 stage_names[self->stage], self->stage_ms);
+  fail (self, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* The header and the digest are read with the loading archive pointed at what has
+ * arrived. A field cut short fails at "end of archive": then nothing is used, and the same
+ * fields are read again once more bytes have come. read_fields() points the archive at the
+ * input; the caller reads; fields_read() says how it went. */
+
+typedef enum
+{
+  FIELDS_READ,       /* all there: their bytes are used up */
+  FIELDS_INCOMPLETE, /* more bytes to come */
+  FIELDS_BAD,        /* not what the protocol says: *error is why */
+} FieldsResult;
+
+static CArchive *
+read_fields (FilecopyConnection *self)
+{
+  c_archive_reload_data (self->in, self->input->data, self->input->len);
+  return self->in;
+}
+
+static FieldsResult
+fields_read (FilecopyConnection *self, GError **error)
+{
+  g_autoptr (GError) archive_error = NULL;
+  FieldsResult result = FIELDS_READ;
+
+  if (!c_archive_check (self->in, &archive_error))
+    {
+      if (g_error_matches (archive_error, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_END_OF_FILE))
+        {
+          result = FIELDS_INCOMPLETE;
+          g_clear_error (&self->incomplete);
+          self->incomplete = g_steal_pointer (&archive_error);
+        }
+      else
+        {
+          result = FIELDS_BAD;
+          g_propagate_error (error, g_steal_pointer (&archive_error));
+        }
+    }
+  else
+    {
+      g_byte_array_remove_range (self->input, 0, (guint) c_archive_get_position (self->in));
+      g_clear_error (&self->incomplete);
+    }
+  c_archive_reload_data (self->in, NULL, 0); /* it borrowed 'input', which may change */
+  return result;
+}
+
+/* The header stage is over: check it, open DIR/NAME.part and start the contents stage. */
+static gboolean
+start_contents (FilecopyConnection *self, const char *magic, char *name, guint64 size,
+                GError **error)
+{
   g_autofree char *final_path = NULL;
   g_autofree char *part_path = NULL;
-  g_autoptr (GFile) part = NULL;
-  g_autoptr (GFileOutputStream) output = NULL;
-  guint64 size;
+  guint64 contents_ms;
 
-  c_archive_set_limit (in, C_ARCHIVE_LIMIT_STRING_LENGTH, FILECOPY_MAX_NAME_LENGTH);
-  magic = c_archive_read_cstring (in);
-  name = c_archive_read_cstring (in);
-  size = c_archive_read_uint64 (in);
-  if (!c_archive_check (in, error))
-    return FALSE;
   if (!g_str_equal (magic, FILECOPY_MAGIC))
     {
+      g_free (name);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "not a filecopy client");
       return FALSE;
     }
+  self->name = name;
+  self->size = size;
   if (!check_name (name, error))
     return FALSE;
-  if (size > settings->max_size)
+  if (size > settings.max_size)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                    "%s: %" G_GUINT64_FORMAT " bytes is over the limit of %" G_GUINT64_FORMAT, name,
-                   size, settings->max_size);
+                   size, settings.max_size);
       return FALSE;
     }
-  g_print ("receiving %s (%" G_GUINT64_FORMAT " bytes)\n", name, size);
+  g_print ("connection %u: receiving %s (%" G_GUINT64_FORMAT " bytes)\n", self->id, name, size);
 
   /* The file gets its name only once verified. */
-  final_path = g_build_filename (settings->directory, name, NULL);
+  final_path = g_build_filename (settings.directory, name, NULL);
   part_path = g_strconcat (final_path, ".part", NULL);
-  part = g_file_new_for_path (part_path);
-  output = g_file_replace (part, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error);
-  if (output == NULL || !receive_contents (in, G_OUTPUT_STREAM (output), size, checksum, error)
-      || !g_output_stream_close (G_OUTPUT_STREAM (output), NULL, error))
+  self->part = g_file_new_for_path (part_path);
+  self->output = g_file_replace (self->part, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error);
+  if (self->output == NULL)
     {
-      g_file_delete (part, NULL, NULL);
+      g_clear_object (&self->part); /* not made: nothing to delete */
       return FALSE;
     }
-
-  expected = c_archive_read_cstring (in);
-  if (!c_archive_check (in, error))
-    {
-      g_file_delete (part, NULL, NULL);
-      return FALSE;
-    }
-  if (g_ascii_strcasecmp (expected, g_checksum_get_string (checksum)) != 0)
-    {
-      g_file_delete (part, NULL, NULL);
-      *reply = g_strdup_printf ("MISMATCH: %s has SHA-256 %s here, %s at the sender; discarded",
-                                name, g_checksum_get_string (checksum), expected);
-      return FALSE;
-    }
-  if (g_rename (part_path, final_path) != 0)
-    {
-      int error_code = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (error_code), "renaming to %s: %s",
-                   final_path, g_strerror (error_code));
-      g_file_delete (part, NULL, NULL);
-      return FALSE;
-    }
-  *reply = g_strdup_printf ("OK: %s, %" G_GUINT64_FORMAT " bytes, SHA-256 %s", final_path, size,
-                            g_checksum_get_string (checksum));
+  self->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  contents_ms = settings.timeout_ms + size / FILECOPY_MIN_RATE * 1000;
+  start_stage (self, STAGE_CONTENTS, (guint) MIN (contents_ms, G_MAXUINT));
   return TRUE;
 }
 
+/* Writes what has arrived of the contents (written to disk as it comes, hashed on the way). */
 static gboolean
-send_reply (CSocket *socket, gboolean verified, const char *message, GError **error)
+write_contents (FilecopyConnection *self, GError **error)
 {
-  g_autoptr (CSocketFile) stream = c_socket_file_new (socket);
-  g_autoptr (CArchive) out = c_archive_new_store_to_stream (
-      g_io_stream_get_output_stream (G_IO_STREAM (stream)), C_ARCHIVE_FORMAT_NETWORK, 0);
+  gsize n = (gsize) MIN (self->input->len, self->size - self->received);
 
-  c_archive_write_bool (out, verified);
-  c_archive_write_cstring (out, message);
-  return c_archive_flush (out, error);
+  if (n > 0)
+    {
+      g_checksum_update (self->checksum, self->input->data, n);
+      if (!g_output_stream_write_all (G_OUTPUT_STREAM (self->output), self->input->data, n, NULL,
+                                      NULL, error))
+        return FALSE;
+      g_byte_array_remove_range (self->input, 0, (guint) n);
+      self->received += n;
+    }
+  if (self->received == self->size)
+    {
+      if (!g_output_stream_close (G_OUTPUT_STREAM (self->output), NULL, error))
+        return FALSE;
+      g_clear_object (&self->output);
+      start_stage (self, STAGE_DIGEST, settings.timeout_ms);
+    }
+  return TRUE;
 }
 
-/* Accepts one client and serves it; returns TRUE if its file was verified. */
-static gboolean
-serve_one (CSocket *listener, const Settings *settings)
+/* The digest stage is over: compare, keep the file or not, and reply. */
+static void
+finish_transfer (FilecopyConnection *self, const char *expected)
 {
-  g_autoptr (CSocket) connection = c_socket_new ();
+  const char *digest = g_checksum_get_string (self->checksum);
+  g_autofree char *final_path = g_build_filename (settings.directory, self->name, NULL);
+  g_autofree char *message = NULL;
+
+  if (g_ascii_strcasecmp (expected, digest) != 0)
+    {
+      message = g_strdup_printf ("MISMATCH: %s has SHA-256 %s here, %s at the sender; discarded",
+                                 self->name, digest, expected);
+      reply (self, FALSE, message);
+      return;
+    }
+  if (g_rename (g_file_peek_path (self->part), final_path) != 0)
+    {
+      int error_code = errno;
+      g_autoptr (GError) error = NULL;
+
+      g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (error_code), "renaming to %s: %s",
+                   final_path, g_strerror (error_code));
+      fail (self, error);
+      return;
+    }
+  g_clear_object (&self->part);
+  message = g_strdup_printf ("OK: %s, %" G_GUINT64_FORMAT " bytes, SHA-256 %s", final_path,
+                             self->size, digest);
+  reply (self, TRUE, message);
+}
+
+/* Moves the transfer on with what has arrived, stage after stage. */
+static void
+use_input (FilecopyConnection *self)
+{
+  g_autoptr (GError) error = NULL;
+  FieldsResult result;
+
+  if (self->stage == STAGE_HEADER)
+    {
+      CArchive *in = read_fields (self);
+      g_autofree char *magic = c_archive_read_cstring (in);
+      char *name = c_archive_read_cstring (in);
+      guint64 size = c_archive_read_uint64 (in);
+
+      result = fields_read (self, &error);
+      if (result != FIELDS_READ)
+        g_free (name);
+      if (result == FIELDS_INCOMPLETE)
+        return;
+      if (result == FIELDS_BAD || !start_contents (self, magic, name, size, &error))
+        {
+          fail (self, error);
+          return;
+        }
+    }
+  if (self->stage == STAGE_CONTENTS && !write_contents (self, &error))
+    {
+      fail (self, error);
+      return;
+    }
+  if (self->stage == STAGE_DIGEST)
+    {
+      g_autofree char *expected = c_archive_read_cstring (read_fields (self));
+
+      result = fields_read (self, &error);
+      if (result == FIELDS_INCOMPLETE)
+        return;
+      if (result == FIELDS_BAD)
+        fail (self, error);
+      else
+        finish_transfer (self, expected);
+    }
+}
+
+static void
+filecopy_connection_on_receive (CAsyncSocket *socket, int error_code)
+{
+  FilecopyConnection *self = FILECOPY_CONNECTION (socket);
+  g_autoptr (GError) error = NULL;
+  guint8 buffer[FILECOPY_CHUNK_SIZE];
+  gssize n;
+
+  if (self->stage == STAGE_REPLY)
+    return; /* what a client sends after its digest, or after a refusal, is not read */
+  n = c_async_socket_receive (socket, buffer, sizeof buffer, 0, &error);
+  if (n < 0)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        fail (self, error);
+      return;
+    }
+  g_byte_array_append (self->input, buffer, (guint) n);
+  use_input (self);
+}
+
+static void
+filecopy_connection_on_send (CAsyncSocket *socket, int error_code)
+{
+  FilecopyConnection *self = FILECOPY_CONNECTION (socket);
+
+  if (self->stage == STAGE_REPLY)
+    send_reply (self);
+}
+
+static void
+filecopy_connection_on_close (CAsyncSocket *socket, int error_code)
+{
+  FilecopyConnection *self = FILECOPY_CONNECTION (socket);
+  g_autoptr (GError) error = NULL;
+
+  if (self->stage == STAGE_REPLY)
+    return; /* the reply is on its way; on_send or its deadline ends the connection */
+  if (error_code != 0)
+    {
+      /* Reset: there is nobody to reply to. */
+      g_print ("connection %u: FAILED: %s\n", self->id, g_strerror (error_code));
+      discard_file (self);
+      connection_finished (self);
+      return;
+    }
+  /* The client half-closed before the end of the transfer: it still reads the reply. */
+  if (self->stage == STAGE_CONTENTS)
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                 "the client stopped after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes",
+                 self->received, self->size);
+  else if (self->incomplete != NULL)
+    error = g_error_copy (self->incomplete);
+  else
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT, "the client stopped before %s",
+                 stage_names[self->stage]);
+  fail (self, error);
+}
+
+static void
+filecopy_connection_dispose (GObject *object)
+{
+  FilecopyConnection *self = FILECOPY_CONNECTION (object);
+
+  g_clear_handle_id (&self->deadline, g_source_remove);
+  discard_file (self);
+  g_clear_object (&self->in);
+  G_OBJECT_CLASS (filecopy_connection_parent_class)->dispose (object);
+}
+
+static void
+filecopy_connection_finalize (GObject *object)
+{
+  FilecopyConnection *self = FILECOPY_CONNECTION (object);
+
+  g_byte_array_unref (self->input);
+  g_clear_error (&self->incomplete);
+  g_free (self->name);
+  g_clear_pointer (&self->checksum, g_checksum_free);
+  g_clear_pointer (&self->reply, g_bytes_unref);
+  G_OBJECT_CLASS (filecopy_connection_parent_class)->finalize (object);
+}
+
+static void
+filecopy_connection_class_init (FilecopyConnectionClass *klass)
+{
+  CAsyncSocketClass *socket_class = C_ASYNC_SOCKET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = filecopy_connection_dispose;
+  G_OBJECT_CLASS (klass)->finalize = filecopy_connection_finalize;
+  socket_class->on_receive = filecopy_connection_on_receive;
+  socket_class->on_send = filecopy_connection_on_send;
+  socket_class->on_close = filecopy_connection_on_close;
+}
+
+static void
+filecopy_connection_init (FilecopyConnection *self)
+{
+  self->input = g_byte_array_new ();
+  /* One loading archive for the connection, pointed at the input for each read. Every
+   * string of the header and the digest is short. */
+  self->in = c_archive_new_load_from_data (NULL, 0, C_ARCHIVE_FORMAT_NETWORK);
+  c_archive_set_limit (self->in, C_ARCHIVE_LIMIT_STRING_LENGTH, FILECOPY_MAX_NAME_LENGTH);
+}
+
+/* The listener: each connection accepted starts at the header stage. */
+
+static guint next_id;
+
+static void
+on_accept (CAsyncSocket *listener, int error_code, gpointer data)
+{
+  FilecopyConnection *connection;
   g_autoptr (GError) error = NULL;
   g_autofree char *peer = NULL;
-  g_autofree char *reply = NULL;
   guint port = 0;
-  gboolean verified;
 
-  if (!c_socket_accept (listener, C_ASYNC_SOCKET (connection), NULL, &error))
+  if (error_code != 0)
     {
-      g_printerr ("filecopy-server: %s\n", error->message);
-      return FALSE;
+      g_printerr ("filecopy-server: accept: %s\n", g_strerror (error_code));
+      return;
     }
-  c_socket_set_timeout (connection, FILECOPY_TIMEOUT_MS);
+  connection = g_object_new (FILECOPY_TYPE_CONNECTION, NULL);
+  if (!c_async_socket_accept (listener, C_ASYNC_SOCKET (connection), NULL, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        g_printerr ("filecopy-server: %s\n", error->message);
+      g_object_unref (connection);
+      return;
+    }
+  connection->id = ++next_id;
   c_async_socket_get_peer_name (C_ASYNC_SOCKET (connection), &peer, &port, NULL);
-  g_print ("connection from %s port %u\n", peer, port);
-
-  verified = receive_file (connection, settings, &reply, &error);
-  if (reply == NULL)
-    reply = g_strdup_printf ("FAILED: %s", error->message);
-  g_print ("%s\n", reply);
-  g_clear_error (&error);
-  if (!send_reply (connection, verified, reply, &error))
-    g_printerr ("filecopy-server: replying: %s\n", error->message);
-  c_async_socket_close (C_ASYNC_SOCKET (connection));
-  return verified;
+  g_print ("connection %u: from %s port %u\n", connection->id, peer, port);
+  start_stage (connection, STAGE_HEADER, settings.timeout_ms);
 }
 
 int
 main (int argc, char **argv)
 {
-  int port = 7779, clients = 0;
+  int port = 7779, clients = 0, timeout_ms = FILECOPY_TIMEOUT_MS;
   gint64 max_size = G_GINT64_CONSTANT (1) << 32;
   g_autofree char *address = NULL;
-  Settings settings = { 0 };
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any)", "N" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default: all)",
@@ -212,34 +558,39 @@ main (int argc, char **argv)
     { "clients", 'n', 0, G_OPTION_ARG_INT, &clients, "Exit after N clients", "N" },
     { "max-size", 0, 0, G_OPTION_ARG_INT64, &max_size, "Largest file accepted (default 4 GiB)",
       "BYTES" },
+    { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout_ms,
+      "Milliseconds each stage of a transfer may take (default 30000)", "MS" },
     { NULL },
   };
   g_autoptr (GOptionContext) options = g_option_context_new ("- receive files");
   g_autoptr (GError) error = NULL;
-  g_autoptr (CSocket) listener = c_socket_new ();
+  g_autoptr (CAsyncSocket) listener = c_async_socket_new ();
   guint bound_port = 0;
-  int failures = 0;
 
   g_option_context_add_main_entries (options, entries, NULL);
-  if (!g_option_context_parse (options, &argc, &argv, &error) || clients < 0 || max_size < 0)
+  if (!g_option_context_parse (options, &argc, &argv, &error) || clients < 0 || max_size < 0
+      || timeout_ms <= 0)
     {
-      g_printerr ("filecopy-server: %s\n", error ? error->message : "negative count or size");
+      g_printerr ("filecopy-server: %s\n",
+                  error ? error->message : "negative count or size, or no timeout");
       return 2;
     }
   if (settings.directory == NULL)
     settings.directory = g_strdup (".");
   settings.max_size = (guint64) max_size;
+  settings.timeout_ms = (guint) timeout_ms;
+  settings.clients_to_serve = clients;
   if (!g_file_test (settings.directory, G_FILE_TEST_IS_DIR))
     {
       g_printerr ("filecopy-server: %s is not a directory\n", settings.directory);
       return 2;
     }
 
+  g_signal_connect (listener, "accept", G_CALLBACK (on_accept), NULL);
   if (port < 0 || port > 65535
-      || !c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM, C_FD_ALL,
-                                 address, &error)
-      || !c_async_socket_listen (C_ASYNC_SOCKET (listener), 0, &error)
-      || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
+      || !c_async_socket_create (listener, (guint) port, C_SOCK_STREAM, C_FD_ALL, address, &error)
+      || !c_async_socket_listen (listener, 0, &error)
+      || !c_async_socket_get_sock_name (listener, NULL, &bound_port, &error))
     {
       g_printerr ("filecopy-server: %s\n", error ? error->message : "port out of range");
       return 1;
@@ -247,9 +598,9 @@ main (int argc, char **argv)
   g_print ("listening on %u\n", bound_port);
   fflush (stdout);
 
-  for (int served = 0; clients == 0 || served < clients; served++)
-    if (!serve_one (listener, &settings))
-      failures++;
+  settings.loop = g_main_loop_new (NULL, FALSE);
+  g_main_loop_run (settings.loop);
+  g_main_loop_unref (settings.loop);
   g_free (settings.directory);
-  return failures > 0 ? 1 : 0;
+  return settings.failures > 0 ? 1 : 0;
 }

@@ -15,4 +15,8 @@
 #define FILECOPY_MAGIC "afxsock filecopy 1"
 #define FILECOPY_CHUNK_SIZE (64 * 1024)
 #define FILECOPY_MAX_NAME_LENGTH 255
-#define FILECOPY_TIMEOUT_MS (30 * 1000) /* for every blocking call: a stalled peer fails */
+/* The client: the timeout of each blocking call, so that a stalled server fails it. The
+ * server: the deadline of each stage of a transfer (header, contents, digest, reply), the
+ * contents having one more second per FILECOPY_MIN_RATE bytes of the file. */
+#define FILECOPY_TIMEOUT_MS (30 * 1000)
+#define FILECOPY_MIN_RATE (256 * 1024)

@@ -83,7 +83,7 @@ try:
         if half_close:
             mallory.shutdown(socket.SHUT_WR)
         # While the server waits for the rest of a silent record, the others' messages are
-        # held, and delivered once the deadline has dropped the bad client.
+        # relayed at once; the deadline then drops the bad client, delaying nobody.
         chat_round(number)
         expect_rejected(next_client, reason)
         expect_closed(mallory)
