@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -814,5 +815,147 @@ Test (tls, garbage_instead_of_client_hello, .timeout = 20)
   assert_connected (client);
   echo_round_trip (client);
   g_clear_object (&client);
+  server_close (&server);
+}
+
+/* ---- Other implementations as peers ----------------------------------------------------- */
+
+typedef struct
+{
+  gboolean done;
+  char *output;
+  GError *error;
+} Communication;
+
+static void
+communicated (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Communication *c = data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->output, NULL, &c->error);
+  c->done = TRUE;
+}
+
+/* Runs @argv with @input on its standard input while the main loop serves our sockets;
+ * returns its standard output. */
+static char *
+run_peer (const char *const *argv, const char *input)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (
+      argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  Communication c = { 0 };
+
+  cr_assert_not_null (process, "%s: %s", argv[0], error ? error->message : "");
+  g_subprocess_communicate_utf8_async (process, input, NULL, communicated, &c);
+  cr_assert (run_until_flag (&c.done), "%s did not finish", argv[0]);
+  cr_assert_null (c.error, "%s: %s", argv[0], c.error ? c.error->message : "");
+  return c.output;
+}
+
+Test (tls, interop_openssl_s_server, .timeout = 20)
+{
+  g_autofree char *cert = cert_path ("server.pem");
+  g_autofree char *key = cert_path ("server.key");
+  const char *argv[] = { "openssl", "s_server", "-accept",  "127.0.0.1:0", "-cert", cert,
+                         "-key",    key,        "-naccept", "1",           "-rev",  NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (
+      argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  g_autoptr (TestSocket) client = NULL;
+  guint port = 0;
+
+  cr_assert_not_null (process, "%s", error ? error->message : "");
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  /* s_server takes port 0 and says which port it got: "ACCEPT 127.0.0.1:PORT". */
+  while (port == 0)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+      cr_assert_not_null (line, "s_server ended before ACCEPT");
+      if (g_str_has_prefix (line, "ACCEPT "))
+        port = (guint) atoi (strrchr (line, ':') + 1);
+    }
+  client = client_connect (client_tls, "localhost", port);
+  assert_connected (client);
+  client->read_on_receive = TRUE;
+  send_text (client, "hello\n");
+  run_until_received (client, 5);
+  cr_assert_not_null (
+      g_strstr_len ((char *) client->received->data, client->received->len, "olleh"));
+  g_clear_object (&client);
+  g_subprocess_force_exit (process);
+}
+
+Test (tls, interop_openssl_s_client, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autofree char *ca = cert_path ("ca.pem");
+  Server server = { .server_reads = TRUE };
+  g_autofree char *address = NULL;
+  g_autofree char *output = NULL;
+  TestSocket *connection;
+
+  server_open (&server, server_tls);
+  address = g_strdup_printf ("127.0.0.1:%u", server.port);
+  {
+    const char *argv[] = { "openssl",     "s_client",  "-connect",
+                           address,       "-CAfile",   ca,
+                           "-servername", "localhost", "-verify_return_error",
+                           NULL };
+    output = run_peer (argv, "ping from s_client\n");
+  }
+  cr_assert_not_null (strstr (output, "Verify return code: 0 (ok)"), "%s", output);
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (connection->errors[C_NOTIFY_CLOSE], 0, "s_client's close: %s",
+                g_strerror (connection->errors[C_NOTIFY_CLOSE]));
+  cr_assert_eq (connection->received->len, 19);
+  cr_assert_eq (memcmp (connection->received->data, "ping from s_client\n", 19), 0);
+  server_close (&server);
+}
+
+static const char python_client[]
+    = "import socket, ssl, sys\n"
+      "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+      "with socket.create_connection(('127.0.0.1', int(sys.argv[2]))) as raw:\n"
+      "    with ctx.wrap_socket(raw, server_hostname='localhost') as s:\n"
+      "        s.sendall(b'python says hi')\n"
+      "        data = b''\n"
+      "        while len(data) < 14:\n"
+      "            data += s.recv(100)\n"
+      "        print(data.decode(), s.version())\n"
+      "        s.unwrap()\n";
+
+/* Echoes, and answers the peer's close_notify with its own by closing (Python's unwrap
+ * waits for it). */
+static void
+echo_then_close_hook (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  echo_hook (socket, which, error_code, data);
+  if (which == C_NOTIFY_CLOSE)
+    c_async_socket_close (S (socket));
+}
+
+Test (tls, interop_python_ssl, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autofree char *ca = cert_path ("ca.pem");
+  Server server = { .server_hook = echo_then_close_hook };
+  g_autofree char *port = NULL;
+  g_autofree char *output = NULL;
+  TestSocket *connection;
+
+  server_open (&server, server_tls);
+  port = g_strdup_printf ("%u", server.port);
+  {
+    const char *argv[] = { "/usr/bin/python3", "-c", python_client, ca, port, NULL };
+    output = run_peer (argv, NULL);
+  }
+  cr_assert_str_eq (output, "python says hi TLSv1.3\n");
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (connection->errors[C_NOTIFY_CLOSE], 0);
   server_close (&server);
 }
