@@ -13,5 +13,6 @@
 #include <afxsock/c-socket.h>
 #include <afxsock/c-archive.h>
 #include <afxsock/c-serializable.h>
+#include <afxsock/c-tls.h>
 
 #undef AFXSOCK_INSIDE

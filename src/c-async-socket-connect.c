@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "c-async-socket-private.h"
+#include "c-tls-private.h"
 
 gboolean
 c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *address,
@@ -273,6 +274,7 @@ c_async_socket_accept (CAsyncSocket *self, CAsyncSocket *connected, GSocketAddre
       return FALSE;
     }
   c_async_socket_mark_connected (connected);
+  c_tls_on_accepted (self, connected); /* a TLS listener's connections run a handshake first */
   inherit_record_settings (cpriv, priv);
   if (priv->record_mode)
     c_async_socket_set_record_mode (connected, TRUE, NULL);
@@ -343,7 +345,9 @@ start_connect (CAsyncSocket *self, const struct sockaddr *address, socklen_t len
     {
       c_async_socket_mark_connected (self);
       priv->connect_error = 0;
-      c_async_socket_defer (self, C_DEFER_CONNECT | C_DEFER_PROBE);
+      /* TLS from the start: on_connect waits for the handshake, which the probe starts. */
+      c_async_socket_defer (self, c_tls_on_connected (self) ? C_DEFER_PROBE
+                                                            : C_DEFER_CONNECT | C_DEFER_PROBE);
       return CONNECT_STARTED;
     }
   *error_code = errno;
@@ -405,6 +409,10 @@ c_async_socket_connect_finished (CAsyncSocket *self, int error_code)
       c_async_socket_mark_connected (self);
       g_list_free_full (g_steal_pointer (&priv->connect_candidates), g_object_unref);
       g_debug ("connected descriptor %d to %s", priv->fd, priv->connect_target);
+      /* TLS from the start: on_connect comes when the handshake has ended
+       * (c-async-socket-events.c, handshake_finished). */
+      if (c_tls_on_connected (self))
+        return;
     }
   else if (try_next_candidate (self, &error_code))
     return;

@@ -37,6 +37,7 @@ static const gsize notify_offsets[C_N_NOTIFY] = {
   [C_NOTIFY_CONNECT] = G_STRUCT_OFFSET (CAsyncSocketClass, on_connect),
   [C_NOTIFY_CLOSE] = G_STRUCT_OFFSET (CAsyncSocketClass, on_close),
   [C_NOTIFY_OUT_OF_BAND] = G_STRUCT_OFFSET (CAsyncSocketClass, on_out_of_band_data),
+  [C_NOTIFY_HANDSHAKE] = G_STRUCT_OFFSET (CAsyncSocketClass, on_handshake),
 };
 
 typedef void (*CNotifyFunc) (CAsyncSocket *self, int error_code);
@@ -87,6 +88,7 @@ c_async_socket_install_signals (CAsyncSocketClass *klass)
   klass->on_out_of_band_data = default_notification;
   klass->on_record = default_record;
   klass->on_drain = default_drain;
+  klass->on_handshake = default_notification;
 
   /**
    * CAsyncSocket::accept:
@@ -144,6 +146,17 @@ c_async_socket_install_signals (CAsyncSocketClass *klass)
    */
   notify_signals[C_NOTIFY_OUT_OF_BAND] = add_notification_signal (
       object_class, "out-of-band-data", G_STRUCT_OFFSET (CAsyncSocketClass, on_out_of_band_data));
+  /**
+   * CAsyncSocket::handshake:
+   * @self: the socket
+   * @error_code: 0 when the handshake succeeded, else the errno of its failure (`EPROTO`,
+   *   `ECONNABORTED`, …; the #GError from c_async_socket_get_close_error())
+   *
+   * A TLS handshake started by c_async_socket_start_tls() ended. Class handler:
+   * `on_handshake`.
+   */
+  notify_signals[C_NOTIFY_HANDSHAKE] = add_notification_signal (
+      object_class, "handshake", G_STRUCT_OFFSET (CAsyncSocketClass, on_handshake));
   /**
    * CAsyncSocket::record:
    * @self: the socket
@@ -543,6 +556,83 @@ handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 event
     deliver_send (self, priv);
 }
 
+/* The end of a transport's handshake (TLS), announced as its kind says: a connect's
+ * on_connect, a STARTTLS's on_handshake; an accepted connection's is silent, and its failure
+ * is an on_close. On success on_send is due, and a probe reports what already holds. */
+static void
+handshake_finished (CAsyncSocket *self, CAsyncSocketPrivate *priv, CTransportHandshake handshake,
+                    int error_code, GError *error)
+{
+  if (error_code == 0)
+    {
+      priv->write_wanted = TRUE;
+      /* A CSocket call waiting on the socket tries again. */
+      priv->wait_events |= C_REACTOR_READABLE | C_REACTOR_WRITABLE;
+      c_async_socket_defer (self, C_DEFER_PROBE);
+      if (priv->waiting)
+        return;
+      if (handshake == C_HANDSHAKE_CONNECT && (priv->events & C_FD_CONNECT))
+        c_async_socket_notify (self, C_NOTIFY_CONNECT, 0);
+      else if (handshake == C_HANDSHAKE_STARTTLS)
+        c_async_socket_notify (self, C_NOTIFY_HANDSHAKE, 0);
+      return;
+    }
+  g_debug ("handshake on descriptor %d failed: %s", priv->fd, error->message);
+  if (handshake == C_HANDSHAKE_ACCEPT)
+    {
+      c_async_socket_fail (self, error_code, error);
+      return;
+    }
+  /* A failed connect or STARTTLS is reported by its own notification; no on_close follows,
+   * and the connection is shut down. */
+  g_clear_error (&priv->close_reason);
+  priv->close_reason = error;
+  c_async_socket_connection_lost (self, error_code);
+  priv->close_delivered = TRUE;
+  priv->wait_events |= C_REACTOR_ERROR;
+  c_transport_shutdown (priv, SHUT_RDWR);
+  if (handshake == C_HANDSHAKE_CONNECT)
+    {
+      /* The connect failed: the socket is not connected (connect.c's state, set here as
+       * handle_connecting's outcome would). */
+      priv->connected = FALSE;
+      priv->connect_error = error_code;
+      if ((priv->events & C_FD_CONNECT) && !priv->waiting)
+        c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
+    }
+  else if (!priv->waiting)
+    c_async_socket_notify (self, C_NOTIFY_HANDSHAKE, error_code);
+}
+
+/* A transport with a protocol of its own (TLS) sees each report first: it drives its
+ * handshake and says what the report means for the application's bytes (docs/internals.md,
+ * "The transport seam"). Returns the events left to act on. */
+static guint32
+transport_ready (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 events)
+{
+  CTransport *transport = priv->transport;
+  CTransportHandshake handshake = transport->handshake;
+  GError *error = NULL;
+  int error_code = 0;
+
+  events = transport->klass->ready (transport, events, &error_code, &error);
+  if (handshake != C_HANDSHAKE_NONE
+      && (error_code != 0 || !transport->klass->handshaking (transport)))
+    {
+      transport->handshake = C_HANDSHAKE_NONE;
+      handshake_finished (self, priv, handshake, error_code, error);
+      return 0;
+    }
+  if (error_code != 0)
+    {
+      /* The transport's own protocol failed (a truncation, a bad record): on_close with
+       * its error, now. */
+      c_async_socket_fail (self, error_code, error);
+      events |= C_REACTOR_READABLE;
+    }
+  return events;
+}
+
 static void
 process_events (CAsyncSocket *self, guint32 events)
 {
@@ -556,6 +646,8 @@ process_events (CAsyncSocket *self, guint32 events)
       priv->wait_events |= events;
       if (priv->connecting && is_connection_oriented (priv))
         handle_connecting (self, priv, events);
+      if (priv->connected && c_transport_in_handshake (priv))
+        transport_ready (self, priv, events);
       return;
     }
   if (priv->listening)
@@ -576,6 +668,12 @@ process_events (CAsyncSocket *self, guint32 events)
    * to send" from the kernel; there is nothing to notify about it. */
   if (priv->incarnation != incarnation || !priv->connected)
     return;
+  if (priv->transport != NULL && priv->transport->klass->ready != NULL)
+    {
+      events = transport_ready (self, priv, events);
+      if (events == 0 || priv->incarnation != incarnation || !priv->connected)
+        return;
+    }
 
   if (events & C_REACTOR_ERROR)
     {

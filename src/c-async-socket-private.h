@@ -32,6 +32,7 @@ typedef enum
   C_NOTIFY_CONNECT,
   C_NOTIFY_CLOSE,
   C_NOTIFY_OUT_OF_BAND,
+  C_NOTIFY_HANDSHAKE, /* a STARTTLS handshake ended (c-tls-transport.c) */
   C_N_NOTIFY
 } CNotify;
 

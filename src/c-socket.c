@@ -22,7 +22,7 @@
 
 #include <errno.h>
 
-#include "c-async-socket-private.h"
+#include "c-transport.h"
 #include <afxsock/c-socket.h>
 
 typedef struct
@@ -374,7 +374,8 @@ c_socket_new (void)
 static gboolean
 connect_settled (BlockingCall *call, gpointer data)
 {
-  return !call->async->resolving && !call->async->connecting;
+  return !call->async->resolving && !call->async->connecting
+         && !(call->async->connected && c_transport_in_handshake (call->async));
 }
 
 /**
@@ -411,7 +412,13 @@ c_socket_connect (CSocket *self, const char *host, guint port, GError **error)
         g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ? ETIMEDOUT : EINTR);
   call.async->deferred &= ~C_DEFER_CONNECT; /* the return value is the outcome */
   connected = call.async->connected;
-  if (local == NULL && !connected)
+  if (local == NULL && !connected && call.async->close_reason != NULL)
+    /* The TLS handshake failed: its own error, which says why. */
+    g_set_error (&local, call.async->close_reason->domain, call.async->close_reason->code,
+                 "connect to %s: %s",
+                 call.async->connect_target ? call.async->connect_target : host,
+                 call.async->close_reason->message);
+  else if (local == NULL && !connected)
     c_set_io_error (&local, call.async->connect_error, "connect to %s",
                     call.async->connect_target ? call.async->connect_target : host);
   end_call (&call);

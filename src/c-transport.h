@@ -25,6 +25,15 @@
 
 G_BEGIN_DECLS
 
+/* How the end of a transport's handshake is announced (c-async-socket-events.c). */
+typedef enum
+{
+  C_HANDSHAKE_NONE,     /* no handshake, or its end was announced */
+  C_HANDSHAKE_CONNECT,  /* TLS from the start, client: on_connect */
+  C_HANDSHAKE_ACCEPT,   /* TLS from the start, server: nothing, or on_close on failure */
+  C_HANDSHAKE_STARTTLS, /* on a live connection: on_handshake */
+} CTransportHandshake;
+
 typedef struct
 {
   const char *name;
@@ -43,12 +52,29 @@ typedef struct
   int (*shutdown) (CTransport *transport, int how);
   /* Frees the transport; the descriptor is the socket's, closed by the socket. */
   void (*free) (CTransport *transport);
+  /* Optional, for a transport with a protocol of its own (TLS); NULL otherwise.
+   * ready: told each readiness report of a connected socket before the notifications:
+   * drives the handshake (returning 0 while it runs), flushes what the transport holds,
+   * and returns the report as the application's bytes see it (readable only when plaintext
+   * is; writable only when a write can proceed; C_REACTOR_READ_HANGUP for the transport's
+   * own end of stream). A failure is returned once, as *error_code and *error.
+   * handshaking: whether the handshake is still under way. */
+  guint32 (*ready) (CTransport *transport, guint32 events, int *error_code, GError **error);
+  gboolean (*handshaking) (CTransport *transport);
 } CTransportClass;
 
 struct _CTransport
 {
   const CTransportClass *klass;
+  CTransportHandshake handshake; /* a handshake whose end is still to be announced */
 };
+
+/* Whether the socket's transport has a handshake whose end is still to be announced. */
+static inline gboolean
+c_transport_in_handshake (CAsyncSocketPrivate *priv)
+{
+  return priv->transport != NULL && priv->transport->handshake != C_HANDSHAKE_NONE;
+}
 
 /* The plain socket transport (c-transport-plain.c; its two calls per message are here, to
  * be inlined). */

@@ -30,11 +30,13 @@ G_DECLARE_DERIVABLE_TYPE (CAsyncSocket, c_async_socket, C, ASYNC_SOCKET, GObject
  * @on_record: in record mode, a whole record arrived (see c_async_socket_set_record_mode())
  * @on_drain: in record mode, the write queue fell below its low-water mark after having
  *   reached the high-water mark: produce more
+ * @on_handshake: a TLS handshake started by c_async_socket_start_tls() ended; @error_code
+ *   is 0 or the failure's errno (the #GError: c_async_socket_get_close_error())
  *
  * The notifications, MFC's `OnAccept` … `OnOutOfBandData`. Each has a do-nothing default;
  * subclasses override the ones they need. Each is also the class handler of the signal of
  * the same meaning (#CAsyncSocket::accept, ::receive, ::send, ::connect, ::close,
- * ::out-of-band-data). @error_code is an errno value, 0 for success.
+ * ::out-of-band-data, ::handshake). @error_code is an errno value, 0 for success.
  */
 struct _CAsyncSocketClass
 {
@@ -48,9 +50,10 @@ struct _CAsyncSocketClass
   void (*on_out_of_band_data) (CAsyncSocket *self, int error_code);
   void (*on_record) (CAsyncSocket *self, GBytes *record);
   void (*on_drain) (CAsyncSocket *self);
+  void (*on_handshake) (CAsyncSocket *self, int error_code);
 
   /*< private >*/
-  gpointer padding[14];
+  gpointer padding[13];
 };
 
 AFXSOCK_AVAILABLE_IN_ALL

@@ -1,0 +1,966 @@
+/* test-tls.c: TLS under the notifications: handshakes, errors, the rules over plaintext
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Certificates are made at test time by tools/make-test-certs.sh, once per build directory
+ * (AFXSOCK_TLS_CERTS, set by tests/meson.build). Loopback, port 0, no sleeping.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "test-util.h"
+
+/* ---- Certificates and settings ---------------------------------------------------------- */
+
+static const char *
+certs_dir (void)
+{
+  static char *dir;
+
+  if (dir == NULL)
+    {
+      const char *env = g_getenv ("AFXSOCK_TLS_CERTS");
+      const char *script = g_getenv ("AFXSOCK_MAKE_CERTS");
+      g_autofree char *ca = NULL;
+
+      cr_assert_not_null (env, "AFXSOCK_TLS_CERTS is not set");
+      cr_assert_not_null (script, "AFXSOCK_MAKE_CERTS is not set");
+      dir = g_strdup (env);
+      ca = g_build_filename (dir, "ca.pem", NULL);
+      if (!g_file_test (ca, G_FILE_TEST_EXISTS))
+        {
+          /* Made in a temporary directory, then renamed: never half there. */
+          g_autofree char *tmp = g_strdup_printf ("%s.tmp-%d", dir, (int) getpid ());
+          const char *argv[] = { script, tmp, NULL };
+          g_autoptr (GError) error = NULL;
+          int status = 0;
+
+          cr_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                                   NULL, &status, &error),
+                     "%s: %s", script, error ? error->message : "");
+          cr_assert (g_spawn_check_wait_status (status, &error), "%s: %s", script, error->message);
+          if (rename (tmp, dir) != 0)
+            cr_assert (g_file_test (ca, G_FILE_TEST_EXISTS), "no certificates in %s", dir);
+        }
+    }
+  return dir;
+}
+
+static char *
+cert_path (const char *name)
+{
+  return g_build_filename (certs_dir (), name, NULL);
+}
+
+static CTlsSettings *
+server_settings (const char *name)
+{
+  CTlsSettings *settings = c_tls_settings_new (C_TLS_ROLE_SERVER);
+  g_autofree char *pem = g_strdup_printf ("%s.pem", name);
+  g_autofree char *key = g_strdup_printf ("%s.key", name);
+  g_autofree char *pem_path = cert_path (pem);
+  g_autofree char *key_path = cert_path (key);
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (c_tls_settings_set_certificate_files (settings, pem_path, key_path, &error), "%s",
+             error ? error->message : "");
+  return settings;
+}
+
+static CTlsSettings *
+client_settings (void)
+{
+  CTlsSettings *settings = c_tls_settings_new (C_TLS_ROLE_CLIENT);
+  g_autofree char *ca = cert_path ("ca.pem");
+  g_autoptr (GError) error = NULL;
+
+  c_tls_settings_set_system_trust (settings, FALSE);
+  cr_assert (c_tls_settings_set_ca_file (settings, ca, &error), "%s", error ? error->message : "");
+  return settings;
+}
+
+/* ---- Connections ------------------------------------------------------------------------ */
+
+/* A TLS listener that accepts every connection into a TestSocket of its own. */
+typedef struct
+{
+  TestSocket *listener;
+  guint port;
+  GPtrArray *servers;
+  TestHook server_hook;
+  gboolean server_reads; /* accepted sockets read into 'received' */
+  gboolean server_records;
+} Server;
+
+static void
+accept_hook (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  Server *server = data;
+  TestSocket *connection;
+
+  if (which != C_NOTIFY_ACCEPT)
+    return;
+  connection = test_socket_new ();
+  connection->hook = server->server_hook;
+  connection->read_on_receive = server->server_reads;
+  if (c_async_socket_accept (S (socket), S (connection), NULL, NULL))
+    g_ptr_array_add (server->servers, connection);
+  else
+    g_object_unref (connection);
+}
+
+static void
+server_open (Server *server, CTlsSettings *settings)
+{
+  g_autoptr (GError) error = NULL;
+
+  server->servers = g_ptr_array_new_with_free_func (g_object_unref);
+  server->listener = make_listener (NULL, &server->port);
+  server->listener->hook = accept_hook;
+  server->listener->hook_data = server;
+  if (server->server_records)
+    cr_assert (c_async_socket_set_record_mode (S (server->listener), TRUE, &error));
+  cr_assert (c_async_socket_set_tls (S (server->listener), settings, NULL, &error), "%s",
+             error ? error->message : "");
+}
+
+static void
+server_close (Server *server)
+{
+  g_clear_pointer (&server->servers, g_ptr_array_unref);
+  g_clear_object (&server->listener);
+}
+
+static gboolean
+has_servers (gpointer data)
+{
+  Server *server = data;
+  return server->servers->len > 0;
+}
+
+static TestSocket *
+server_connection (Server *server, guint index)
+{
+  cr_assert (run_until (has_servers, server), "nothing accepted");
+  cr_assert (index < server->servers->len);
+  return g_ptr_array_index (server->servers, index);
+}
+
+/* A client with TLS from the start, connecting to 127.0.0.1:port. */
+static TestSocket *
+client_connect (CTlsSettings *settings, const char *peer_name, guint port)
+{
+  TestSocket *client = test_socket_new ();
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error));
+  cr_assert (c_async_socket_set_tls (S (client), settings, peer_name, &error), "%s",
+             error ? error->message : "");
+  cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, &error), "%s",
+             error ? error->message : "");
+  cr_assert (run_until_count (client, C_NOTIFY_CONNECT, 1), "no on_connect");
+  return client;
+}
+
+static void
+assert_connected (TestSocket *client)
+{
+  const GError *reason = c_async_socket_get_close_error (S (client));
+
+  cr_assert_eq (client->errors[C_NOTIFY_CONNECT], 0, "on_connect (%s): %s",
+                g_strerror (client->errors[C_NOTIFY_CONNECT]),
+                reason ? reason->message : "no GError");
+  cr_assert (c_async_socket_is_tls_established (S (client)));
+  cr_assert (run_until_count (client, C_NOTIFY_SEND, 1), "no on_send after the handshake");
+}
+
+/* The handshake failed on the client: on_connect with an errno, and the GError. */
+static void
+assert_connect_failed (TestSocket *client, GQuark domain, int code, const char *fragment)
+{
+  const GError *reason = c_async_socket_get_close_error (S (client));
+
+  cr_assert_neq (client->errors[C_NOTIFY_CONNECT], 0, "the handshake succeeded");
+  cr_assert_not_null (reason, "no GError for the failed handshake");
+  cr_assert (reason->domain == domain && reason->code == code, "wrong error: %s (%s %d)",
+             reason->message, g_quark_to_string (reason->domain), reason->code);
+  cr_assert_not_null (strstr (reason->message, fragment), "'%s' lacks '%s'", reason->message,
+                      fragment);
+  cr_assert_eq (client->counts[C_NOTIFY_SEND], 0, "on_send after a failed handshake");
+}
+
+static gboolean
+received_at_least (gpointer data)
+{
+  gpointer *args = data;
+  return ((TestSocket *) args[0])->received->len >= GPOINTER_TO_UINT (args[1]);
+}
+
+static void
+run_until_received (TestSocket *socket, guint length)
+{
+  gpointer args[] = { socket, GUINT_TO_POINTER (length) };
+  cr_assert (run_until (received_at_least, args), "received %u of %u bytes", socket->received->len,
+             length);
+}
+
+static void
+echo_round_trip (TestSocket *client)
+{
+  client->read_on_receive = TRUE;
+  send_text (client, "hello over TLS");
+  run_until_received (client, 14);
+  cr_assert_eq (memcmp (client->received->data, "hello over TLS", 14), 0);
+}
+
+static void
+tls_echo (CTlsVersion version, const char *expected)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_hook = echo_hook };
+  g_autoptr (TestSocket) client = NULL;
+  TestSocket *connection;
+
+  c_tls_settings_set_versions (client_tls, version, version);
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  assert_connected (client);
+  cr_assert_str_eq (c_async_socket_get_tls_version (S (client)), expected);
+  cr_assert_not_null (c_async_socket_get_peer_certificate (S (client)));
+  cr_assert_eq (c_async_socket_get_peer_certificate_errors (S (client)), 0);
+  echo_round_trip (client);
+  connection = server_connection (&server, 0);
+  cr_assert_eq (connection->counts[C_NOTIFY_SEND], 1, "the server's on_send");
+  cr_assert_null (c_async_socket_get_peer_certificate (S (connection)));
+
+  /* A close sends close_notify: the server's on_close is the graceful one. */
+  g_clear_object (&client);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (connection->errors[C_NOTIFY_CLOSE], 0);
+  cr_assert_eq (connection->counts[C_NOTIFY_CLOSE], 1);
+  server_close (&server);
+}
+
+Test (tls, echo_tls13, .timeout = 20)
+{
+  tls_echo (C_TLS_VERSION_1_3, "TLSv1.3");
+}
+
+Test (tls, echo_tls12, .timeout = 20)
+{
+  tls_echo (C_TLS_VERSION_1_2, "TLSv1.2");
+}
+
+Test (tls, echo_by_ip_address, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_hook = echo_hook };
+  g_autoptr (TestSocket) client = NULL;
+
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "127.0.0.1", server.port);
+  assert_connected (client);
+  echo_round_trip (client);
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+/* A verification failure: the client's on_connect says so, the server's on_close too. */
+static void
+verification_fails (const char *certificate, GTlsCertificateFlags flag, const char *fragment)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings (certificate);
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { 0 };
+  g_autoptr (TestSocket) client = NULL;
+  TestSocket *connection;
+
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  assert_connect_failed (client, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE, fragment);
+  cr_assert (c_async_socket_get_peer_certificate_errors (S (client)) & flag, "flags %#x",
+             c_async_socket_get_peer_certificate_errors (S (client)));
+  cr_assert (!c_async_socket_is_connected (S (client)));
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1), "the server saw no failure");
+  cr_assert_neq (connection->errors[C_NOTIFY_CLOSE], 0);
+  cr_assert_not_null (c_async_socket_get_close_error (S (connection)));
+  cr_assert_eq (connection->counts[C_NOTIFY_SEND], 0);
+  server_close (&server);
+}
+
+Test (tls, wrong_host_name, .timeout = 20)
+{
+  verification_fails ("other-host", G_TLS_CERTIFICATE_BAD_IDENTITY,
+                      "certificate for 'example.org' does not match host 'localhost'");
+}
+
+Test (tls, unknown_ca, .timeout = 20)
+{
+  verification_fails ("self-signed", G_TLS_CERTIFICATE_UNKNOWN_CA, "unknown CA");
+}
+
+Test (tls, expired, .timeout = 20)
+{
+  verification_fails ("expired", G_TLS_CERTIFICATE_EXPIRED, "certificate has expired");
+}
+
+static gboolean
+accept_unknown_ca (CTlsSettings *settings, CAsyncSocket *socket, GTlsCertificate *certificate,
+                   GTlsCertificateFlags errors, gpointer data)
+{
+  int *calls = data;
+
+  (*calls)++;
+  cr_assert (G_IS_TLS_CERTIFICATE (certificate));
+  return errors == G_TLS_CERTIFICATE_UNKNOWN_CA; /* pinning would compare the certificate */
+}
+
+Test (tls, accept_certificate_overrides, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("self-signed");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_hook = echo_hook };
+  g_autoptr (TestSocket) client = NULL;
+  int calls = 0;
+
+  g_signal_connect (client_tls, "accept-certificate", G_CALLBACK (accept_unknown_ca), &calls);
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  assert_connected (client);
+  cr_assert_eq (calls, 1);
+  cr_assert_eq (c_async_socket_get_peer_certificate_errors (S (client)),
+                G_TLS_CERTIFICATE_UNKNOWN_CA);
+  echo_round_trip (client);
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+Test (tls, client_certificate_required_and_missing, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  g_autofree char *ca = cert_path ("ca.pem");
+  Server server = { 0 };
+  g_autoptr (TestSocket) client = NULL;
+  TestSocket *connection;
+  const GError *reason;
+
+  cr_assert (c_tls_settings_set_ca_file (server_tls, ca, NULL));
+  c_tls_settings_set_client_auth (server_tls, C_TLS_CLIENT_AUTH_REQUIRE);
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+  reason = c_async_socket_get_close_error (S (connection));
+  cr_assert_not_null (reason);
+  cr_assert (g_error_matches (reason, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED), "%s",
+             reason->message);
+  cr_assert_not_null (strstr (reason->message, "peer did not send a certificate"));
+  /* In TLS 1.3 the client's handshake ends before the server checks: it learns from the
+   * alert, as an on_close with the error. */
+  if (client->errors[C_NOTIFY_CONNECT] == 0)
+    {
+      cr_assert (run_until_count (client, C_NOTIFY_CLOSE, 1));
+      cr_assert_neq (client->errors[C_NOTIFY_CLOSE], 0);
+      reason = c_async_socket_get_close_error (S (client));
+      cr_assert (reason && g_error_matches (reason, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED),
+                 "%s", reason ? reason->message : "no GError");
+    }
+  server_close (&server);
+}
+
+Test (tls, client_certificate_accepted, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  g_autofree char *ca = cert_path ("ca.pem");
+  g_autofree char *pem = cert_path ("client.pem");
+  g_autofree char *key = cert_path ("client.key");
+  Server server = { .server_hook = echo_hook };
+  g_autoptr (TestSocket) client = NULL;
+  TestSocket *connection;
+
+  c_tls_settings_set_system_trust (server_tls, FALSE);
+  cr_assert (c_tls_settings_set_ca_file (server_tls, ca, NULL));
+  c_tls_settings_set_client_auth (server_tls, C_TLS_CLIENT_AUTH_REQUIRE);
+  cr_assert (c_tls_settings_set_certificate_files (client_tls, pem, key, NULL));
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  assert_connected (client);
+  echo_round_trip (client);
+  connection = server_connection (&server, 0);
+  cr_assert_not_null (c_async_socket_get_peer_certificate (S (connection)));
+  cr_assert_eq (c_async_socket_get_peer_certificate_errors (S (connection)), 0);
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+static void
+alpn_case (const char *const *client_protocols, const char *const *server_protocols,
+           const char *expected)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { 0 };
+  g_autoptr (TestSocket) client = NULL;
+
+  cr_assert (c_tls_settings_set_alpn_protocols (client_tls, client_protocols, NULL));
+  cr_assert (c_tls_settings_set_alpn_protocols (server_tls, server_protocols, NULL));
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  if (expected != NULL)
+    {
+      assert_connected (client);
+      cr_assert_str_eq (c_async_socket_get_negotiated_protocol (S (client)), expected);
+      cr_assert (run_until_count (server_connection (&server, 0), C_NOTIFY_SEND, 1));
+      cr_assert_str_eq (c_async_socket_get_negotiated_protocol (S (server_connection (&server, 0))),
+                        expected);
+    }
+  else
+    {
+      TestSocket *connection;
+      assert_connect_failed (client, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE, "no common protocol");
+      connection = server_connection (&server, 0);
+      cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+      cr_assert_not_null (
+          strstr (c_async_socket_get_close_error (S (connection))->message, "no common protocol"));
+    }
+  server_close (&server);
+}
+
+Test (tls, alpn_agreed, .timeout = 20)
+{
+  const char *client_protocols[] = { "http/1.1", "h2", NULL };
+  const char *server_protocols[] = { "h2", "http/1.1", NULL };
+  alpn_case (client_protocols, server_protocols, "h2");
+}
+
+Test (tls, alpn_not_agreed, .timeout = 20)
+{
+  const char *client_protocols[] = { "imap", NULL };
+  const char *server_protocols[] = { "h2", NULL };
+  alpn_case (client_protocols, server_protocols, NULL);
+}
+
+/* ---- The notification rules over plaintext ---------------------------------------------- */
+
+typedef struct
+{
+  gsize total;
+  gsize sent;
+  guint8 *data;
+} Bulk;
+
+/* Sends a whole buffer from on_send, as the kernel takes it. */
+static void
+bulk_send_hook (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  Bulk *bulk = data;
+
+  if (which != C_NOTIFY_SEND)
+    return;
+  while (bulk->sent < bulk->total)
+    {
+      gssize n = c_async_socket_send (S (socket), bulk->data + bulk->sent, bulk->total - bulk->sent,
+                                      0, NULL);
+      if (n <= 0)
+        return;
+      bulk->sent += (gsize) n;
+    }
+}
+
+static void
+one_byte_hook (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  guint8 byte;
+
+  if (which == C_NOTIFY_RECEIVE && c_async_socket_receive (S (socket), &byte, 1, 0, NULL) == 1)
+    g_byte_array_append (socket->received, &byte, 1);
+}
+
+Test (tls, one_byte_reader_gets_everything, .timeout = 30)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Bulk bulk = { 65536, 0, g_malloc (65536) };
+  Server server = { .server_hook = bulk_send_hook };
+  g_autoptr (TestSocket) client = NULL;
+
+  for (gsize i = 0; i < bulk.total; i++)
+    bulk.data[i] = (guint8) (i * 7 + i / 251);
+  server_open (&server, server_tls);
+  client = test_socket_new ();
+  client->hook = one_byte_hook;
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_set_tls (S (client), client_tls, "localhost", NULL));
+  cr_assert (c_async_socket_connect (S (client), "127.0.0.1", server.port, NULL));
+  server_connection (&server, 0)->hook_data = &bulk;
+  run_until_received (client, (guint) bulk.total);
+  cr_assert_eq (client->received->len, bulk.total);
+  cr_assert_eq (memcmp (client->received->data, bulk.data, bulk.total), 0);
+  /* Every on_receive had its byte: none was spurious. */
+  cr_assert_eq ((gsize) client->counts[C_NOTIFY_RECEIVE], bulk.total);
+  g_free (bulk.data);
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+Test (tls, close_without_close_notify_is_truncation, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { 0 };
+  g_autoptr (TestSocket) client = NULL;
+  TestSocket *connection;
+  const GError *reason;
+
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  assert_connected (client);
+  client->read_on_receive = TRUE;
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_SEND, 1));
+  send_text (connection, "last words");
+  run_until_received (client, 10);
+  /* The kernel's end of stream without TLS's: what an attacker cutting the stream does. */
+  shutdown (c_async_socket_get_handle (S (connection)), SHUT_RDWR);
+  cr_assert (run_until_count (client, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (client->errors[C_NOTIFY_CLOSE], ECONNABORTED);
+  reason = c_async_socket_get_close_error (S (client));
+  cr_assert (reason && g_error_matches (reason, G_TLS_ERROR, G_TLS_ERROR_EOF));
+  cr_assert_not_null (strstr (reason->message, "truncated: the peer closed without close_notify"));
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+Test (tls, shut_down_is_graceful, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_reads = TRUE };
+  g_autoptr (TestSocket) client = NULL;
+  TestSocket *connection;
+
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  assert_connected (client);
+  send_text (client, "bye");
+  cr_assert (c_async_socket_shut_down (S (client), C_SHUTDOWN_SENDS, NULL));
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (connection->errors[C_NOTIFY_CLOSE], 0);
+  cr_assert_eq (connection->received->len, 3);
+  cr_assert_eq (memcmp (connection->received->data, "bye", 3), 0);
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+/* ---- STARTTLS --------------------------------------------------------------------------- */
+
+static void
+count_handshake (CAsyncSocket *socket, int error_code, gpointer data)
+{
+  int *results = data;
+  results[0]++;
+  results[1] = error_code;
+}
+
+static gboolean
+both_handshakes (gpointer data)
+{
+  int *results = data;
+  return results[0] >= 1 && results[2] >= 1;
+}
+
+Test (tls, starttls_after_plaintext, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  g_autoptr (GError) error = NULL;
+  Pair p;
+  int results[4] = { 0 };
+
+  pair_open (&p);
+  p.server->read_on_receive = TRUE;
+  send_text (p.client, "STARTTLS\r\n");
+  run_until_received (p.server, 10);
+  cr_assert_eq (memcmp (p.server->received->data, "STARTTLS\r\n", 10), 0);
+  g_byte_array_set_size (p.server->received, 0);
+  p.server->read_on_receive = FALSE;
+
+  g_signal_connect (p.client, "handshake", G_CALLBACK (count_handshake), &results[0]);
+  g_signal_connect (p.server, "handshake", G_CALLBACK (count_handshake), &results[2]);
+  cr_assert (c_async_socket_start_tls (S (p.server), server_tls, NULL, &error), "%s",
+             error ? error->message : "");
+  cr_assert (c_async_socket_start_tls (S (p.client), client_tls, "localhost", &error), "%s",
+             error ? error->message : "");
+  cr_assert_eq (results[0] + results[2], 0, "on_handshake inside the call");
+  cr_assert (run_until (both_handshakes, results));
+  cr_assert_eq (results[1], 0, "client handshake: %s", g_strerror (results[1]));
+  cr_assert_eq (results[3], 0, "server handshake: %s", g_strerror (results[3]));
+  cr_assert (c_async_socket_is_tls_established (S (p.client)));
+
+  p.server->hook = echo_hook;
+  echo_round_trip (p.client);
+  pair_close (&p);
+}
+
+/* ---- What is built on the transport ----------------------------------------------------- */
+
+static gboolean
+records_at_least (gpointer data)
+{
+  gpointer *args = data;
+  return ((TestSocket *) args[0])->records->len >= GPOINTER_TO_UINT (args[1]);
+}
+
+Test (tls, records_arrive_whole, .timeout = 30)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_records = TRUE };
+  g_autoptr (TestSocket) client = NULL;
+  TestSocket *connection;
+  gsize sizes[] = { 1, 100, 16384, 16385, 200000 };
+
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, "localhost", server.port);
+  assert_connected (client);
+  cr_assert (c_async_socket_set_record_mode (S (client), TRUE, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree guint8 *data = g_malloc (sizes[i]);
+      g_autoptr (GBytes) record = NULL;
+      memset (data, (int) ('a' + i), sizes[i]);
+      record = g_bytes_new (data, sizes[i]);
+      cr_assert (c_async_socket_send_record (S (client), record, NULL));
+    }
+  connection = server_connection (&server, 0);
+  {
+    gpointer args[] = { connection, GUINT_TO_POINTER (G_N_ELEMENTS (sizes)) };
+    cr_assert (run_until (records_at_least, args), "%u records", connection->records->len);
+  }
+  cr_assert_eq (connection->records->len, G_N_ELEMENTS (sizes));
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      GBytes *record = g_ptr_array_index (connection->records, i);
+      const guint8 *data = g_bytes_get_data (record, NULL);
+      cr_assert_eq (g_bytes_get_size (record), sizes[i]);
+      cr_assert_eq (data[0], 'a' + i);
+      cr_assert_eq (data[sizes[i] - 1], 'a' + i);
+    }
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+/* CSocket's blocking calls hold the other sockets of their context, so the server of these
+ * tests runs on a thread and context of its own. */
+typedef struct
+{
+  const char *certificate;
+  GMutex lock;
+  GCond cond;
+  guint port;
+  gboolean stop;
+  GMainContext *context;
+} ServerThread;
+
+static gboolean
+stop_server (gpointer data)
+{
+  ((ServerThread *) data)->stop = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+server_thread (gpointer data)
+{
+  ServerThread *thread = data;
+  g_autoptr (CTlsSettings) settings = server_settings (thread->certificate);
+  Server server = { .server_hook = echo_hook };
+
+  g_main_context_push_thread_default (thread->context);
+  server_open (&server, settings);
+  g_mutex_lock (&thread->lock);
+  thread->port = server.port;
+  g_cond_signal (&thread->cond);
+  g_mutex_unlock (&thread->lock);
+  while (!thread->stop)
+    g_main_context_iteration (thread->context, TRUE);
+  server_close (&server);
+  g_main_context_pop_thread_default (thread->context);
+  return NULL;
+}
+
+static GThread *
+server_thread_start (ServerThread *thread, const char *certificate)
+{
+  GThread *handle;
+
+  thread->certificate = certificate;
+  thread->context = g_main_context_new ();
+  g_mutex_init (&thread->lock);
+  g_cond_init (&thread->cond);
+  handle = g_thread_new ("tls-server", server_thread, thread);
+  g_mutex_lock (&thread->lock);
+  while (thread->port == 0)
+    g_cond_wait (&thread->cond, &thread->lock);
+  g_mutex_unlock (&thread->lock);
+  return handle;
+}
+
+static void
+server_thread_stop (ServerThread *thread, GThread *handle)
+{
+  g_main_context_invoke (thread->context, stop_server, thread);
+  g_thread_join (handle);
+  g_main_context_unref (thread->context);
+  g_mutex_clear (&thread->lock);
+  g_cond_clear (&thread->cond);
+}
+
+Test (tls, csocket_file_and_archive, .timeout = 30)
+{
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  ServerThread server = { 0 };
+  GThread *thread = server_thread_start (&server, "server");
+  g_autoptr (CSocket) client = c_socket_new ();
+  g_autoptr (CSocketFile) file = NULL;
+  g_autoptr (CArchive) out = NULL;
+  g_autoptr (GError) error = NULL;
+  char buffer[64];
+  gssize n;
+
+  c_socket_set_timeout (client, 10000);
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error));
+  cr_assert (c_async_socket_set_tls (S (client), client_tls, "localhost", &error));
+  cr_assert (c_socket_connect (client, "127.0.0.1", server.port, &error), "%s",
+             error ? error->message : "");
+  cr_assert (c_async_socket_is_tls_established (S (client)));
+
+  cr_assert_eq (c_socket_send (client, "ping", 4, 0, &error), 4);
+  n = c_socket_receive (client, buffer, sizeof buffer, 0, &error);
+  cr_assert_eq (n, 4, "%s", error ? error->message : "");
+  cr_assert_eq (memcmp (buffer, "ping", 4), 0);
+
+  /* An archive through a CSocketFile: the echo sends it back, read through the file. */
+  file = c_socket_file_new (client);
+  out = c_archive_new_store_to_stream (g_io_stream_get_output_stream (G_IO_STREAM (file)),
+                                       C_ARCHIVE_FORMAT_NETWORK, 0);
+  c_archive_write_uint (out, 42);
+  c_archive_write_string (out, "over TLS\n");
+  cr_assert (c_archive_flush (out, &error), "%s", error ? error->message : "");
+  {
+    g_autoptr (CArchive) in = c_archive_new_load_from_stream (
+        g_io_stream_get_input_stream (G_IO_STREAM (file)), C_ARCHIVE_FORMAT_NETWORK, 0);
+    g_autofree char *text = NULL;
+    cr_assert_eq (c_archive_read_uint (in), 42);
+    text = c_archive_read_string (in);
+    cr_assert_str_eq (text, "over TLS");
+  }
+  g_clear_object (&out);
+  g_clear_object (&file);
+  g_clear_object (&client);
+  server_thread_stop (&server, thread);
+}
+
+Test (tls, csocket_connect_reports_the_handshake_error, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  ServerThread server = { 0 };
+  GThread *thread = server_thread_start (&server, "other-host");
+  g_autoptr (CSocket) client = c_socket_new ();
+  g_autoptr (GError) error = NULL;
+
+  c_socket_set_timeout (client, 10000);
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error));
+  cr_assert (c_async_socket_set_tls (S (client), client_tls, "localhost", &error));
+  cr_assert (!c_socket_connect (client, "127.0.0.1", server.port, &error));
+  assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE, "does not match host 'localhost'");
+  g_clear_object (&client);
+  server_thread_stop (&server, thread);
+}
+
+Test (tls, garbage_instead_of_client_hello, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_hook = echo_hook };
+  g_autoptr (TestSocket) hostile = test_socket_new ();
+  g_autoptr (TestSocket) client = NULL;
+  TestSocket *connection;
+  const GError *reason;
+
+  server_open (&server, server_tls);
+  cr_assert (c_async_socket_create (S (hostile), 0, C_SOCK_STREAM, C_FD_ALL, NULL, NULL));
+  cr_assert (c_async_socket_connect (S (hostile), "127.0.0.1", server.port, NULL));
+  cr_assert (run_until_count (hostile, C_NOTIFY_SEND, 1));
+  send_text (hostile, "GET / HTTP/1.0\r\n\r\n");
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (connection->errors[C_NOTIFY_CLOSE], EPROTO);
+  reason = c_async_socket_get_close_error (S (connection));
+  cr_assert (reason && g_error_matches (reason, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS), "%s",
+             reason ? reason->message : "no GError");
+  cr_assert_not_null (strstr (reason->message, "does not speak TLS"));
+
+  /* The listener goes on serving. */
+  client = client_connect (client_tls, "localhost", server.port);
+  assert_connected (client);
+  echo_round_trip (client);
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+/* ---- Other implementations as peers ----------------------------------------------------- */
+
+typedef struct
+{
+  gboolean done;
+  char *output;
+  GError *error;
+} Communication;
+
+static void
+communicated (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Communication *c = data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->output, NULL, &c->error);
+  c->done = TRUE;
+}
+
+/* Runs @argv with @input on its standard input while the main loop serves our sockets;
+ * returns its standard output. */
+static char *
+run_peer (const char *const *argv, const char *input)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (
+      argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  Communication c = { 0 };
+
+  cr_assert_not_null (process, "%s: %s", argv[0], error ? error->message : "");
+  g_subprocess_communicate_utf8_async (process, input, NULL, communicated, &c);
+  cr_assert (run_until_flag (&c.done), "%s did not finish", argv[0]);
+  cr_assert_null (c.error, "%s: %s", argv[0], c.error ? c.error->message : "");
+  return c.output;
+}
+
+Test (tls, interop_openssl_s_server, .timeout = 20)
+{
+  g_autofree char *cert = cert_path ("server.pem");
+  g_autofree char *key = cert_path ("server.key");
+  const char *argv[] = { "openssl", "s_server", "-accept",  "127.0.0.1:0", "-cert", cert,
+                         "-key",    key,        "-naccept", "1",           "-rev",  NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (
+      argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  g_autoptr (TestSocket) client = NULL;
+  guint port = 0;
+
+  cr_assert_not_null (process, "%s", error ? error->message : "");
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  /* s_server takes port 0 and says which port it got: "ACCEPT 127.0.0.1:PORT". */
+  while (port == 0)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+      cr_assert_not_null (line, "s_server ended before ACCEPT");
+      if (g_str_has_prefix (line, "ACCEPT "))
+        port = (guint) atoi (strrchr (line, ':') + 1);
+    }
+  client = client_connect (client_tls, "localhost", port);
+  assert_connected (client);
+  client->read_on_receive = TRUE;
+  send_text (client, "hello\n");
+  run_until_received (client, 5);
+  cr_assert_not_null (
+      g_strstr_len ((char *) client->received->data, client->received->len, "olleh"));
+  g_clear_object (&client);
+  g_subprocess_force_exit (process);
+}
+
+Test (tls, interop_openssl_s_client, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autofree char *ca = cert_path ("ca.pem");
+  Server server = { .server_reads = TRUE };
+  g_autofree char *address = NULL;
+  g_autofree char *output = NULL;
+  TestSocket *connection;
+
+  server_open (&server, server_tls);
+  address = g_strdup_printf ("127.0.0.1:%u", server.port);
+  {
+    const char *argv[] = { "openssl",     "s_client",  "-connect",
+                           address,       "-CAfile",   ca,
+                           "-servername", "localhost", "-verify_return_error",
+                           NULL };
+    output = run_peer (argv, "ping from s_client\n");
+  }
+  cr_assert_not_null (strstr (output, "Verify return code: 0 (ok)"), "%s", output);
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (connection->errors[C_NOTIFY_CLOSE], 0, "s_client's close: %s",
+                g_strerror (connection->errors[C_NOTIFY_CLOSE]));
+  cr_assert_eq (connection->received->len, 19);
+  cr_assert_eq (memcmp (connection->received->data, "ping from s_client\n", 19), 0);
+  server_close (&server);
+}
+
+static const char python_client[]
+    = "import socket, ssl, sys\n"
+      "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+      "with socket.create_connection(('127.0.0.1', int(sys.argv[2]))) as raw:\n"
+      "    with ctx.wrap_socket(raw, server_hostname='localhost') as s:\n"
+      "        s.sendall(b'python says hi')\n"
+      "        data = b''\n"
+      "        while len(data) < 14:\n"
+      "            data += s.recv(100)\n"
+      "        print(data.decode(), s.version())\n"
+      "        s.unwrap()\n";
+
+/* Echoes, and answers the peer's close_notify with its own by closing (Python's unwrap
+ * waits for it). */
+static void
+echo_then_close_hook (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  echo_hook (socket, which, error_code, data);
+  if (which == C_NOTIFY_CLOSE)
+    c_async_socket_close (S (socket));
+}
+
+Test (tls, interop_python_ssl, .timeout = 20)
+{
+#ifdef __SANITIZE_ADDRESS__
+  /* Open issue: under AddressSanitizer the Python client hangs in unwrap() (not
+   * understood yet; the plain build passes). */
+  cr_skip_test ("the Python peer hangs under AddressSanitizer (open issue)");
+#endif
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autofree char *ca = cert_path ("ca.pem");
+  Server server = { .server_hook = echo_then_close_hook };
+  g_autofree char *port = NULL;
+  g_autofree char *output = NULL;
+  TestSocket *connection;
+
+  server_open (&server, server_tls);
+  port = g_strdup_printf ("%u", server.port);
+  {
+    const char *argv[] = { "/usr/bin/python3", "-c", python_client, ca, port, NULL };
+    output = run_peer (argv, NULL);
+  }
+  cr_assert_str_eq (output, "python says hi TLSv1.3\n");
+  connection = server_connection (&server, 0);
+  cr_assert (run_until_count (connection, C_NOTIFY_CLOSE, 1));
+  cr_assert_eq (connection->errors[C_NOTIFY_CLOSE], 0);
+  server_close (&server);
+}
