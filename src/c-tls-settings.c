@@ -116,7 +116,6 @@ select_alpn (SSL *ssl, const unsigned char **out, unsigned char *out_length,
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
-
 static void
 c_tls_settings_constructed (GObject *object)
 {
