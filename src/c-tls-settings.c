@@ -243,6 +243,8 @@ c_tls_settings_new (CTlsRole role)
  * c_tls_settings_get_role:
  * @self: settings
  *
+ * Whether the settings are for clients or servers.
+ *
  * Returns: the role the settings were made for
  */
 CTlsRole

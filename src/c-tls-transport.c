@@ -650,6 +650,9 @@ c_async_socket_start_tls (CAsyncSocket *self, CTlsSettings *settings, const char
  * c_async_socket_is_tls_established:
  * @self: a socket
  *
+ * Tells whether the socket speaks TLS now: from the end of a successful handshake until
+ * the socket is closed.
+ *
  * Returns: %TRUE once the socket's TLS handshake has succeeded
  */
 gboolean
@@ -732,6 +735,8 @@ c_async_socket_get_negotiated_protocol (CAsyncSocket *self)
 /**
  * c_async_socket_get_tls_version:
  * @self: a TLS socket
+ *
+ * The TLS version the handshake agreed on.
  *
  * Returns: (nullable): the protocol version in use, "TLSv1.2" or "TLSv1.3", or %NULL before
  *   the handshake
