@@ -19,6 +19,9 @@ resets
     has seen the end of stream, reset the connection (SO_LINGER 0). The server's open
     descriptors (/proc/PID/fd) must come back to what they were before, and the server
     must then serve a well-behaved client.
+half-close (echo only)
+    The same flood to the depth where the server holds echoes it cannot send, then a
+    half-close, then the client reads: every byte must come back.
 stage-deadline (filecopy only)
     A client dribbles a file header a byte per 100 ms, more often than the server's
     deadline; the server must drop it once the header stage's deadline has passed, however
@@ -536,6 +539,39 @@ def resets(kind, work):
         server.kill()
 
 
+# Scenario: half-close (echo).
+
+def half_close(kind, work):
+    """The same flood, but the client then reads: a client that half-closed is still owed
+    every echo, and the connection ends once it has them."""
+    server, port = start(kind, work)
+    try:
+        for small in (True, False):
+            sock = flooder(port, small)
+            what = flood(kind, sock, port, "replies held by the server")
+            sent = int(what.split()[1])
+            sock.shutdown(socket.SHUT_WR)
+            received = 0
+            end = time.monotonic() + SERVED_DEADLINE
+            while time.monotonic() < end:
+                sock.settimeout(max(end - time.monotonic(), 0.001))
+                try:
+                    data = sock.recv(65536)
+                except socket.timeout:
+                    break
+                if not data:
+                    break
+                received += len(data)
+            sock.close()
+            assert received == sent, ("%s: %s, then half-closed: %d bytes of echo came back "
+                                      "in %.0f s\n%s" % (kind.name, what, received,
+                                                          SERVED_DEADLINE, server.describe()))
+            print("%s: %s, then half-closed: every echo came back" % (kind.name, what))
+        assert server.process.poll() is None, server.describe()
+    finally:
+        server.kill()
+
+
 # Scenario: stage-deadline (filecopy).
 
 def stage_deadline(kind, work):
@@ -574,7 +610,8 @@ def stage_deadline(kind, work):
 if __name__ == "__main__":
     scenario, kind_name, programs = sys.argv[1], sys.argv[2], sys.argv[3:]
     kind = make_kind(kind_name, programs)
-    scenarios = {"dribblers": dribblers, "resets": resets, "stage-deadline": stage_deadline}
+    scenarios = {"dribblers": dribblers, "resets": resets, "half-close": half_close,
+                 "stage-deadline": stage_deadline}
     with tempfile.TemporaryDirectory() as work:
         scenarios[scenario](kind, work)
     print("1 passed, 0 failed")
