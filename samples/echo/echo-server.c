@@ -291,6 +291,10 @@ echo_connection_on_close (CAsyncSocket *socket, int error_code)
 
   if (error_code != 0)
     connection_finished (self, reason ? reason->message : g_strerror (error_code));
+  /* Byte mode: send what waits at once. Room to send may have come with the end of stream,
+   * and afxsock then delivers on_close only: no on_send would follow for it. */
+  else if (!use_records && !flush_pending (self))
+    connection_finished (self, "failed");
   else if ((!use_records && self->pending->len > 0)
            || (use_records
                && (!g_queue_is_empty (&self->held)
