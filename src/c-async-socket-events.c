@@ -543,10 +543,7 @@ handle_stream_data (CAsyncSocket *self, CAsyncSocketPrivate *priv, guint32 event
       if (unread > 0)
         deliver_receive (self, priv);
       else if (!priv->close_delivered)
-        {
-          deliver_close (self, priv, 0);
-          return;
-        }
+        deliver_close (self, priv, 0);
       if (priv->incarnation != incarnation)
         return;
     }
@@ -685,9 +682,15 @@ process_events (CAsyncSocket *self, guint32 events)
       && (events
           & (C_REACTOR_ERROR | C_REACTOR_HANGUP | C_REACTOR_READ_HANGUP | C_REACTOR_READABLE)))
     {
-      /* A reset is reported at once, whatever data was still unread. */
+      /* A reset is reported at once, whatever data was still unread. If on_close came
+       * already (the peer's graceful close, then the reset), a writer waiting for on_send
+       * gets it, and learns of the reset from its next send. */
+      gboolean closed_before = priv->close_delivered;
+
       priv->peer_closed = TRUE;
       deliver_close (self, priv, priv->close_error);
+      if (closed_before && priv->incarnation == incarnation)
+        deliver_send (self, priv);
       return;
     }
   handle_stream_data (self, priv, events, incarnation);

@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <poll.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -119,6 +121,90 @@ Test (notify, on_send_after_connect_and_accept_then_only_after_would_block, .tim
     c_async_socket_receive (S (p.server), buffer, sizeof buffer, 0, NULL);
   }
   cr_assert (run_until_count (p.client, C_NOTIFY_SEND, 2), "no on_send after the would-block");
+}
+
+/* The client sends until the kernel says "full" (the server does not read); returns the
+ * bytes sent. */
+static gsize
+fill_client_until_would_block (void)
+{
+  g_autofree guint8 *chunk = g_malloc0 (16384);
+  g_autoptr (GError) error = NULL;
+  gboolean blocked = FALSE;
+  gsize sent = 0;
+
+  c_async_socket_set_sock_opt_int (S (p.client), SOL_SOCKET, SO_SNDBUF, 4096, NULL);
+  c_async_socket_set_sock_opt_int (S (p.server), SOL_SOCKET, SO_RCVBUF, 4096, NULL);
+  for (int i = 0; i < 10000 && !blocked; i++)
+    {
+      gssize n = c_async_socket_send (S (p.client), chunk, 16384, 0, &error);
+      if (n < 0)
+        {
+          cr_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK), "%s",
+                     error->message);
+          blocked = TRUE;
+        }
+      else
+        sent += (gsize) n;
+    }
+  cr_assert (blocked, "the send buffer never filled");
+  drain_context ();
+  return sent;
+}
+
+/* Room to send and the peer's end of stream in one report: on_close (0) and the on_send that
+ * the would-block promised both come (the peer only half-closed: it still reads). */
+Test (notify, on_send_still_comes_when_room_and_end_of_stream_arrive_together, .timeout = 30)
+{
+  guint8 buffer[65536];
+  int sends = p.client->counts[C_NOTIFY_SEND];
+  gsize sent = fill_client_until_would_block (), received = 0;
+  int fd;
+
+  cr_assert_eq (p.client->counts[C_NOTIFY_SEND], sends);
+  /* The server takes its descriptor out of the loop, reads everything the client sent and
+   * half-closes, all before the client's context runs again: the client's next report
+   * carries room to send and the end of stream together. */
+  fd = c_async_socket_detach (S (p.server));
+  while (received < sent)
+    {
+      struct pollfd wait = { fd, POLLIN, 0 };
+      gssize n;
+      cr_assert_eq (poll (&wait, 1, TEST_DEADLINE_MS), 1, "%zu of %zu bytes arrived", received,
+                    sent);
+      n = recv (fd, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n > 0)
+        received += (gsize) n;
+    }
+  cr_assert_eq (shutdown (fd, SHUT_WR), 0);
+  cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1), "no on_close");
+  cr_assert_eq (p.client->errors[C_NOTIFY_CLOSE], 0);
+  cr_assert (run_until_count (p.client, C_NOTIFY_SEND, sends + 1),
+             "the on_send that the would-block promised never came");
+  close (fd);
+}
+
+/* After a graceful on_close, a reset: on_close does not come twice, but a writer waiting for
+ * on_send gets it, and its next send reports the reset. */
+Test (notify, a_reset_after_on_close_brings_the_waiting_on_send, .timeout = 30)
+{
+  struct linger hard = { 1, 0 };
+  g_autoptr (GError) error = NULL;
+  int sends = p.client->counts[C_NOTIFY_SEND];
+
+  fill_client_until_would_block ();
+  cr_assert (c_async_socket_shut_down (S (p.server), C_SHUTDOWN_SENDS, NULL));
+  cr_assert (run_until_count (p.client, C_NOTIFY_CLOSE, 1), "no on_close");
+  cr_assert_eq (p.client->errors[C_NOTIFY_CLOSE], 0);
+  cr_assert_eq (p.client->counts[C_NOTIFY_SEND], sends, "on_send while still full");
+  cr_assert (
+      c_async_socket_set_sock_opt (S (p.server), SO_LINGER, &hard, sizeof hard, SOL_SOCKET, NULL));
+  c_async_socket_close (S (p.server));
+  cr_assert (run_until_count (p.client, C_NOTIFY_SEND, sends + 1),
+             "a writer waiting for on_send never learned of the reset");
+  cr_assert_lt (c_async_socket_send (S (p.client), "x", 1, 0, &error), 0, "a send after a reset");
+  cr_assert (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK), "%s", error->message);
+  cr_assert_eq (p.client->counts[C_NOTIFY_CLOSE], 1, "on_close twice");
 }
 
 Test (notify, graceful_close_only_after_all_data_was_read, .timeout = 30)

@@ -14,12 +14,10 @@
  * has not taken yet. Talk to it with `echo-client --records`.
  *
  * Every connection ends, whatever the client does: a client that takes none of its echo for
- * 30 s is dropped, and one that half-closes and then resets the connection while its echo is
- * still pending is noticed within a second (see watch_echo).
+ * 30 s is dropped (see watch_echo), and one that half-closes and then resets the connection
+ * while its echo is still pending is noticed by the on_send that follows the reset.
  */
 #include <afxsock.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -72,25 +70,12 @@ connection_finished (EchoConnection *self, const char *why)
 }
 
 /* Waiting for the client. An echo waits while the client does not read; on_send (byte
- * mode) or on_drain and on_send (record mode) say when it moves on. Two things no
- * notification says: that the client takes nothing at all for a long time, and that a
- * client which half-closed (on_close (0): it still reads, so its echoes are still sent) then
- * reset the connection. on_close comes only once, and nothing follows a reset after it: no
- * on_send will ever come for the echoes still waiting. So while an echo waits, a timer
- * looks at the connection once a second, and ends it when the kernel says it is gone or
- * when nothing was sent for STALL_TIMEOUT_S. */
-
-/* Whether the kernel has closed the connection (the client reset it). */
-static gboolean
-is_connection_gone (EchoConnection *self)
-{
-  struct tcp_info info = { 0 };
-  guint size = sizeof info;
-
-  return c_async_socket_get_sock_opt (C_ASYNC_SOCKET (self), TCP_INFO, &info, &size, IPPROTO_TCP,
-                                      NULL)
-         && info.tcpi_state == TCP_CLOSE;
-}
+ * mode) or on_drain and on_send (record mode) say when it moves on, and a client that
+ * half-closed (on_close (0): it still reads, so its echoes are still sent) and then reset
+ * the connection brings that on_send too, whose send then fails. One thing no notification
+ * says: that the client takes nothing at all for a long time. So while an echo waits, a
+ * timer looks at the connection once a second, and ends it when nothing was sent for
+ * STALL_TIMEOUT_S. */
 
 static guint64
 bytes_sent (EchoConnection *self)
@@ -113,9 +98,7 @@ watch_echo (gpointer data)
   else
     self->idle_checks++;
   self->sent_before = sent;
-  if (is_connection_gone (self))
-    why = "reset by the client while its echo was pending";
-  else if (self->idle_checks * WATCH_INTERVAL_S >= STALL_TIMEOUT_S)
+  if (self->idle_checks * WATCH_INTERVAL_S >= STALL_TIMEOUT_S)
     why = "took none of its echo for " G_STRINGIFY (STALL_TIMEOUT_S) " s";
   if (why == NULL)
     return G_SOURCE_CONTINUE;
@@ -141,6 +124,8 @@ stop_watching (EchoConnection *self)
 {
   g_clear_handle_id (&self->watch, g_source_remove);
 }
+
+static gboolean send_held_records (EchoConnection *self);
 
 /* Byte mode. */
 
@@ -195,12 +180,13 @@ echo_connection_on_send (CAsyncSocket *socket, int error_code)
   EchoConnection *self = ECHO_CONNECTION (socket);
   gboolean was_blocked = self->pending->len > 0;
 
-  if (!flush_pending (self))
+  /* Record mode: on_send says the write queue has emptied (or, after a reset, that the
+   * next send will tell what happened). */
+  if (use_records ? !send_held_records (self) : !flush_pending (self))
     connection_finished (self, "failed");
-  else if (self->pending->len > 0)
-    return; /* still blocked: the next on_send continues */
-  else if (self->closing && g_queue_is_empty (&self->held)
-           && c_async_socket_get_queued_bytes (socket) == 0)
+  else if (self->pending->len > 0 || !g_queue_is_empty (&self->held))
+    return; /* still blocked: the next on_send or on_drain continues */
+  else if (self->closing && c_async_socket_get_queued_bytes (socket) == 0)
     connection_finished (self, "closed by the client");
   else if (was_blocked)
     {
@@ -291,17 +277,14 @@ echo_connection_on_close (CAsyncSocket *socket, int error_code)
 
   if (error_code != 0)
     connection_finished (self, reason ? reason->message : g_strerror (error_code));
-  /* Byte mode: send what waits at once. Room to send may have come with the end of stream,
-   * and afxsock then delivers on_close only: no on_send would follow for it. */
-  else if (!use_records && !flush_pending (self))
-    connection_finished (self, "failed");
   else if ((!use_records && self->pending->len > 0)
            || (use_records
                && (!g_queue_is_empty (&self->held)
                    || c_async_socket_get_queued_bytes (socket) > 0)))
     {
-      /* A half-closed client still reads: on_send says when the last echoes have left,
-       * and the watch ends the connection if they never can. */
+      /* A half-closed client still reads: on_send says when the last echoes have left (or
+       * that the client reset the connection), and the watch ends the connection if the
+       * client never takes them. */
       self->closing = TRUE;
       start_watching (self);
     }
