@@ -941,9 +941,12 @@ echo_then_close_hook (TestSocket *socket, CNotify which, int error_code, gpointe
 Test (tls, interop_python_ssl, .timeout = 20)
 {
 #ifdef __SANITIZE_ADDRESS__
-  /* Open issue: under AddressSanitizer the Python client hangs in unwrap() (not
-   * understood yet; the plain build passes). */
-  cr_skip_test ("the Python peer hangs under AddressSanitizer (open issue)");
+  if (g_getenv ("AFXSOCK_TRY_PYTHON_UNDER_ASAN") == NULL)
+    {
+      /* Open issue: under AddressSanitizer the Python client hangs in unwrap() (not
+       * understood yet; the plain build passes). */
+      cr_skip_test ("the Python peer hangs under AddressSanitizer (open issue)");
+    }
 #endif
   g_autoptr (CTlsSettings) server_tls = server_settings ("server");
   g_autofree char *ca = cert_path ("ca.pem");
