@@ -160,6 +160,7 @@ void c_async_socket_end_of_stream_read (CAsyncSocketPrivate *priv);
 extern const CReactorHandlers c_async_socket_reactor_handlers;
 void c_async_socket_install_signals (CAsyncSocketClass *klass);
 void c_async_socket_notify_record (CAsyncSocket *self, GBytes *record);
+void c_async_socket_notify_drain (CAsyncSocket *self);
 
 /* Counts one send call that sent @n bytes: the plain sends, and the record path's writes. */
 static inline void
