@@ -1,83 +1,99 @@
 /* fuzz-socket-file.c: libFuzzer target for CArchive reading through a CSocketFile
  *
  * MFC's CHATTER pattern under hostile input: a CArchive loads from a CSocketFile over a
- * CSocket whose peer writes the input in chunks, one chunk per turn of the main loop, then
- * half-closes. The input:
+ * CSocket whose bytes arrive in chunks, then the end of the stream. The input:
  *
  *   byte 0       flags: bit 0 the MFC format (else network order), bit 1 a 16-byte archive
  *                buffer (else MFC's 4096)
  *   byte 1       k (its low 4 bits): how many chunk sizes follow
- *   k bytes      chunk sizes, 1 to 256 bytes each, used in turn (none: 1 byte per turn)
+ *   k bytes      chunk sizes, 1 to 256 bytes each, used in turn (none: 1 byte at a time)
  *   the rest     an archive that is a series of operations, as for fuzz-archive-load: a BYTE
  *                naming the next read (fuzz-archive-common.h), then the field, objects too
  *
- * The same series is then read from memory. Whatever the bytes, the target must not crash,
- * leak or hang (the socket's blocking calls have a timeout, so a hang would show as a
- * difference), and the two readings must agree value for value, down to the final error's
- * message, which names the field and its offset: chunking, short reads and the main loop
- * must not change what an archive decodes. Any difference aborts.
+ * The socket reads the archive through the in-memory transport (fuzz-transport.c), each
+ * read returning at most the next chunk size. The same series is then read from memory.
+ * Whatever the bytes, the target must not crash, leak or hang, and the two readings must
+ * agree value for value, down to the final error's message, which names the field and its
+ * offset: chunking and short reads must not change what an archive decodes. The socket's
+ * blocking calls must never wait: the transport always has bytes or the end of the stream
+ * to give, so a call that waits for the kernel to report readiness would hang with a real
+ * peer that sent everything (FuzzSocket below). Any difference aborts.
  *
  * Built with clang's -fsanitize=fuzzer it is a libFuzzer target; built with any compiler and
  * standalone-main.c it runs every file of its seed corpus as a plain test.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "fuzz-archive-common.h"
+#include "fuzz-transport.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 #define FLAG_MFC (1 << 0)
 #define FLAG_SMALL_BUFFER (1 << 1)
 #define MAX_OPS 1024
-#define READ_TIMEOUT_MS 5000
 
-/* The peer: writes the archive in chunks from an idle source, then half-closes. */
-typedef struct
+/* A CSocket whose blocking calls must not wait: on_message_pending runs only inside a wait. */
+G_DECLARE_FINAL_TYPE (FuzzSocket, fuzz_socket, FUZZ, SOCKET, CSocket)
+
+struct _FuzzSocket
 {
-  int fd;
-  const guint8 *data;
-  gsize size;
-  gsize offset;
-  const guint8 *chunk_sizes;
-  gsize n_chunk_sizes;
-  gsize next_chunk;
-  GSource *source;
-} Writer;
+  CSocket parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (FuzzSocket, fuzz_socket, C_TYPE_SOCKET)
 
 static gboolean
-write_next_chunk (gpointer user_data)
+fuzz_socket_message_pending (CSocket *self)
 {
-  Writer *writer = user_data;
-  gsize chunk = 1;
-  gssize n;
-
-  if (writer->n_chunk_sizes > 0)
-    chunk = (gsize) writer->chunk_sizes[writer->next_chunk++ % writer->n_chunk_sizes] + 1;
-  chunk = MIN (chunk, writer->size - writer->offset);
-  n = send (writer->fd, writer->data + writer->offset, chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n > 0)
-    writer->offset += (gsize) n;
-  else if (n < 0 && errno != EAGAIN && errno != EINTR)
-    writer->offset = writer->size; /* the reader went away: stop */
-  if (writer->offset < writer->size)
-    return G_SOURCE_CONTINUE;
-  shutdown (writer->fd, SHUT_WR);
-  g_clear_pointer (&writer->source, g_source_unref);
-  return G_SOURCE_REMOVE;
+  fprintf (stderr, "fuzz-socket-file: a blocking call waited although the transport holds "
+                   "bytes or the end of the stream\n");
+  abort ();
 }
 
-/* The reading, as text: one line per value, then the final error and position. */
+static void
+fuzz_socket_class_init (FuzzSocketClass *klass)
+{
+  C_SOCKET_CLASS (klass)->on_message_pending = fuzz_socket_message_pending;
+}
+
+static void
+fuzz_socket_init (FuzzSocket *self)
+{
+}
+
+/* The reading, as text: one line per value, then the final error and position. Lines are
+ * appended without g_string_append_printf's temporary string: most fit on the stack. */
+static void log_append (GString *log, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+log_append (GString *log, const char *format, ...)
+{
+  char line[256];
+  va_list args;
+  int n;
+
+  va_start (args, format);
+  n = vsnprintf (line, sizeof line, format, args);
+  va_end (args);
+  if (n >= 0 && (gsize) n < sizeof line)
+    {
+      g_string_append_len (log, line, n);
+      return;
+    }
+  va_start (args, format);
+  g_string_append_vprintf (log, format, args);
+  va_end (args);
+}
+
 static void
 note_object (GString *log, GObject *object, GPtrArray *keep)
 {
-  g_string_append_printf (log, "object %s\n", object ? G_OBJECT_TYPE_NAME (object) : "null");
+  log_append (log, "object %s\n", object ? G_OBJECT_TYPE_NAME (object) : "null");
   if (object != NULL)
     g_ptr_array_add (keep, object);
 }
@@ -87,9 +103,9 @@ static void
 note_string (GString *log, const char *kind, char *text)
 {
   if (text == NULL)
-    g_string_append_printf (log, "%s none\n", kind);
+    log_append (log, "%s none\n", kind);
   else
-    g_string_append_printf (log, "%s %zu %s\n", kind, strlen (text), text);
+    log_append (log, "%s %zu %s\n", kind, strlen (text), text);
   g_free (text);
 }
 
@@ -98,7 +114,7 @@ read_list (CArchive *ar, GString *log)
 {
   guint64 count = c_archive_read_count (ar);
 
-  g_string_append_printf (log, "list %" G_GUINT64_FORMAT "\n", count);
+  log_append (log, "list %" G_GUINT64_FORMAT "\n", count);
   for (guint64 i = 0; i < count && c_archive_get_error (ar) == NULL; i++)
     note_string (log, "item", c_archive_read_cstring (ar));
 }
@@ -109,9 +125,13 @@ read_raw (CArchive *ar, GString *log)
   guint8 buffer[256];
   gsize n = c_archive_read (ar, buffer, c_archive_read_byte (ar));
 
-  g_string_append_printf (log, "raw %zu", n);
+  log_append (log, "raw %zu", n);
   for (gsize i = 0; i < n; i++)
-    g_string_append_printf (log, " %02x", buffer[i]);
+    {
+      g_string_append_c (log, ' ');
+      g_string_append_c (log, "0123456789abcdef"[buffer[i] >> 4]);
+      g_string_append_c (log, "0123456789abcdef"[buffer[i] & 15]);
+    }
   g_string_append_c (log, '\n');
 }
 
@@ -120,7 +140,7 @@ read_bytes (CArchive *ar, GString *log)
 {
   g_autoptr (GBytes) bytes = c_archive_read_bytes (ar);
 
-  g_string_append_printf (log, "bytes %zu %u\n", g_bytes_get_size (bytes), g_bytes_hash (bytes));
+  log_append (log, "bytes %zu %u\n", g_bytes_get_size (bytes), g_bytes_hash (bytes));
 }
 
 static void
@@ -140,7 +160,7 @@ read_objects (CArchive *ar, FuzzOp op, GString *log, GPtrArray *keep)
         break;
       case FUZZ_OP_CLASS:
         type = c_archive_read_class (ar, G_TYPE_INVALID, &schema);
-        g_string_append_printf (log, "class %s %u\n", type ? g_type_name (type) : "none", schema);
+        log_append (log, "class %s %u\n", type ? g_type_name (type) : "none", schema);
         break;
       default:
         object = g_object_new (G_TYPE_OBJECT, NULL);
@@ -156,46 +176,46 @@ read_number (CArchive *ar, FuzzOp op, GString *log)
   switch (op)
     {
       case FUZZ_OP_BYTE:
-        g_string_append_printf (log, "byte %u\n", c_archive_read_byte (ar));
+        log_append (log, "byte %u\n", c_archive_read_byte (ar));
         break;
       case FUZZ_OP_WORD:
-        g_string_append_printf (log, "word %u\n", c_archive_read_word (ar));
+        log_append (log, "word %u\n", c_archive_read_word (ar));
         break;
       case FUZZ_OP_LONG:
-        g_string_append_printf (log, "long %d\n", c_archive_read_long (ar));
+        log_append (log, "long %d\n", c_archive_read_long (ar));
         break;
       case FUZZ_OP_DWORD:
-        g_string_append_printf (log, "dword %u\n", c_archive_read_dword (ar));
+        log_append (log, "dword %u\n", c_archive_read_dword (ar));
         break;
       case FUZZ_OP_INT:
-        g_string_append_printf (log, "int %d\n", c_archive_read_int (ar));
+        log_append (log, "int %d\n", c_archive_read_int (ar));
         break;
       case FUZZ_OP_UINT:
-        g_string_append_printf (log, "uint %u\n", c_archive_read_uint (ar));
+        log_append (log, "uint %u\n", c_archive_read_uint (ar));
         break;
       case FUZZ_OP_SHORT:
-        g_string_append_printf (log, "short %d\n", c_archive_read_short (ar));
+        log_append (log, "short %d\n", c_archive_read_short (ar));
         break;
       case FUZZ_OP_CHAR:
-        g_string_append_printf (log, "char %d\n", c_archive_read_char (ar));
+        log_append (log, "char %d\n", c_archive_read_char (ar));
         break;
       case FUZZ_OP_WCHAR:
-        g_string_append_printf (log, "wchar %u\n", c_archive_read_wchar (ar));
+        log_append (log, "wchar %u\n", c_archive_read_wchar (ar));
         break;
       case FUZZ_OP_BOOL:
-        g_string_append_printf (log, "bool %d\n", c_archive_read_bool (ar));
+        log_append (log, "bool %d\n", c_archive_read_bool (ar));
         break;
       case FUZZ_OP_FLOAT:
-        g_string_append_printf (log, "float %a\n", (double) c_archive_read_float (ar));
+        log_append (log, "float %a\n", (double) c_archive_read_float (ar));
         break;
       case FUZZ_OP_DOUBLE:
-        g_string_append_printf (log, "double %a\n", c_archive_read_double (ar));
+        log_append (log, "double %a\n", c_archive_read_double (ar));
         break;
       case FUZZ_OP_INT64:
-        g_string_append_printf (log, "int64 %" G_GINT64_FORMAT "\n", c_archive_read_int64 (ar));
+        log_append (log, "int64 %" G_GINT64_FORMAT "\n", c_archive_read_int64 (ar));
         break;
       default:
-        g_string_append_printf (log, "uint64 %" G_GUINT64_FORMAT "\n", c_archive_read_uint64 (ar));
+        log_append (log, "uint64 %" G_GUINT64_FORMAT "\n", c_archive_read_uint64 (ar));
     }
 }
 
@@ -218,11 +238,10 @@ run_op (CArchive *ar, FuzzOp op, GString *log, GPtrArray *keep)
     read_objects (ar, op, log, keep);
 }
 
-/* Reads the series of operations; returns the log of what was read. */
-static GString *
-read_archive (CArchive *ar)
+/* Reads the series of operations into @log. */
+static void
+read_archive (CArchive *ar, GString *log)
 {
-  GString *log = g_string_new (NULL);
   GPtrArray *keep = g_ptr_array_new_with_free_func (g_object_unref);
   const GError *error;
 
@@ -243,47 +262,27 @@ read_archive (CArchive *ar)
    * The error names the field's own offset instead. */
   error = c_archive_get_error (ar);
   if (error != NULL)
-    g_string_append_printf (log, "error %s %d: %s\n", g_quark_to_string (error->domain),
-                            error->code, error->message);
+    log_append (log, "error %s %d: %s\n", g_quark_to_string (error->domain), error->code,
+                error->message);
   else
-    g_string_append_printf (log, "end at %" G_GUINT64_FORMAT "\n", c_archive_get_position (ar));
+    log_append (log, "end at %" G_GUINT64_FORMAT "\n", c_archive_get_position (ar));
   g_ptr_array_unref (keep);
-  return log;
 }
 
-static GString *
-read_through_socket (CArchiveFormat format, gsize buffer_size, Writer *writer)
+static void
+read_through_socket (CArchiveFormat format, gsize buffer_size, GBytes *archive, const gsize *chunks,
+                     gsize n_chunks, GString *log)
 {
-  g_autoptr (CSocket) reader = c_socket_new ();
+  g_autoptr (CSocket) reader = g_object_new (fuzz_socket_get_type (), NULL);
   g_autoptr (CSocketFile) file = NULL;
   g_autoptr (CArchive) ar = NULL;
-  g_autoptr (GError) error = NULL;
-  int fds[2];
-  GString *log;
 
-  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-    g_error ("socketpair: %s", g_strerror (errno));
-  if (!c_async_socket_attach (C_ASYNC_SOCKET (reader), fds[0], C_FD_ALL, &error))
-    g_error ("attach: %s", error->message);
-  c_socket_set_timeout (reader, READ_TIMEOUT_MS);
+  fuzz_transport_connect (C_ASYNC_SOCKET (reader),
+                          c_transport_memory_new (archive, chunks, n_chunks), C_FD_ALL);
   file = c_socket_file_new (reader);
   ar = c_archive_new_load_from_stream (g_io_stream_get_input_stream (G_IO_STREAM (file)), format,
                                        buffer_size);
-
-  writer->fd = fds[1];
-  writer->source = g_idle_source_new ();
-  g_source_set_callback (writer->source, write_next_chunk, writer, NULL);
-  g_source_attach (writer->source, NULL);
-
-  log = read_archive (ar);
-
-  if (writer->source != NULL)
-    {
-      g_source_destroy (writer->source);
-      g_clear_pointer (&writer->source, g_source_unref);
-    }
-  close (fds[1]);
-  return log;
+  read_archive (ar, log);
 }
 
 static void
@@ -321,6 +320,7 @@ setup (void)
   done = TRUE;
   fuzz_register_classes ();
   g_log_set_writer_func (quiet_log, NULL, NULL);
+  fuzz_transport_setup ();
 }
 
 int
@@ -328,32 +328,42 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
   GMainContext *context = g_main_context_default ();
   CArchiveFormat format;
-  gsize buffer_size, header;
-  Writer writer = { 0 };
-  GString *socket_log, *memory_log;
+  gsize buffer_size, header, n_chunks;
+  gsize chunks[15] = { 1 };
+  /* Kept from one input to the next, emptied for each. */
+  static GString *socket_log, *memory_log;
   CArchive *ar;
+  GBytes *archive;
 
   if (size < 2)
     return 0;
   setup ();
+  if (socket_log == NULL)
+    {
+      socket_log = g_string_new (NULL);
+      memory_log = g_string_new (NULL);
+    }
+  g_string_truncate (socket_log, 0);
+  g_string_truncate (memory_log, 0);
   format = (data[0] & FLAG_MFC) ? C_ARCHIVE_FORMAT_MFC : C_ARCHIVE_FORMAT_NETWORK;
   buffer_size = (data[0] & FLAG_SMALL_BUFFER) ? 16 : 0;
-  writer.n_chunk_sizes = MIN ((gsize) (data[1] & 15), size - 2);
-  writer.chunk_sizes = data + 2;
-  header = 2 + writer.n_chunk_sizes;
-  writer.data = data + header;
-  writer.size = size - header;
+  n_chunks = MIN ((gsize) (data[1] & 15), size - 2);
+  for (gsize i = 0; i < n_chunks; i++)
+    chunks[i] = (gsize) data[2 + i] + 1;
+  header = 2 + n_chunks;
+  archive = g_bytes_new_static (data + header, size - header);
 
-  socket_log = read_through_socket (format, buffer_size, &writer);
-  ar = c_archive_new_load_from_data (writer.data, writer.size, format);
-  memory_log = read_archive (ar);
+  read_through_socket (format, buffer_size, archive, chunks, MAX (n_chunks, 1), socket_log);
+  ar = c_archive_new_load_from_data (data + header, size - header, format);
+  read_archive (ar, memory_log);
   g_object_unref (ar);
   if (!g_string_equal (socket_log, memory_log))
     report_difference (socket_log->str, memory_log->str);
-  g_string_free (socket_log, TRUE);
-  g_string_free (memory_log, TRUE);
+  /* The socket, its transport and so its reference to @archive are gone. */
+  g_bytes_unref (archive);
   /* Deferred work of the closed socket. */
   for (int i = 0; i < 100 && g_main_context_iteration (context, FALSE); i++)
     ;
+  fuzz_transport_check_idle ();
   return 0;
 }

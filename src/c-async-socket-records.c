@@ -323,12 +323,13 @@ static gssize
 read_into_partial (CAsyncSocketPrivate *priv, CRecordState *state)
 {
   gsize total = (gsize) read_be32 (state->partial) + HEADER_SIZE;
-  gsize want = partial_room (total, state->partial_length);
   gssize n;
-
   int remaining;
 
-  grow_partial (state, want);
+  /* The buffer grows once it is full, to twice what arrived: once per doubling, not at
+   * every read (a record arriving in small reads was moved, or copied, at each of them). */
+  if (state->partial_length == state->partial_capacity)
+    grow_partial (state, partial_room (total, state->partial_length));
   n = c_transport_read (priv, state->partial + state->partial_length,
                         MIN (state->partial_capacity, total) - state->partial_length, 0,
                         &remaining);
