@@ -205,6 +205,29 @@ remaining_after (TlsTransport *t)
   return 0;
 }
 
+/* Whether application data can be read or written now: the handshake is done (it is driven
+ * a step further here) and no urgent data is asked for; otherwise FALSE with errno set
+ * (EAGAIN while the handshake waits for the peer). */
+static gboolean
+can_move_data (TlsTransport *t, int flags)
+{
+  if (flags & MSG_OOB)
+    {
+      errno = EOPNOTSUPP; /* TLS has no urgent data */
+      return FALSE;
+    }
+  switch (handshake_step (t))
+    {
+      case 0:
+        errno = EAGAIN;
+        return FALSE;
+      case -1:
+        errno = t->fail_code;
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gssize
 tls_read (CTransport *transport, void *buffer, gsize size, int flags, int *remaining)
 {
@@ -213,20 +236,8 @@ tls_read (CTransport *transport, void *buffer, gsize size, int flags, int *remai
   int ok, ssl_error;
 
   *remaining = -1;
-  if (flags & MSG_OOB)
-    {
-      errno = EOPNOTSUPP; /* TLS has no urgent data */
-      return -1;
-    }
-  switch (handshake_step (t))
-    {
-      case 0:
-        errno = EAGAIN;
-        return -1;
-      case -1:
-        errno = t->fail_code;
-        return -1;
-    }
+  if (!can_move_data (t, flags))
+    return -1;
   if (t->close_notify_received)
     return 0;
   ERR_clear_error ();
@@ -266,20 +277,8 @@ tls_write (CTransport *transport, const struct iovec *iov, int count, int flags)
   TlsTransport *t = (TlsTransport *) transport;
   gsize total = 0;
 
-  if (flags & MSG_OOB)
-    {
-      errno = EOPNOTSUPP;
-      return -1;
-    }
-  switch (handshake_step (t))
-    {
-      case 0:
-        errno = EAGAIN;
-        return -1;
-      case -1:
-        errno = t->fail_code;
-        return -1;
-    }
+  if (!can_move_data (t, flags))
+    return -1;
   if (t->close_notify_sent)
     {
       errno = EPIPE;
