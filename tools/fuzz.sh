@@ -5,7 +5,7 @@
 #   TARGET   records       the record framer, fed in chunks (fuzz/fuzz-records.c)
 #            socket-file   CArchive over a CSocketFile, both formats, objects (fuzz/fuzz-socket-file.c)
 #            archive-load  CArchive loading from memory and streams (fuzz/fuzz-archive-load.c)
-#   SECONDS  how long to fuzz
+#   SECONDS  how long to fuzz at most (the option -runs=N stops it after N executions)
 #
 # Builds the target with clang, libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer in
 # build-fuzz/ (FUZZ_BUILD=dir to choose another), starting from the checked-in seed corpus
@@ -64,6 +64,7 @@ status=0
 
 executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
 coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | sed 's/cov: //')
 new_inputs=$(($(find "$work/new" -type f | wc -l) - before))
 findings=0
@@ -76,9 +77,9 @@ for artifact in "$work/artifacts/"*; do
     echo "finding: $kind, kept as $corpus/regression-$kind-$hash"
 done
 
-echo "target $target: ${executions:-0} executions in ${seconds} s (${rate:-0}/s), coverage ${coverage:-?} edges, ${new_inputs} new inputs, ${findings} findings (libFuzzer exit status ${status})"
+echo "target $target: ${executions:-0} executions in ${took:-$seconds} s (${rate:-0}/s), coverage ${coverage:-?} edges, ${new_inputs} new inputs, ${findings} findings (libFuzzer exit status ${status})"
 echo "log: $log"
 if [ "$findings" -gt 0 ] || [ "$status" -ne 0 ]; then
-    grep -m 5 -E '^==[0-9]+==|ERROR|fuzz-records:|fuzz-socket-file:|Assertion' "$log" >&2 || true
+    grep -m 5 -E '^==[0-9]+==|ERROR|fuzz-records:|fuzz-socket-file:|fuzz-transport:|Assertion' "$log" >&2 || true
     exit 1
 fi
