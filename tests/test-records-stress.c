@@ -11,13 +11,6 @@
 
 #include "test-util.h"
 
-static gboolean
-has_records (gpointer data)
-{
-  gpointer *args = data;
-  return ((TestSocket *) args[0])->records->len >= GPOINTER_TO_UINT (args[1]);
-}
-
 static GBytes *
 pattern (gsize size, guint seed)
 {
@@ -91,8 +84,7 @@ Test (records, a_stalled_reader_stops_the_writer_at_the_high_mark, .timeout = 12
   cr_assert (c_async_socket_async_select (S (p.server), C_FD_ALL, NULL));
   cr_assert (run_until (has_drained, p.client), "no on_drain after the stall");
   cr_assert_leq (c_async_socket_get_queued_bytes (S (p.client)), low);
-  gpointer args[2] = { p.server, GUINT_TO_POINTER (accepted) };
-  cr_assert (run_until (has_records, args));
+  cr_assert (run_until_records (p.server, accepted));
   g_object_unref (p.client);
   g_object_unref (p.server);
   g_object_unref (p.listener);

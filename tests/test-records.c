@@ -49,20 +49,6 @@ close_pair (void)
 TestSuite (records, .init = open_records_pair, .fini = close_pair);
 TestSuite (records_plain_client, .init = open_records_pair_with_plain_client, .fini = close_pair);
 
-static gboolean
-has_records (gpointer data)
-{
-  gpointer *args = data;
-  return ((TestSocket *) args[0])->records->len >= GPOINTER_TO_UINT (args[1]);
-}
-
-static gboolean
-run_until_records (TestSocket *socket, guint n)
-{
-  gpointer args[2] = { socket, GUINT_TO_POINTER (n) };
-  return run_until (has_records, args);
-}
-
 static GBytes *
 pattern (gsize size, guint seed)
 {

@@ -192,18 +192,10 @@ assert_connect_failed (TestSocket *client, GQuark domain, int code, const char *
   cr_assert_eq (client->counts[C_NOTIFY_SEND], 0, "on_send after a failed handshake");
 }
 
-static gboolean
-received_at_least (gpointer data)
-{
-  gpointer *args = data;
-  return ((TestSocket *) args[0])->received->len >= GPOINTER_TO_UINT (args[1]);
-}
-
 static void
-run_until_received (TestSocket *socket, guint length)
+wait_received (TestSocket *socket, guint length)
 {
-  gpointer args[] = { socket, GUINT_TO_POINTER (length) };
-  cr_assert (run_until (received_at_least, args), "received %u of %u bytes", socket->received->len,
+  cr_assert (run_until_received (socket, length), "received %u of %u bytes", socket->received->len,
              length);
 }
 
@@ -212,7 +204,7 @@ echo_round_trip (TestSocket *client)
 {
   client->read_on_receive = TRUE;
   send_text (client, "hello over TLS");
-  run_until_received (client, 14);
+  wait_received (client, 14);
   cr_assert_eq (memcmp (client->received->data, "hello over TLS", 14), 0);
 }
 
@@ -501,7 +493,7 @@ Test (tls, one_byte_reader_gets_everything, .timeout = 30)
   cr_assert (c_async_socket_set_tls (S (client), client_tls, "localhost", NULL));
   cr_assert (c_async_socket_connect (S (client), "127.0.0.1", server.port, NULL));
   server_connection (&server, 0)->hook_data = &bulk;
-  run_until_received (client, (guint) bulk.total);
+  wait_received (client, (guint) bulk.total);
   cr_assert_eq (client->received->len, bulk.total);
   cr_assert_eq (memcmp (client->received->data, bulk.data, bulk.total), 0);
   /* Every on_receive had its byte: none was spurious. */
@@ -527,7 +519,7 @@ Test (tls, close_without_close_notify_is_truncation, .timeout = 20)
   connection = server_connection (&server, 0);
   cr_assert (run_until_count (connection, C_NOTIFY_SEND, 1));
   send_text (connection, "last words");
-  run_until_received (client, 10);
+  wait_received (client, 10);
   /* The kernel's end of stream without TLS's: what an attacker cutting the stream does. */
   shutdown (c_async_socket_get_handle (S (connection)), SHUT_RDWR);
   cr_assert (run_until_count (client, C_NOTIFY_CLOSE, 1));
@@ -589,7 +581,7 @@ Test (tls, starttls_after_plaintext, .timeout = 20)
   pair_open (&p);
   p.server->read_on_receive = TRUE;
   send_text (p.client, "STARTTLS\r\n");
-  run_until_received (p.server, 10);
+  wait_received (p.server, 10);
   cr_assert_eq (memcmp (p.server->received->data, "STARTTLS\r\n", 10), 0);
   g_byte_array_set_size (p.server->received, 0);
   p.server->read_on_receive = FALSE;
@@ -613,13 +605,6 @@ Test (tls, starttls_after_plaintext, .timeout = 20)
 
 /* ---- What is built on the transport ----------------------------------------------------- */
 
-static gboolean
-records_at_least (gpointer data)
-{
-  gpointer *args = data;
-  return ((TestSocket *) args[0])->records->len >= GPOINTER_TO_UINT (args[1]);
-}
-
 Test (tls, records_arrive_whole, .timeout = 30)
 {
   g_autoptr (CTlsSettings) server_tls = server_settings ("server");
@@ -642,10 +627,8 @@ Test (tls, records_arrive_whole, .timeout = 30)
       cr_assert (c_async_socket_send_record (S (client), record, NULL));
     }
   connection = server_connection (&server, 0);
-  {
-    gpointer args[] = { connection, GUINT_TO_POINTER (G_N_ELEMENTS (sizes)) };
-    cr_assert (run_until (records_at_least, args), "%u records", connection->records->len);
-  }
+  cr_assert (run_until_records (connection, G_N_ELEMENTS (sizes)), "%u records",
+             connection->records->len);
   cr_assert_eq (connection->records->len, G_N_ELEMENTS (sizes));
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -881,7 +864,7 @@ Test (tls, interop_openssl_s_server, .timeout = 20)
   assert_connected (client);
   client->read_on_receive = TRUE;
   send_text (client, "hello\n");
-  run_until_received (client, 5);
+  wait_received (client, 5);
   cr_assert_not_null (
       g_strstr_len ((char *) client->received->data, client->received->len, "olleh"));
   g_clear_object (&client);

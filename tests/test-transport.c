@@ -203,13 +203,6 @@ take_one_byte (TestSocket *socket, CNotify which, int error_code, gpointer data)
   g_byte_array_append (socket->received, &byte, 1);
 }
 
-static gboolean
-received_all (gpointer data)
-{
-  gpointer *args = data;
-  return ((TestSocket *) args[0])->received->len >= GPOINTER_TO_SIZE (args[1]);
-}
-
 static GBytes *
 byte_pattern (gsize size)
 {
@@ -248,7 +241,6 @@ Test (transport, on_receive_comes_again_while_the_transport_holds_bytes, .timeou
 {
   g_autoptr (TestSocket) reader = test_socket_new ();
   g_autoptr (GBytes) data = byte_pattern (1000);
-  gpointer args[2] = { reader, GSIZE_TO_POINTER (1000) };
   int peer;
 
   /* The peer stays open: the kernel never reports anything to read, so every on_receive
@@ -256,7 +248,7 @@ Test (transport, on_receive_comes_again_while_the_transport_holds_bytes, .timeou
   reader->hook = take_one_byte;
   reader->hook_data = GSIZE_TO_POINTER (1000);
   peer = transport_socket (reader, data, 7, TRUE);
-  cr_assert (run_until (received_all, args), "%u of 1000 bytes received after %d on_receive",
+  cr_assert (run_until_received (reader, 1000), "%u of 1000 bytes received after %d on_receive",
              reader->received->len, reader->counts[C_NOTIFY_RECEIVE]);
   drain_context ();
   cr_assert (memcmp (reader->received->data, g_bytes_get_data (data, NULL), 1000) == 0);

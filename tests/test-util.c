@@ -163,6 +163,40 @@ run_until_count (TestSocket *socket, CNotify which, int n)
   return run_until (count_reached, &wait);
 }
 
+typedef struct
+{
+  TestSocket *socket;
+  gsize n;
+} LengthWait;
+
+static gboolean
+received_reached (gpointer data)
+{
+  LengthWait *wait = data;
+  return wait->socket->received->len >= wait->n;
+}
+
+gboolean
+run_until_received (TestSocket *socket, gsize length)
+{
+  LengthWait wait = { socket, length };
+  return run_until (received_reached, &wait);
+}
+
+static gboolean
+records_reached (gpointer data)
+{
+  LengthWait *wait = data;
+  return wait->socket->records->len >= wait->n;
+}
+
+gboolean
+run_until_records (TestSocket *socket, guint n)
+{
+  LengthWait wait = { socket, n };
+  return run_until (records_reached, &wait);
+}
+
 void
 iterate (guint iterations)
 {

@@ -50,6 +50,10 @@ int test_socket_total (TestSocket *socket);
 gboolean run_until_flag (gboolean *flag);
 /* Runs until count(socket, which) >= n or the deadline passes. */
 gboolean run_until_count (TestSocket *socket, CNotify which, int n);
+/* Runs until socket->received holds @length bytes (socket->records @n records), or the
+ * deadline passes. */
+gboolean run_until_received (TestSocket *socket, gsize length);
+gboolean run_until_records (TestSocket *socket, guint n);
 /* Runs until func (data) is TRUE or the deadline passes. */
 gboolean run_until (gboolean (*func) (gpointer data), gpointer data);
 /* The same with a deadline of its own, in milliseconds. */
