@@ -19,8 +19,9 @@
  * role (OpenSSL's `SSL_CTX`): its own certificate and key, whom it trusts (the system's
  * trust store by default, plus CA files), whether it verifies its peer (clients do by
  * default, checking the host name given to c_async_socket_set_tls(), which is also sent
- * as SNI), client certificates (servers), ALPN and the protocol versions (TLS 1.2 at the
- * least; renegotiation is always refused).
+ * as SNI), a server's certificates per name (SNI), client certificates (servers), session
+ * resumption (on by default), ALPN and the protocol versions (TLS 1.2 at the least;
+ * renegotiation is always refused).
  *
  * Change the settings before the sockets that use them start their handshakes.
  */
@@ -32,7 +33,9 @@ struct _CTlsSettings
   gboolean verify_peer;
   gboolean system_trust;
   GPtrArray *ca_files;
-  GBytes *alpn; /* the protocols in ALPN's wire format */
+  GBytes *alpn;               /* the protocols in ALPN's wire format */
+  CTlsSessionCache *sessions; /* a client's, while resumption is on */
+  CTlsServerNames *names;     /* a server's certificates per name, once one is added */
 };
 
 enum
@@ -127,11 +130,20 @@ c_tls_settings_constructed (GObject *object)
   g_assert (self->ctx != NULL);
   SSL_CTX_set_min_proto_version (self->ctx, TLS1_2_VERSION);
   SSL_CTX_set_options (self->ctx, SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_mode (self->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+  /* Idle connections give back OpenSSL's record buffers (about 34 KiB each). */
+  SSL_CTX_set_mode (self->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE
+                                   | SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_cert_verify_callback (self->ctx, c_tls_verify_certificate, NULL);
   self->verify_peer = self->role == C_TLS_ROLE_CLIENT;
   apply_verify_mode (self, C_TLS_CLIENT_AUTH_NONE);
   rebuild_store (self);
+  if (self->role == C_TLS_ROLE_SERVER)
+    /* Resumption of sessions with client certificates needs it (OpenSSL refuses them
+     * otherwise); one value for all afxsock servers: tickets are keyed per settings. */
+    SSL_CTX_set_session_id_context (self->ctx, (const unsigned char *) "afxsock", 7);
+  else
+    SSL_CTX_sess_set_new_cb (self->ctx, c_tls_session_cache_new_session);
+  c_tls_settings_set_session_resumption (self, TRUE);
 }
 
 static void
@@ -142,6 +154,8 @@ c_tls_settings_finalize (GObject *object)
   SSL_CTX_free (self->ctx);
   g_ptr_array_unref (self->ca_files);
   g_clear_pointer (&self->alpn, g_bytes_unref);
+  g_clear_pointer (&self->sessions, c_tls_session_cache_free);
+  g_clear_pointer (&self->names, c_tls_server_names_free);
   G_OBJECT_CLASS (c_tls_settings_parent_class)->finalize (object);
 }
 
@@ -254,6 +268,31 @@ c_tls_settings_get_role (CTlsSettings *self)
   return self->role;
 }
 
+/* Loads a certificate, its chain and its key into @ctx (the settings', or a holder of one
+ * name's certificate). */
+static gboolean
+load_certificate_files (SSL_CTX *ctx, const char *certificate_file, const char *key_file,
+                        GError **error)
+{
+  ERR_clear_error ();
+  if (SSL_CTX_use_certificate_chain_file (ctx, certificate_file) != 1)
+    {
+      g_autofree char *what = g_strdup_printf ("loading the certificate %s", certificate_file);
+      set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, what);
+      return FALSE;
+    }
+  if (key_file == NULL)
+    key_file = certificate_file;
+  if (SSL_CTX_use_PrivateKey_file (ctx, key_file, SSL_FILETYPE_PEM) != 1
+      || SSL_CTX_check_private_key (ctx) != 1)
+    {
+      g_autofree char *what = g_strdup_printf ("loading the private key %s", key_file);
+      set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * c_tls_settings_set_certificate_files:
  * @self: settings
@@ -271,22 +310,60 @@ c_tls_settings_set_certificate_files (CTlsSettings *self, const char *certificat
 {
   g_return_val_if_fail (C_IS_TLS_SETTINGS (self), FALSE);
   g_return_val_if_fail (certificate_file != NULL, FALSE);
+  return load_certificate_files (self->ctx, certificate_file, key_file, error);
+}
+
+static gboolean
+load_certificate (SSL_CTX *ctx, GTlsCertificate *certificate, GError **error)
+{
+  g_autofree char *key_pem = NULL;
+  BIO *bio;
+  EVP_PKEY *key;
+  gboolean first = TRUE;
+
+  g_object_get (certificate, "private-key-pem", &key_pem, NULL);
+  if (key_pem == NULL)
+    {
+      g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+                   "the certificate has no private key in PEM form");
+      return FALSE;
+    }
   ERR_clear_error ();
-  if (SSL_CTX_use_certificate_chain_file (self->ctx, certificate_file) != 1)
+  SSL_CTX_clear_chain_certs (ctx);
+  for (GTlsCertificate *c = certificate; c != NULL; c = g_tls_certificate_get_issuer (c))
     {
-      g_autofree char *what = g_strdup_printf ("loading the certificate %s", certificate_file);
-      set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, what);
+      g_autofree char *pem = NULL;
+      X509 *x509;
+      int ok;
+
+      g_object_get (c, "certificate-pem", &pem, NULL);
+      bio = BIO_new_mem_buf (pem, -1);
+      x509 = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
+      BIO_free (bio);
+      if (x509 == NULL)
+        {
+          set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, "reading the certificate");
+          return FALSE;
+        }
+      ok = first ? SSL_CTX_use_certificate (ctx, x509) : SSL_CTX_add1_chain_cert (ctx, x509);
+      X509_free (x509);
+      if (ok != 1)
+        {
+          set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, "using the certificate");
+          return FALSE;
+        }
+      first = FALSE;
+    }
+  bio = BIO_new_mem_buf (key_pem, -1);
+  key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
+  BIO_free (bio);
+  if (key == NULL || SSL_CTX_use_PrivateKey (ctx, key) != 1 || SSL_CTX_check_private_key (ctx) != 1)
+    {
+      EVP_PKEY_free (key);
+      set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, "using the private key");
       return FALSE;
     }
-  if (key_file == NULL)
-    key_file = certificate_file;
-  if (SSL_CTX_use_PrivateKey_file (self->ctx, key_file, SSL_FILETYPE_PEM) != 1
-      || SSL_CTX_check_private_key (self->ctx) != 1)
-    {
-      g_autofree char *what = g_strdup_printf ("loading the private key %s", key_file);
-      set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, what);
-      return FALSE;
-    }
+  EVP_PKEY_free (key);
   return TRUE;
 }
 
@@ -304,59 +381,9 @@ c_tls_settings_set_certificate_files (CTlsSettings *self, const char *certificat
 gboolean
 c_tls_settings_set_certificate (CTlsSettings *self, GTlsCertificate *certificate, GError **error)
 {
-  g_autofree char *key_pem = NULL;
-  BIO *bio;
-  EVP_PKEY *key;
-  gboolean first = TRUE;
-
   g_return_val_if_fail (C_IS_TLS_SETTINGS (self), FALSE);
   g_return_val_if_fail (G_IS_TLS_CERTIFICATE (certificate), FALSE);
-  g_object_get (certificate, "private-key-pem", &key_pem, NULL);
-  if (key_pem == NULL)
-    {
-      g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
-                   "the certificate has no private key in PEM form");
-      return FALSE;
-    }
-  ERR_clear_error ();
-  SSL_CTX_clear_chain_certs (self->ctx);
-  for (GTlsCertificate *c = certificate; c != NULL; c = g_tls_certificate_get_issuer (c))
-    {
-      g_autofree char *pem = NULL;
-      X509 *x509;
-      int ok;
-
-      g_object_get (c, "certificate-pem", &pem, NULL);
-      bio = BIO_new_mem_buf (pem, -1);
-      x509 = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
-      BIO_free (bio);
-      if (x509 == NULL)
-        {
-          set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, "reading the certificate");
-          return FALSE;
-        }
-      ok = first ? SSL_CTX_use_certificate (self->ctx, x509)
-                 : SSL_CTX_add1_chain_cert (self->ctx, x509);
-      X509_free (x509);
-      if (ok != 1)
-        {
-          set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, "using the certificate");
-          return FALSE;
-        }
-      first = FALSE;
-    }
-  bio = BIO_new_mem_buf (key_pem, -1);
-  key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
-  BIO_free (bio);
-  if (key == NULL || SSL_CTX_use_PrivateKey (self->ctx, key) != 1
-      || SSL_CTX_check_private_key (self->ctx) != 1)
-    {
-      EVP_PKEY_free (key);
-      set_openssl_error (error, G_TLS_ERROR_BAD_CERTIFICATE, "using the private key");
-      return FALSE;
-    }
-  EVP_PKEY_free (key);
-  return TRUE;
+  return load_certificate (self->ctx, certificate, error);
 }
 
 /**
@@ -509,6 +536,142 @@ c_tls_settings_set_versions (CTlsSettings *self, CTlsVersion min, CTlsVersion ma
                                  max == C_TLS_VERSION_1_2 ? TLS1_2_VERSION : TLS1_3_VERSION);
 }
 
+static gboolean
+check_server_name (CTlsSettings *self, const char *server_name, GError **error)
+{
+  const char *name = g_str_has_prefix (server_name, "*.") ? server_name + 2 : server_name;
+
+  if (self->role != C_TLS_ROLE_SERVER)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "add_server_name: certificates per name are for server settings");
+      return FALSE;
+    }
+  if (*name == '\0' || strchr (name, '*') != NULL || name[0] == '.')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "add_server_name: '%s' is not a host name or *.domain", server_name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+add_server_name (CTlsSettings *self, const char *server_name, SSL_CTX *holder)
+{
+  if (self->names == NULL)
+    {
+      self->names = c_tls_server_names_new ();
+      SSL_CTX_set_tlsext_servername_callback (self->ctx, c_tls_server_names_choose);
+      SSL_CTX_set_tlsext_servername_arg (self->ctx, self->names);
+    }
+  c_tls_server_names_add (self->names, server_name, holder);
+}
+
+/**
+ * c_tls_settings_add_server_name_files:
+ * @self: server settings
+ * @server_name: the name clients ask for (SNI): a host name, or `*.example.org` for any one
+ *   label in front of example.org
+ * @certificate_file: a PEM file: the certificate for that name, then its chain
+ * @key_file: (nullable): a PEM file with its private key; %NULL: it is in @certificate_file
+ * @error: return location for a #GError
+ *
+ * Server Name Indication: a client that asks for @server_name gets this certificate
+ * instead of the default one (c_tls_settings_set_certificate_files()). An exact name wins
+ * over a wildcard; a client that asks for no name, or for one not added, gets the default.
+ * Adding a name again replaces its certificate. The name a client asked for:
+ * c_async_socket_get_tls_server_name().
+ *
+ * Returns: %TRUE when the certificate and key were loaded and match
+ */
+gboolean
+c_tls_settings_add_server_name_files (CTlsSettings *self, const char *server_name,
+                                      const char *certificate_file, const char *key_file,
+                                      GError **error)
+{
+  SSL_CTX *holder;
+
+  g_return_val_if_fail (C_IS_TLS_SETTINGS (self), FALSE);
+  g_return_val_if_fail (server_name != NULL && certificate_file != NULL, FALSE);
+  if (!check_server_name (self, server_name, error))
+    return FALSE;
+  holder = SSL_CTX_new (TLS_server_method ());
+  if (!load_certificate_files (holder, certificate_file, key_file, error))
+    {
+      SSL_CTX_free (holder);
+      return FALSE;
+    }
+  add_server_name (self, server_name, holder);
+  return TRUE;
+}
+
+/**
+ * c_tls_settings_add_server_name:
+ * @self: server settings
+ * @server_name: the name clients ask for (see c_tls_settings_add_server_name_files())
+ * @certificate: a certificate with its private key and its issuers
+ * @error: return location for a #GError
+ *
+ * Like c_tls_settings_add_server_name_files(), from a #GTlsCertificate.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+c_tls_settings_add_server_name (CTlsSettings *self, const char *server_name,
+                                GTlsCertificate *certificate, GError **error)
+{
+  SSL_CTX *holder;
+
+  g_return_val_if_fail (C_IS_TLS_SETTINGS (self), FALSE);
+  g_return_val_if_fail (server_name != NULL && G_IS_TLS_CERTIFICATE (certificate), FALSE);
+  if (!check_server_name (self, server_name, error))
+    return FALSE;
+  holder = SSL_CTX_new (TLS_server_method ());
+  if (!load_certificate (holder, certificate, error))
+    {
+      SSL_CTX_free (holder);
+      return FALSE;
+    }
+  add_server_name (self, server_name, holder);
+  return TRUE;
+}
+
+/**
+ * c_tls_settings_set_session_resumption:
+ * @self: settings
+ * @resume: whether handshakes may resume earlier sessions (the default)
+ *
+ * Session resumption: a client remembers, per server (the name it verified and the
+ * address it reached), the session of its last handshake and offers it on the next
+ * connection, which then skips the certificate exchange and the key agreement's expensive
+ * half (c_async_socket_is_tls_session_resumed() says whether it did). A server issues
+ * session tickets (TLS 1.3, and 1.2) and keeps 1.2 sessions by ID. A TLS 1.3 ticket is
+ * offered once. Turned off, every handshake is a full one.
+ */
+void
+c_tls_settings_set_session_resumption (CTlsSettings *self, gboolean resume)
+{
+  g_return_if_fail (C_IS_TLS_SETTINGS (self));
+  if (self->role == C_TLS_ROLE_CLIENT)
+    {
+      SSL_CTX_set_session_cache_mode (self->ctx, resume ? SSL_SESS_CACHE_CLIENT
+                                                              | SSL_SESS_CACHE_NO_INTERNAL_STORE
+                                                        : SSL_SESS_CACHE_OFF);
+      if (resume && self->sessions == NULL)
+        self->sessions = c_tls_session_cache_new ();
+      else if (!resume)
+        g_clear_pointer (&self->sessions, c_tls_session_cache_free);
+      return;
+    }
+  SSL_CTX_set_session_cache_mode (self->ctx, resume ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets (self->ctx, resume ? 2 : 0);
+  if (resume)
+    SSL_CTX_clear_options (self->ctx, SSL_OP_NO_TICKET);
+  else
+    SSL_CTX_set_options (self->ctx, SSL_OP_NO_TICKET);
+}
+
 SSL_CTX *
 c_tls_settings_get_ctx (CTlsSettings *self)
 {
@@ -525,6 +688,12 @@ gboolean
 c_tls_settings_has_alpn (CTlsSettings *self)
 {
   return self->alpn != NULL;
+}
+
+CTlsSessionCache *
+c_tls_settings_get_sessions (CTlsSettings *self)
+{
+  return self->sessions;
 }
 
 gboolean

@@ -25,24 +25,8 @@
 /* At most this much plaintext per write call, so that what waits in our buffer for room
  * in the kernel stays bounded. */
 #define C_TLS_WRITE_LIMIT (64 * 1024)
-
-static GQuark config_quark;
-
-typedef struct
-{
-  CTlsSettings *settings;
-  char *peer_name;
-} TlsConfig;
-
-static void
-config_free (gpointer data)
-{
-  TlsConfig *config = data;
-
-  g_object_unref (config->settings);
-  g_free (config->peer_name);
-  g_free (config);
-}
+/* A buffer that grew beyond this for one write is freed once it has left. */
+#define C_TLS_KEEP_BUFFER (16 * 1024)
 
 /* ---- The BIO: reads from the descriptor, writes into our buffer ------------------------- */
 
@@ -148,7 +132,14 @@ flush_out (TlsTransport *t)
         }
       t->out_offset += (gsize) n;
     }
-  g_byte_array_set_size (t->out, 0);
+  if (t->out->len > C_TLS_KEEP_BUFFER)
+    {
+      /* A bulk write's buffer is not kept by an idle connection. */
+      g_byte_array_unref (t->out);
+      t->out = g_byte_array_new ();
+    }
+  else
+    g_byte_array_set_size (t->out, 0);
   t->out_offset = 0;
   if (t->shutdown_after_flush != 0)
     {
@@ -179,6 +170,9 @@ handshake_step (TlsTransport *t)
     {
       t->handshaking = FALSE;
       t->established = TRUE;
+      t->resumed = SSL_session_reused (t->ssl) != 0;
+      if (t->resumed && c_tls_settings_get_role (t->settings) == C_TLS_ROLE_CLIENT)
+        c_tls_verify_resumed (t);
       g_debug ("TLS on descriptor %d: %s, %s", t->fd, SSL_get_version (t->ssl),
                SSL_get_cipher_name (t->ssl));
       return 1;
@@ -448,6 +442,7 @@ tls_free (CTransport *transport)
   g_clear_object (&t->peer_certificate);
   g_object_unref (t->settings);
   g_free (t->peer_name);
+  g_free (t->session_key);
   g_free (t);
 }
 
@@ -462,9 +457,9 @@ static const CTransportClass tls_class = {
   .handshaking = tls_handshaking,
 };
 
-static CTransport *
-tls_transport_new (CAsyncSocket *socket, CTlsSettings *settings, const char *peer_name,
-                   CTransportHandshake handshake)
+CTransport *
+c_tls_transport_new (CAsyncSocket *socket, CTlsSettings *settings, const char *peer_name,
+                     CTransportHandshake handshake)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (socket);
   TlsTransport *t = g_new0 (TlsTransport, 1);
@@ -486,7 +481,17 @@ tls_transport_new (CAsyncSocket *socket, CTlsSettings *settings, const char *pee
   SSL_set_bio (t->ssl, bio, bio);
   if (c_tls_settings_get_role (settings) == C_TLS_ROLE_CLIENT)
     {
+      CTlsSessionCache *sessions = c_tls_settings_get_sessions (settings);
+
       SSL_set_connect_state (t->ssl);
+      t->session_key = sessions != NULL ? c_tls_session_key (peer_name, t->fd) : NULL;
+      if (t->session_key != NULL)
+        {
+          SSL_SESSION *session = c_tls_session_cache_take (sessions, t->session_key);
+          if (session != NULL)
+            SSL_set_session (t->ssl, session);
+          SSL_SESSION_free (session);
+        }
       if (peer_name != NULL)
         {
           X509_VERIFY_PARAM *param = SSL_get0_param (t->ssl);
@@ -504,248 +509,12 @@ tls_transport_new (CAsyncSocket *socket, CTlsSettings *settings, const char *pee
   return &t->parent;
 }
 
-static TlsTransport *
-tls_of (CAsyncSocket *self)
+TlsTransport *
+c_tls_transport_of (CAsyncSocket *self)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
   if (priv->transport == NULL || priv->transport->klass != &tls_class)
     return NULL;
   return (TlsTransport *) priv->transport;
-}
-
-/* ---- The hooks in connect and accept ---------------------------------------------------- */
-
-gboolean
-c_tls_on_connected (CAsyncSocket *self)
-{
-  TlsConfig *config = config_quark ? g_object_get_qdata (G_OBJECT (self), config_quark) : NULL;
-
-  if (config == NULL || tls_of (self) != NULL
-      || c_tls_settings_get_role (config->settings) != C_TLS_ROLE_CLIENT)
-    return FALSE;
-  c_transport_set (
-      c_async_socket_get_private (self),
-      tls_transport_new (self, config->settings, config->peer_name, C_HANDSHAKE_CONNECT));
-  return TRUE;
-}
-
-void
-c_tls_on_accepted (CAsyncSocket *listener, CAsyncSocket *connected)
-{
-  TlsConfig *config = config_quark ? g_object_get_qdata (G_OBJECT (listener), config_quark) : NULL;
-
-  if (config == NULL || c_tls_settings_get_role (config->settings) != C_TLS_ROLE_SERVER)
-    return;
-  c_transport_set (c_async_socket_get_private (connected),
-                   tls_transport_new (connected, config->settings, NULL, C_HANDSHAKE_ACCEPT));
-}
-
-/* ---- The API ---------------------------------------------------------------------------- */
-
-static gboolean
-check_stream (CAsyncSocket *self, const char *operation, GError **error)
-{
-  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-
-  if (!c_async_socket_check_created (self, operation, error))
-    return FALSE;
-  if (priv->type != C_SOCK_STREAM)
-    {
-      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "%s: TLS needs a stream socket",
-                          operation);
-      return FALSE;
-    }
-  if (tls_of (self) != NULL)
-    {
-      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "%s: the socket already has TLS",
-                          operation);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * c_async_socket_set_tls:
- * @self: a created stream socket, not yet connected, or a listener
- * @settings: client settings for a socket that connects, server settings for a listener
- * @peer_name: (nullable): a client's name for the server: checked against its certificate
- *   and sent as SNI; %NULL checks the certificate's chain only
- * @error: return location for a #GError
- *
- * TLS from the start. A client connects, then runs the handshake: `on_connect (0)` and the
- * first `on_send` come once it has succeeded, and a failed handshake is the connect's
- * error (`on_connect` with `EPROTO`, `ECONNABORTED`…, the #GError from
- * c_async_socket_get_close_error()). Every connection a listener accepts runs the server
- * handshake before its first `on_send`; one that fails gets `on_close` with the error.
- *
- * Returns: %TRUE on success
- */
-gboolean
-c_async_socket_set_tls (CAsyncSocket *self, CTlsSettings *settings, const char *peer_name,
-                        GError **error)
-{
-  CAsyncSocketPrivate *priv;
-  TlsConfig *config;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
-  g_return_val_if_fail (C_IS_TLS_SETTINGS (settings), FALSE);
-  priv = c_async_socket_get_private (self);
-  if (!check_stream (self, "set_tls", error))
-    return FALSE;
-  if (priv->connected || priv->connecting || priv->resolving)
-    {
-      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
-                          "set_tls: the socket is connected; use start_tls");
-      return FALSE;
-    }
-  if (config_quark == 0)
-    config_quark = g_quark_from_static_string ("afxsock-tls-config");
-  config = g_new0 (TlsConfig, 1);
-  config->settings = g_object_ref (settings);
-  config->peer_name = g_strdup (peer_name);
-  g_object_set_qdata_full (G_OBJECT (self), config_quark, config, config_free);
-  return TRUE;
-}
-
-/**
- * c_async_socket_start_tls:
- * @self: a connected stream socket
- * @settings: client or server settings: which side of the handshake this socket takes
- * @peer_name: (nullable): for a client, the server's name (see c_async_socket_set_tls())
- * @error: return location for a #GError
- *
- * STARTTLS: turns a plaintext connection into a TLS one. The handshake starts from the
- * main loop; `on_handshake` says when it has ended (0, or the errno with the #GError from
- * c_async_socket_get_close_error(); after a failure the connection is shut down, no
- * `on_close` follows and the socket should be closed), then `on_send` comes. Plaintext
- * the peer sent before its handshake must have been read before this call.
- *
- * Returns: %TRUE when the handshake was started
- */
-gboolean
-c_async_socket_start_tls (CAsyncSocket *self, CTlsSettings *settings, const char *peer_name,
-                          GError **error)
-{
-  CAsyncSocketPrivate *priv;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
-  g_return_val_if_fail (C_IS_TLS_SETTINGS (settings), FALSE);
-  priv = c_async_socket_get_private (self);
-  if (!check_stream (self, "start_tls", error))
-    return FALSE;
-  if (!priv->connected)
-    {
-      c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
-                          "start_tls: the socket is not connected");
-      return FALSE;
-    }
-  c_transport_set (priv, tls_transport_new (self, settings, peer_name, C_HANDSHAKE_STARTTLS));
-  c_async_socket_defer (self, C_DEFER_PROBE);
-  return TRUE;
-}
-
-/**
- * c_async_socket_is_tls_established:
- * @self: a socket
- *
- * Tells whether the socket speaks TLS now: from the end of a successful handshake until
- * the socket is closed.
- *
- * Returns: %TRUE once the socket's TLS handshake has succeeded
- */
-gboolean
-c_async_socket_is_tls_established (CAsyncSocket *self)
-{
-  TlsTransport *t;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
-  t = tls_of (self);
-  return t != NULL && t->established && !t->failed;
-}
-
-/**
- * c_async_socket_get_peer_certificate:
- * @self: a TLS socket
- *
- * The certificate the peer presented (with its chain), once verified (or while the
- * #CTlsSettings::accept-certificate handler decides on it).
- *
- * Returns: (transfer none) (nullable): the certificate, or %NULL
- */
-GTlsCertificate *
-c_async_socket_get_peer_certificate (CAsyncSocket *self)
-{
-  TlsTransport *t;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), NULL);
-  t = tls_of (self);
-  return t != NULL ? t->peer_certificate : NULL;
-}
-
-/**
- * c_async_socket_get_peer_certificate_errors:
- * @self: a TLS socket
- *
- * What verification found wrong with the peer's certificate (0 when nothing), whether or
- * not it was accepted anyway.
- *
- * Returns: the flags
- */
-GTlsCertificateFlags
-c_async_socket_get_peer_certificate_errors (CAsyncSocket *self)
-{
-  TlsTransport *t;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), 0);
-  t = tls_of (self);
-  return t != NULL ? t->peer_flags : 0;
-}
-
-/**
- * c_async_socket_get_negotiated_protocol:
- * @self: a TLS socket
- *
- * The ALPN protocol both sides agreed on (c_tls_settings_set_alpn_protocols()).
- *
- * Returns: (transfer none) (nullable): the protocol, or %NULL when none was negotiated
- */
-const char *
-c_async_socket_get_negotiated_protocol (CAsyncSocket *self)
-{
-  TlsTransport *t;
-  const unsigned char *data = NULL;
-  unsigned int length = 0;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), NULL);
-  t = tls_of (self);
-  if (t == NULL || !t->established)
-    return NULL;
-  SSL_get0_alpn_selected (t->ssl, &data, &length);
-  if (length == 0)
-    return NULL;
-  {
-    /* Interned, so that the pointer stays valid after the socket is gone. */
-    g_autofree char *name = g_strndup ((const char *) data, length);
-    return g_intern_string (name);
-  }
-}
-
-/**
- * c_async_socket_get_tls_version:
- * @self: a TLS socket
- *
- * The TLS version the handshake agreed on.
- *
- * Returns: (nullable): the protocol version in use, "TLSv1.2" or "TLSv1.3", or %NULL before
- *   the handshake
- */
-const char *
-c_async_socket_get_tls_version (CAsyncSocket *self)
-{
-  TlsTransport *t;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), NULL);
-  t = tls_of (self);
-  return t != NULL && t->established ? SSL_get_version (t->ssl) : NULL;
 }

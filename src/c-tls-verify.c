@@ -228,6 +228,18 @@ c_tls_verify_certificate (X509_STORE_CTX *store_ctx, void *data)
 }
 
 void
+c_tls_verify_resumed (TlsTransport *t)
+{
+  X509 *leaf = SSL_get0_peer_certificate (t->ssl);
+
+  if (leaf == NULL)
+    return;
+  t->peer_flags = c_tls_session_flags (SSL_get_session (t->ssl));
+  g_clear_object (&t->peer_certificate);
+  t->peer_certificate = certificate_of (leaf, SSL_get_peer_cert_chain (t->ssl));
+}
+
+void
 c_tls_transport_note_alpn_failure (SSL *ssl)
 {
   TlsTransport *t = SSL_get_app_data (ssl);

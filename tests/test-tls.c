@@ -950,3 +950,146 @@ Test (tls, interop_python_ssl, .timeout = 20)
   cr_assert_eq (connection->errors[C_NOTIFY_CLOSE], 0);
   server_close (&server);
 }
+
+/* ---- Server names (SNI) ----------------------------------------------------------------- */
+
+/* A client that asks for @name (verified against it) is served: the certificate held the
+ * name, and the server read which one was asked for. */
+static void
+assert_served_as (CTlsSettings *server_tls, const char *name)
+{
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_hook = echo_hook };
+  g_autoptr (TestSocket) client = NULL;
+
+  server_open (&server, server_tls);
+  client = client_connect (client_tls, name, server.port);
+  assert_connected (client);
+  echo_round_trip (client);
+  cr_assert_str_eq (c_async_socket_get_tls_server_name (S (client)), name);
+  cr_assert_str_eq (c_async_socket_get_tls_server_name (S (server_connection (&server, 0))), name);
+  g_clear_object (&client);
+  server_close (&server);
+}
+
+Test (tls, sni_chooses_the_certificate, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autofree char *pem = cert_path ("other-host.pem");
+  g_autofree char *key = cert_path ("other-host.key");
+  g_autoptr (GError) error = NULL;
+
+  /* The default certificate is for localhost, the added one for example.org; a wildcard
+   * that also matches example.org loses to the exact name. */
+  cr_assert (c_tls_settings_add_server_name_files (server_tls, "example.org", pem, key, &error),
+             "%s", error ? error->message : "");
+  {
+    g_autofree char *localhost_pem = cert_path ("server.pem");
+    g_autofree char *localhost_key = cert_path ("server.key");
+    cr_assert (c_tls_settings_add_server_name_files (server_tls, "*.org", localhost_pem,
+                                                     localhost_key, &error),
+               "%s", error ? error->message : "");
+  }
+  assert_served_as (server_tls, "example.org");
+  assert_served_as (server_tls, "localhost"); /* not listed: the default */
+}
+
+Test (tls, sni_wildcard_and_bad_names, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  g_autofree char *pem = cert_path ("other-host.pem");
+  g_autofree char *key = cert_path ("other-host.key");
+  g_autofree char *missing = cert_path ("no-such.pem");
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (c_tls_settings_add_server_name_files (server_tls, "*.ORG", pem, key, &error), "%s",
+             error ? error->message : "");
+  assert_served_as (server_tls, "example.org");
+
+  cr_assert (!c_tls_settings_add_server_name_files (server_tls, "*", pem, key, &error));
+  assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'*' is not a host name");
+  cr_assert (!c_tls_settings_add_server_name_files (server_tls, "a.*.org", pem, key, &error));
+  assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'a.*.org'");
+  cr_assert (!c_tls_settings_add_server_name_files (server_tls, "", pem, key, &error));
+  assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "is not a host name");
+  cr_assert (!c_tls_settings_add_server_name_files (client_tls, "example.org", pem, key, &error));
+  assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "for server settings");
+  cr_assert (!c_tls_settings_add_server_name_files (server_tls, "x.org", missing, key, &error));
+  assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE, "no-such.pem");
+  /* A certificate with another's key. */
+  {
+    g_autofree char *other_key = cert_path ("server.key");
+    cr_assert (!c_tls_settings_add_server_name_files (server_tls, "x.org", pem, other_key, &error));
+    assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE, "server.key");
+  }
+}
+
+/* ---- Session resumption ----------------------------------------------------------------- */
+
+/* Connects, echoes (which also reads the session tickets a TLS 1.3 server sends after its
+ * handshake) and closes; says whether the handshake was resumed, on both ends. */
+static gboolean
+connect_and_echo (CTlsSettings *client_tls, const char *name, Server *server)
+{
+  g_autoptr (TestSocket) client = client_connect (client_tls, name, server->port);
+  TestSocket *connection;
+  gboolean resumed;
+
+  assert_connected (client);
+  echo_round_trip (client);
+  resumed = c_async_socket_is_tls_session_resumed (S (client));
+  connection = server_connection (server, server->servers->len - 1);
+  cr_assert (run_until_received (client, 14));
+  cr_assert_eq (c_async_socket_is_tls_session_resumed (S (connection)), resumed,
+                "the two ends disagree on resumption");
+  /* A resumed session still tells whom it is talking to. */
+  cr_assert_not_null (c_async_socket_get_peer_certificate (S (client)));
+  cr_assert_eq (c_async_socket_get_peer_certificate_errors (S (client)), 0);
+  return resumed;
+}
+
+static void
+resumption (CTlsVersion version)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_hook = echo_hook };
+
+  c_tls_settings_set_versions (client_tls, version, version);
+  server_open (&server, server_tls);
+  cr_assert (!connect_and_echo (client_tls, "localhost", &server), "the first was resumed");
+  cr_assert (connect_and_echo (client_tls, "localhost", &server), "the second was not resumed");
+  cr_assert (connect_and_echo (client_tls, "localhost", &server), "the third was not resumed");
+  /* A session is offered only to the name it was verified for. */
+  cr_assert (!connect_and_echo (client_tls, "127.0.0.1", &server), "resumed for another name");
+  server_close (&server);
+}
+
+Test (tls, session_resumed_tls13, .timeout = 20)
+{
+  resumption (C_TLS_VERSION_1_3);
+}
+
+Test (tls, session_resumed_tls12, .timeout = 20)
+{
+  resumption (C_TLS_VERSION_1_2);
+}
+
+Test (tls, session_resumption_turned_off, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  Server server = { .server_hook = echo_hook };
+
+  server_open (&server, server_tls);
+  c_tls_settings_set_session_resumption (client_tls, FALSE);
+  cr_assert (!connect_and_echo (client_tls, "localhost", &server));
+  cr_assert (!connect_and_echo (client_tls, "localhost", &server), "resumed though turned off");
+  /* Back on at the client, off at the server: still full handshakes. */
+  c_tls_settings_set_session_resumption (client_tls, TRUE);
+  c_tls_settings_set_session_resumption (server_tls, FALSE);
+  cr_assert (!connect_and_echo (client_tls, "localhost", &server));
+  cr_assert (!connect_and_echo (client_tls, "localhost", &server), "the server resumed");
+  server_close (&server);
+}

@@ -70,6 +70,15 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_tls_settings_set_certificate (CTlsSettings *self, GTlsCertificate *certificate,
                                          GError **error);
 AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_tls_settings_add_server_name_files (CTlsSettings *self, const char *server_name,
+                                               const char *certificate_file, const char *key_file,
+                                               GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_tls_settings_add_server_name (CTlsSettings *self, const char *server_name,
+                                         GTlsCertificate *certificate, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_tls_settings_set_session_resumption (CTlsSettings *self, gboolean resume);
+AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_tls_settings_set_ca_file (CTlsSettings *self, const char *ca_file, GError **error);
 AFXSOCK_AVAILABLE_IN_ALL
 void c_tls_settings_set_system_trust (CTlsSettings *self, gboolean use_system_trust);
@@ -100,5 +109,9 @@ AFXSOCK_AVAILABLE_IN_ALL
 const char *c_async_socket_get_negotiated_protocol (CAsyncSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
 const char *c_async_socket_get_tls_version (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_is_tls_session_resumed (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+const char *c_async_socket_get_tls_server_name (CAsyncSocket *self);
 
 G_END_DECLS
