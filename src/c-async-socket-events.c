@@ -383,6 +383,20 @@ handshake_finished (CAsyncSocket *self, CAsyncSocketPrivate *priv, CTransportHan
     c_async_socket_notify (self, C_NOTIFY_HANDSHAKE, error_code);
 }
 
+void
+c_async_socket_abandon_handshake (CAsyncSocket *self, int error_code, const GError *error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  CTransportHandshake handshake;
+
+  if (!c_transport_in_handshake (priv))
+    return;
+  g_assert (priv->waiting);
+  handshake = priv->transport->handshake;
+  priv->transport->handshake = C_HANDSHAKE_NONE;
+  handshake_finished (self, priv, handshake, error_code, g_error_copy (error));
+}
+
 /* A transport with a protocol of its own (TLS) sees each report first: it drives its
  * handshake and says what the report means for the application's bytes (docs/internals.md,
  * "The transport seam"). Returns the events left to act on. */

@@ -143,6 +143,9 @@ void c_async_socket_install_properties (GObjectClass *object_class);
 
 /* c-async-socket-events.c */
 void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
+/* A blocking call gave up on a handshake under way (timeout, cancel): it fails with @error,
+ * announced by nothing but the call's return. */
+void c_async_socket_abandon_handshake (CAsyncSocket *self, int error_code, const GError *error);
 void c_async_socket_dispatch_enter (CAsyncSocket *self);
 void c_async_socket_dispatch_leave (CAsyncSocket *self);
 void c_async_socket_connection_lost (CAsyncSocket *self, int error_code);

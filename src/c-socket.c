@@ -407,9 +407,13 @@ c_socket_connect (CSocket *self, const char *host, guint port, GError **error)
       return FALSE;
     }
   if (!wait_until (&call, connect_settled, NULL, &local))
-    c_async_socket_abandon_connect (
-        C_ASYNC_SOCKET (self),
-        g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ? ETIMEDOUT : EINTR);
+    {
+      int code = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ? ETIMEDOUT : EINTR;
+      /* Given up during the TLS handshake: it fails, and no on_connect comes later. */
+      if (call.async->connected)
+        c_async_socket_abandon_handshake (C_ASYNC_SOCKET (self), code, local);
+      c_async_socket_abandon_connect (C_ASYNC_SOCKET (self), code);
+    }
   call.async->deferred &= ~C_DEFER_CONNECT; /* the return value is the outcome */
   connected = call.async->connected;
   if (local == NULL && !connected && call.async->close_reason != NULL)
@@ -425,6 +429,56 @@ c_socket_connect (CSocket *self, const char *host, guint port, GError **error)
   if (local != NULL)
     g_propagate_error (error, local);
   return connected && local == NULL;
+}
+
+static gboolean
+handshake_settled (BlockingCall *call, gpointer data)
+{
+  return !c_transport_in_handshake (call->async);
+}
+
+/**
+ * c_socket_start_tls:
+ * @self: a connected stream socket
+ * @settings: client or server settings: which side of the handshake this socket takes
+ * @peer_name: (nullable): for a client, the server's name (see c_async_socket_set_tls())
+ * @error: return location for a #GError
+ *
+ * STARTTLS, blocking: c_async_socket_start_tls(), returning when the handshake has ended
+ * (no `on_handshake` follows). A failed handshake, a timeout (#CSocket:timeout) or a cancel
+ * leaves the connection shut down, with the error here; close the socket then.
+ *
+ * Returns: %TRUE when the connection speaks TLS
+ */
+gboolean
+c_socket_start_tls (CSocket *self, CTlsSettings *settings, const char *peer_name, GError **error)
+{
+  BlockingCall call;
+  GError *local = NULL;
+
+  g_return_val_if_fail (C_IS_SOCKET (self), FALSE);
+  if (!begin_call (self, &call, "start_tls", error))
+    return FALSE;
+  if (c_async_socket_start_tls (C_ASYNC_SOCKET (self), settings, peer_name, &local))
+    {
+      if (!wait_until (&call, handshake_settled, NULL, &local))
+        c_async_socket_abandon_handshake (
+            C_ASYNC_SOCKET (self),
+            g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ? ETIMEDOUT : EINTR, local);
+      else if (!c_async_socket_is_tls_established (C_ASYNC_SOCKET (self)))
+        {
+          const GError *reason = call.async->close_reason;
+          if (reason != NULL)
+            g_set_error (&local, reason->domain, reason->code, "start_tls: %s", reason->message);
+          else
+            g_set_error (&local, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+                         "start_tls: the handshake failed");
+        }
+    }
+  end_call (&call);
+  if (local != NULL)
+    g_propagate_error (error, local);
+  return local == NULL;
 }
 
 static gssize

@@ -1093,3 +1093,239 @@ Test (tls, session_resumption_turned_off, .timeout = 20)
   cr_assert (!connect_and_echo (client_tls, "localhost", &server), "the server resumed");
   server_close (&server);
 }
+
+/* ---- CSocket: STARTTLS, and giving up on a handshake ------------------------------------ */
+
+/* A plaintext server on a thread of its own: each connection reads "STARTTLS\r\n", then
+ * (if @answer) starts its TLS handshake, and echoes what comes after. */
+typedef struct
+{
+  CTlsSettings *settings;
+  gboolean answer;
+  ServerThread thread;
+} StartTlsServer;
+
+static void
+starttls_hook (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  StartTlsServer *server = data;
+  char line[10];
+
+  if (which != C_NOTIFY_RECEIVE)
+    return;
+  if (c_async_socket_is_tls_established (S (socket)))
+    {
+      echo_hook (socket, which, error_code, NULL);
+      return;
+    }
+  if (c_async_socket_receive (S (socket), line, sizeof line, 0, NULL) == sizeof line
+      && server->answer)
+    cr_assert (c_async_socket_start_tls (S (socket), server->settings, NULL, NULL));
+}
+
+static void
+starttls_accept (TestSocket *listener, CNotify which, int error_code, gpointer data)
+{
+  GPtrArray *connections = g_object_get_data (G_OBJECT (listener), "connections");
+  TestSocket *connection = test_socket_new ();
+
+  if (which != C_NOTIFY_ACCEPT)
+    {
+      g_object_unref (connection);
+      return;
+    }
+  connection->hook = starttls_hook;
+  connection->hook_data = data;
+  if (c_async_socket_accept (S (listener), S (connection), NULL, NULL))
+    g_ptr_array_add (connections, connection);
+  else
+    g_object_unref (connection);
+}
+
+static gpointer
+starttls_server_thread (gpointer data)
+{
+  StartTlsServer *server = data;
+  ServerThread *thread = &server->thread;
+  g_autoptr (TestSocket) listener = NULL;
+  guint port = 0;
+
+  g_main_context_push_thread_default (thread->context);
+  listener = make_listener (NULL, &port);
+  g_object_set_data_full (G_OBJECT (listener), "connections",
+                          g_ptr_array_new_with_free_func (g_object_unref),
+                          (GDestroyNotify) g_ptr_array_unref);
+  listener->hook = starttls_accept;
+  listener->hook_data = server;
+  g_mutex_lock (&thread->lock);
+  thread->port = port;
+  g_cond_signal (&thread->cond);
+  g_mutex_unlock (&thread->lock);
+  while (!thread->stop)
+    g_main_context_iteration (thread->context, TRUE);
+  g_clear_object (&listener);
+  g_main_context_pop_thread_default (thread->context);
+  return NULL;
+}
+
+static GThread *
+starttls_server_start (StartTlsServer *server, const char *certificate, gboolean answer)
+{
+  GThread *handle;
+
+  server->settings = server_settings (certificate);
+  server->answer = answer;
+  server->thread.context = g_main_context_new ();
+  g_mutex_init (&server->thread.lock);
+  g_cond_init (&server->thread.cond);
+  handle = g_thread_new ("starttls-server", starttls_server_thread, server);
+  g_mutex_lock (&server->thread.lock);
+  while (server->thread.port == 0)
+    g_cond_wait (&server->thread.cond, &server->thread.lock);
+  g_mutex_unlock (&server->thread.lock);
+  return handle;
+}
+
+static void
+starttls_server_stop (StartTlsServer *server, GThread *handle)
+{
+  server_thread_stop (&server->thread, handle);
+  g_object_unref (server->settings);
+}
+
+static void
+count_signal (CAsyncSocket *socket, int error_code, gpointer data)
+{
+  (*(int *) data)++;
+}
+
+/* A CSocket connected in plaintext that asked for STARTTLS. */
+static CSocket *
+starttls_client (guint port, int *late_notifications)
+{
+  CSocket *client = c_socket_new ();
+  g_autoptr (GError) error = NULL;
+
+  c_socket_set_timeout (client, 10000);
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error));
+  cr_assert (c_socket_connect (client, "127.0.0.1", port, &error), "%s",
+             error ? error->message : "");
+  cr_assert_eq (c_socket_send (client, "STARTTLS\r\n", 10, 0, &error), 10);
+  g_signal_connect (client, "handshake", G_CALLBACK (count_signal), late_notifications);
+  g_signal_connect (client, "connect", G_CALLBACK (count_signal), late_notifications);
+  return client;
+}
+
+Test (tls, csocket_start_tls, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  StartTlsServer server = { 0 };
+  GThread *thread = starttls_server_start (&server, "server", TRUE);
+  int late = 0;
+  g_autoptr (CSocket) client = starttls_client (server.thread.port, &late);
+  g_autoptr (GError) error = NULL;
+  char buffer[16];
+
+  cr_assert (c_socket_start_tls (client, client_tls, "localhost", &error), "%s",
+             error ? error->message : "");
+  cr_assert (c_async_socket_is_tls_established (S (client)));
+  cr_assert_eq (c_socket_send (client, "secret", 6, 0, &error), 6);
+  cr_assert_eq (c_socket_receive (client, buffer, sizeof buffer, 0, &error), 6, "%s",
+                error ? error->message : "");
+  cr_assert_eq (memcmp (buffer, "secret", 6), 0);
+  drain_context ();
+  cr_assert_eq (late, 0, "on_handshake after the blocking call");
+  /* A second one is refused: the socket has TLS. */
+  cr_assert (!c_socket_start_tls (client, client_tls, "localhost", &error));
+  assert_error (error, C_SOCKET_ERROR, C_SOCKET_ERROR_WRONG_STATE, "already has TLS");
+  g_clear_object (&client);
+  starttls_server_stop (&server, thread);
+}
+
+Test (tls, csocket_start_tls_reports_the_handshake_error, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  StartTlsServer server = { 0 };
+  GThread *thread = starttls_server_start (&server, "other-host", TRUE);
+  int late = 0;
+  g_autoptr (CSocket) client = starttls_client (server.thread.port, &late);
+  g_autoptr (GError) error = NULL;
+  char buffer[4];
+
+  cr_assert (!c_socket_start_tls (client, client_tls, "localhost", &error));
+  assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+                "start_tls: certificate for 'example.org' does not match host 'localhost'");
+  cr_assert (!c_async_socket_is_tls_established (S (client)));
+  cr_assert (c_socket_receive (client, buffer, sizeof buffer, 0, &error) <= 0);
+  g_clear_error (&error);
+  drain_context ();
+  cr_assert_eq (late, 0, "a notification after the blocking call");
+  g_clear_object (&client);
+  starttls_server_stop (&server, thread);
+}
+
+/* The server reads the request and never answers: the handshake stalls; the call gives up
+ * after CSocket:timeout (or a cancel), and no on_handshake comes later. */
+static void
+stalled_start_tls (gboolean cancel)
+{
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  StartTlsServer server = { 0 };
+  GThread *thread = starttls_server_start (&server, "server", FALSE);
+  int late = 0;
+  g_autoptr (CSocket) client = starttls_client (server.thread.port, &late);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+
+  if (cancel)
+    {
+      c_socket_set_cancellable (client, cancellable);
+      g_timeout_add_once (100, (GSourceOnceFunc) g_cancellable_cancel, cancellable);
+    }
+  else
+    c_socket_set_timeout (client, 200);
+  cr_assert (!c_socket_start_tls (client, client_tls, "localhost", &error));
+  if (cancel)
+    assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "start_tls");
+  else
+    assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "start_tls: timed out");
+  cr_assert (!c_async_socket_is_tls_established (S (client)));
+  drain_context ();
+  cr_assert_eq (late, 0, "a notification after the blocking call");
+  g_clear_object (&client);
+  starttls_server_stop (&server, thread);
+}
+
+Test (tls, csocket_start_tls_times_out, .timeout = 20)
+{
+  stalled_start_tls (FALSE);
+}
+
+Test (tls, csocket_start_tls_cancelled, .timeout = 20)
+{
+  stalled_start_tls (TRUE);
+}
+
+/* TLS from the start against a server that accepts TCP and never speaks TLS. */
+Test (tls, csocket_connect_gives_up_on_a_stalled_handshake, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  StartTlsServer server = { 0 };
+  GThread *thread = starttls_server_start (&server, "server", FALSE);
+  g_autoptr (CSocket) client = c_socket_new ();
+  g_autoptr (GError) error = NULL;
+  int late = 0;
+
+  c_socket_set_timeout (client, 200);
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error));
+  cr_assert (c_async_socket_set_tls (S (client), client_tls, "localhost", &error));
+  g_signal_connect (client, "connect", G_CALLBACK (count_signal), &late);
+  cr_assert (!c_socket_connect (client, "127.0.0.1", server.thread.port, &error));
+  assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "connect: timed out");
+  cr_assert (!c_async_socket_is_tls_established (S (client)));
+  cr_assert (!c_async_socket_is_connected (S (client)));
+  drain_context ();
+  cr_assert_eq (late, 0, "on_connect after the blocking connect gave up");
+  g_clear_object (&client);
+  starttls_server_stop (&server, thread);
+}

@@ -9,6 +9,7 @@
 #endif
 
 #include <afxsock/c-async-socket.h>
+#include <afxsock/c-tls.h>
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,9 @@ AFXSOCK_AVAILABLE_IN_ALL
 gssize c_socket_receive_from (CSocket *self, void *buffer, gsize size, char **host, guint *port,
                               int flags, GError **error);
 
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_socket_start_tls (CSocket *self, CTlsSettings *settings, const char *peer_name,
+                             GError **error);
 AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_socket_is_blocking (CSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
