@@ -62,7 +62,7 @@ assert_timed_out (TestSocket *socket, CNotify which)
 
 /* ---- Stalled handshakes ----------------------------------------------------------------- */
 
-Test (tls_hostile, server_drops_a_stalled_client_hello, .timeout = 30)
+Test (tls_hostile, server_drops_a_stalled_client_hello, .timeout = 60)
 {
   g_autoptr (CTlsSettings) server_tls = server_settings ("server");
   g_autoptr (CTlsSettings) client_tls = client_settings ();
@@ -111,7 +111,7 @@ count_accepts (TestSocket *socket, CNotify which, int error_code, gpointer data)
     }
 }
 
-Test (tls_hostile, client_drops_a_silent_server, .timeout = 30)
+Test (tls_hostile, client_drops_a_silent_server, .timeout = 60)
 {
   g_autoptr (CTlsSettings) client_tls = client_settings ();
   g_autoptr (TestSocket) client = test_socket_new ();
@@ -137,7 +137,7 @@ Test (tls_hostile, client_drops_a_silent_server, .timeout = 30)
 
 /* ---- Renegotiation ---------------------------------------------------------------------- */
 
-Test (tls_hostile, renegotiation_is_refused, .timeout = 30)
+Test (tls_hostile, renegotiation_is_refused, .timeout = 60)
 {
   g_autoptr (CTlsSettings) server_tls = server_settings ("server");
   g_autoptr (CTlsSettings) client_tls = client_settings ();
@@ -190,7 +190,7 @@ Test (tls_hostile, renegotiation_is_refused, .timeout = 30)
 
 /* test-tls.c's close_without_close_notify_is_truncation cuts the server's stream under our
  * client; here a client's stream is cut under our server. */
-Test (tls_hostile, server_sees_truncation_without_close_notify, .timeout = 20)
+Test (tls_hostile, server_sees_truncation_without_close_notify, .timeout = 60)
 {
   g_autoptr (CTlsSettings) server_tls = server_settings ("server");
   g_autoptr (CTlsSettings) client_tls = client_settings ();

@@ -9,7 +9,7 @@
  */
 #include "tls-util.h"
 
-Test (tls_verify, not_yet_valid, .timeout = 20)
+Test (tls_verify, not_yet_valid, .timeout = 60)
 {
   verification_fails ("not-yet-valid", G_TLS_CERTIFICATE_NOT_ACTIVATED,
                       "certificate is not yet valid");
@@ -58,31 +58,31 @@ hook_overrides (const char *certificate, GTlsCertificateFlags flags)
   server_close (&server);
 }
 
-Test (tls_verify, hook_accepts_not_yet_valid, .timeout = 20)
+Test (tls_verify, hook_accepts_not_yet_valid, .timeout = 60)
 {
   hook_overrides ("not-yet-valid", G_TLS_CERTIFICATE_NOT_ACTIVATED);
 }
 
-Test (tls_verify, hook_accepts_expired, .timeout = 20)
+Test (tls_verify, hook_accepts_expired, .timeout = 60)
 {
   hook_overrides ("expired", G_TLS_CERTIFICATE_EXPIRED);
 }
 
-Test (tls_verify, hook_accepts_wrong_host_name, .timeout = 20)
+Test (tls_verify, hook_accepts_wrong_host_name, .timeout = 60)
 {
   hook_overrides ("other-host", G_TLS_CERTIFICATE_BAD_IDENTITY);
 }
 
 /* A self-signed certificate for localhost: the hook accepting it is in test-tls.c
  * (accept_certificate_overrides); here, the flag and message it gets. */
-Test (tls_verify, self_signed_is_an_unknown_ca, .timeout = 20)
+Test (tls_verify, self_signed_is_an_unknown_ca, .timeout = 60)
 {
   verification_fails ("self-signed", G_TLS_CERTIFICATE_UNKNOWN_CA,
                       "certificate for 'localhost' is signed by an unknown CA");
 }
 
 /* A hook that says no: the handshake fails with the specific error, as without a hook. */
-Test (tls_verify, hook_refuses_not_yet_valid, .timeout = 20)
+Test (tls_verify, hook_refuses_not_yet_valid, .timeout = 60)
 {
   g_autoptr (CTlsSettings) server_tls = server_settings ("not-yet-valid");
   g_autoptr (CTlsSettings) client_tls = client_settings ();
