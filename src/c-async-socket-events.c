@@ -357,6 +357,14 @@ handshake_finished (CAsyncSocket *self, CAsyncSocketPrivate *priv, CTransportHan
       return;
     }
   g_debug ("handshake on descriptor %d failed: %s", priv->fd, error->message);
+  if (priv->close_reason != NULL && priv->close_error != 0)
+    {
+      /* afxsock had already closed the connection (an idle timeout during the handshake):
+       * that is the reason, not the end of stream the handshake then saw of it. */
+      g_error_free (error);
+      error = g_error_copy (priv->close_reason);
+      error_code = priv->close_error;
+    }
   if (handshake == C_HANDSHAKE_ACCEPT)
     {
       c_async_socket_fail (self, error_code, error);

@@ -4,6 +4,7 @@
 #   server.pem, server.key      localhost, 127.0.0.1 and ::1, signed by the CA
 #   other-host.pem, .key        example.org, signed by the CA (a wrong host name)
 #   expired.pem, .key           localhost, signed by the CA, expired in 2020
+#   not-yet-valid.pem, .key     localhost, signed by the CA, valid from 2099 on
 #   self-signed.pem, .key       localhost, signed by itself (an unknown CA)
 #   client.pem, client.key      a client certificate, signed by the CA
 # EC P-256 keys, so that it takes a fraction of a second.
@@ -33,7 +34,8 @@ sign server "/CN=localhost" "DNS:localhost,IP:127.0.0.1,IP:::1"
 sign other-host "/CN=example.org" "DNS:example.org"
 sign client "/CN=afxsock test client" "DNS:client"
 
-# An expired certificate: openssl x509 cannot date one in the past, openssl ca can.
+# An expired certificate and one not valid yet: openssl x509 cannot choose the start date,
+# openssl ca can.
 key expired
 openssl req -new -key expired.key -subj "/CN=localhost" -out expired.csr
 : > index.txt
@@ -45,6 +47,7 @@ default_ca = test_ca
 database = index.txt
 new_certs_dir = .
 serial = serial
+unique_subject = no
 default_md = sha256
 policy = any
 copy_extensions = copy
@@ -57,6 +60,11 @@ CNF
 openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -notext \
     -startdate 20200101000000Z -enddate 20200201000000Z -in expired.csr -out expired.pem \
     2>/dev/null
+key not-yet-valid
+openssl req -new -key not-yet-valid.key -subj "/CN=localhost" -out not-yet-valid.csr
+openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -notext \
+    -startdate 20990101000000Z -enddate 21000101000000Z -in not-yet-valid.csr \
+    -out not-yet-valid.pem 2>/dev/null
 
 key self-signed
 openssl req -x509 -new -key self-signed.key -subj "/CN=localhost" -days 365 \
