@@ -158,9 +158,18 @@ goodbye_over (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* CHATTER's disconnect: a message with the close flag. The client then half-closes and
- * waits for the server to hang up (or for GOODBYE_GRACE_MS): closing while messages from
- * the server are still unread would reset the connection, and the goodbye could be lost. */
+/* Half-closes and waits for the server to hang up (or for GOODBYE_GRACE_MS): closing while
+ * bytes from the server are still unread, or on their way (over TLS, the close_notify that
+ * follows the server's goodbye), would reset the connection, and the goodbye could be lost. */
+static void
+wait_for_hang_up (ChatClient *self)
+{
+  self->leaving = TRUE;
+  c_async_socket_shut_down (C_ASYNC_SOCKET (self), C_SHUTDOWN_SENDS, NULL);
+  self->goodbye_timer = g_timeout_add (GOODBYE_GRACE_MS, goodbye_over, self);
+}
+
+/* CHATTER's disconnect: a message with the close flag, then wait_for_hang_up. */
 static void
 leave (ChatClient *self)
 {
@@ -172,10 +181,8 @@ leave (ChatClient *self)
   say_pending (self);
   if (self->done || !send_message (self, message))
     return;
-  self->leaving = TRUE;
   g_print ("*** left the conversation\n");
-  c_async_socket_shut_down (C_ASYNC_SOCKET (self), C_SHUTDOWN_SENDS, NULL);
-  self->goodbye_timer = g_timeout_add (GOODBYE_GRACE_MS, goodbye_over, self);
+  wait_for_hang_up (self);
 }
 
 static void
@@ -204,7 +211,7 @@ show_message (ChatClient *self, ChatMessage *message)
   if (message->close)
     {
       g_print ("*** the server closed the conversation: %s\n", message->text);
-      finish (self, 0);
+      wait_for_hang_up (self);
     }
 }
 
