@@ -3,9 +3,9 @@
 
     echo_tls_test.py ECHO_SERVER ECHO_CLIENT
 
-1. Our client and our server: arbitrary bytes (not only UTF-8, a 100 KB line) come back
+1. Our client and our server: arbitrary bytes (not only UTF-8, a 50 KB line) come back
    byte for byte, by name (localhost) and by address (127.0.0.1), lines and records.
-2. Python's ssl module as the client of our server, and as the server of our client: 256
+2. Python's ssl module as the client of our server, and as the server of our client: 128
    KiB of random bytes each way, byte for byte.
 3. A server that requires a client certificate: accepted with one, refused without one,
    with the reason printed on both sides.
@@ -75,7 +75,7 @@ def check_echo(result, lines):
 
 def ours_to_ours():
     lines = [b"hello", bytes(b for b in range(256) if b not in LINE_ENDS),
-             b"\xff\xfe not UTF-8", line_bytes(100000), b"bye"]
+             b"\xff\xfe not UTF-8", line_bytes(50000), b"bye"]
     server = Server(3, *server_args(certs))
     # Standard input, checked against the host name; the echo is the bytes sent.
     check_echo(run_client(server.port, *client_args(certs), stdin=b"\n".join(lines) + b"\n"),
@@ -88,7 +88,7 @@ def ours_to_ours():
     assert log.count("closed by the client") == 3, log
 
     server = Server(1, "--records", *server_args(certs))
-    records = [b"record %d " % i + b"r" * (i * 997) for i in range(40)]
+    records = [b"record %d " % i + b"r" * (i * 997) for i in range(20)]
     check_echo(run_client(server.port, "--records", *client_args(certs),
                           stdin=b"\n".join(records) + b"\n"), records)
     server.finish()
@@ -96,7 +96,7 @@ def ours_to_ours():
 
 def python_to_ours(port):
     """Python's ssl as the client: random bytes, sent and read back in chunks."""
-    data = os.urandom(256 * 1024)
+    data = os.urandom(128 * 1024)
     context = python_client_context(certs)
     with socket.create_connection(("127.0.0.1", int(port)), timeout=TIMEOUT) as raw:
         with context.wrap_socket(raw, server_hostname="localhost") as tls:
@@ -113,7 +113,7 @@ def python_to_ours(port):
 
 def ours_to_python():
     """Python's ssl as the server: it echoes until our client's close_notify."""
-    data = [line_bytes(2048) for _ in range(128)]
+    data = [line_bytes(2048) for _ in range(64)]
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(TIMEOUT)
     failures = []
