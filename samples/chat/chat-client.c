@@ -4,6 +4,7 @@
  *
  *   chat-client [--host H] [--port N] [--name NAME] [--mfc]
  *               [--say TEXT] [--after N] [--say TEXT]... [--wait-for N]
+ *               [--tls [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE]]
  *
  * Connects to chat-server (the host may be a name, resolved without freezing the loop),
  * sends each line typed on standard input as a message "NAME: line", and prints the
@@ -21,8 +22,13 @@
  * CArchive; on_receive reads messages while the archive's buffer holds more. Standard
  * input is read asynchronously from the main loop, so the client never freezes waiting on
  * either side.
+ *
+ * With --tls the conversation is encrypted (sample-tls.h): the server's certificate is
+ * verified against the system's CAs and --tls-ca's, and must be for the host of --host. The
+ * CSocket's blocking connect returns once the handshake is over, or fails with its reason.
  */
 #include "chat-message.h"
+#include "sample-tls.h"
 
 #include <gio/gunixinputstream.h>
 #include <stdio.h>
@@ -47,7 +53,8 @@ static struct
   int timeout_ms;
   guint after;
   GArray *script; /* ScriptLine */
-} options = { NULL, 7778, NULL, FALSE, 0, 10000, 0, NULL };
+  SampleTls tls;
+} options = { NULL, 7778, NULL, FALSE, 0, 10000, 0, NULL, { 0 } };
 
 #define CHAT_TYPE_CLIENT (chat_client_get_type ())
 G_DECLARE_FINAL_TYPE (ChatClient, chat_client, CHAT, CLIENT, CSocket)
@@ -158,9 +165,18 @@ goodbye_over (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* CHATTER's disconnect: a message with the close flag. The client then half-closes and
- * waits for the server to hang up (or for GOODBYE_GRACE_MS): closing while messages from
- * the server are still unread would reset the connection, and the goodbye could be lost. */
+/* Half-closes and waits for the server to hang up (or for GOODBYE_GRACE_MS): closing while
+ * bytes from the server are still unread, or on their way (over TLS, the close_notify that
+ * follows the server's goodbye), would reset the connection, and the goodbye could be lost. */
+static void
+wait_for_hang_up (ChatClient *self)
+{
+  self->leaving = TRUE;
+  c_async_socket_shut_down (C_ASYNC_SOCKET (self), C_SHUTDOWN_SENDS, NULL);
+  self->goodbye_timer = g_timeout_add (GOODBYE_GRACE_MS, goodbye_over, self);
+}
+
+/* CHATTER's disconnect: a message with the close flag, then wait_for_hang_up. */
 static void
 leave (ChatClient *self)
 {
@@ -172,10 +188,8 @@ leave (ChatClient *self)
   say_pending (self);
   if (self->done || !send_message (self, message))
     return;
-  self->leaving = TRUE;
   g_print ("*** left the conversation\n");
-  c_async_socket_shut_down (C_ASYNC_SOCKET (self), C_SHUTDOWN_SENDS, NULL);
-  self->goodbye_timer = g_timeout_add (GOODBYE_GRACE_MS, goodbye_over, self);
+  wait_for_hang_up (self);
 }
 
 static void
@@ -204,7 +218,7 @@ show_message (ChatClient *self, ChatMessage *message)
   if (message->close)
     {
       g_print ("*** the server closed the conversation: %s\n", message->text);
-      finish (self, 0);
+      wait_for_hang_up (self);
     }
 }
 
@@ -250,7 +264,7 @@ chat_client_on_close (CAsyncSocket *socket, int error_code)
       return;
     }
   g_print ("*** the server hung up without closing the conversation%s%s\n", error_code ? ": " : "",
-           error_code ? g_strerror (error_code) : "");
+           error_code ? sample_failure_message (socket, error_code) : "");
   finish (self, 1);
 }
 
@@ -392,6 +406,7 @@ parse_options (int *argc, char ***argv)
   options.script = g_array_new (FALSE, FALSE, sizeof (ScriptLine));
   g_array_set_clear_func (options.script, clear_script_line);
   g_option_context_add_main_entries (context, entries, NULL);
+  sample_tls_add_client_options (context, &options.tls);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
       g_printerr ("chat-client: %s\n", error->message);
@@ -424,12 +439,14 @@ main (int argc, char **argv)
   client->loop = g_main_loop_new (NULL, FALSE);
   c_socket_set_timeout (C_SOCKET (client), (guint) options.timeout_ms);
   if (!c_async_socket_create (C_ASYNC_SOCKET (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error)
+      || !sample_tls_set_up_client (&options.tls, C_ASYNC_SOCKET (client), options.host, &error)
       || !c_socket_connect (C_SOCKET (client), options.host, (guint) options.port, &error))
     {
       g_printerr ("chat-client: %s\n", error->message);
       return 1;
     }
-  g_print ("*** connected to %s port %d as %s\n", options.host, options.port, options.name);
+  g_print ("*** connected to %s port %d as %s%s\n", options.host, options.port, options.name,
+           options.tls.enabled ? ", over TLS" : "");
   chat_client_open (client);
   if (options.script->len == 0 && options.wait_for == 0)
     start_reading_input (client);
@@ -445,5 +462,6 @@ main (int argc, char **argv)
   g_array_unref (options.script);
   g_free (options.host);
   g_free (options.name);
+  sample_tls_clear (&options.tls);
   return status;
 }

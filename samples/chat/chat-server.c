@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   chat-server [--port N] [--address A] [--mfc] [--exit-after N] [--timeout MS]
+ *               [--tls-certificate FILE --tls-key FILE [--tls-client-ca FILE]]
  *
  * Keeps the conversation and relays to every client what it has not seen yet; a client that
  * joins late gets the whole history first. Messages are chat-message.h's records, in network
@@ -28,9 +29,14 @@
  * On SIGINT or SIGTERM, or after --exit-after messages, the server tells every client
  * with a message whose close flag is set, waits briefly for them to hang up, and exits.
  *
+ * With --tls-certificate and --tls-key the conversation is encrypted (sample-tls.h; clients
+ * join with `chat-client --tls`); with --tls-client-ca too, only clients with a certificate
+ * from that CA may join. A client whose handshake fails is dropped with the reason in the log.
+ *
  * It prints "listening on PORT" once ready, so scripts can start it with --port 0.
  */
 #include "chat-message.h"
+#include "sample-tls.h"
 
 #include <glib-unix.h>
 #include <signal.h>
@@ -362,7 +368,7 @@ chat_connection_on_close (CAsyncSocket *socket, int error_code)
   g_autofree char *why = NULL;
 
   if (error_code != 0)
-    why = g_strdup_printf ("lost (%s)", g_strerror (error_code));
+    why = g_strdup_printf ("lost (%s)", sample_failure_message (socket, error_code));
   else if (self->incomplete != NULL)
     {
       /* The end of the stream came in the middle of a message. */
@@ -542,7 +548,7 @@ say_goodbye (void)
 
 static gboolean
 parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc, int *exit_after,
-               int *timeout_ms)
+               int *timeout_ms, SampleTls *tls)
 {
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, port, "Port to listen on (0: any)", "N" },
@@ -558,6 +564,7 @@ parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc
   g_autoptr (GError) error = NULL;
 
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_tls_add_server_options (options, tls);
   if (!g_option_context_parse (options, argc, argv, &error))
     {
       g_printerr ("chat-server: %s\n", error->message);
@@ -580,9 +587,10 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (ChatListener) listener = NULL;
   guint bound_port = 0;
+  g_auto (SampleTls) tls = { 0 };
 
   setvbuf (stdout, NULL, _IOLBF, 0);
-  if (!parse_options (&argc, &argv, &port, &address, &mfc, &exit_after, &timeout_ms))
+  if (!parse_options (&argc, &argv, &port, &address, &mfc, &exit_after, &timeout_ms, &tls))
     return 2;
   server.format = chat_format (mfc);
   server.exit_after = (guint) exit_after;
@@ -594,6 +602,7 @@ main (int argc, char **argv)
   listener = g_object_new (CHAT_TYPE_LISTENER, NULL);
   if (!c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM, C_FD_ALL,
                               address, &error)
+      || !sample_tls_set_up_server (&tls, C_ASYNC_SOCKET (listener), &error)
       || !c_async_socket_listen (C_ASYNC_SOCKET (listener), 0, &error)
       || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
     {
@@ -601,7 +610,8 @@ main (int argc, char **argv)
       return 1;
     }
   g_print ("listening on %u\n", bound_port);
-  g_print ("messages in %s\n", mfc ? "MFC's archive format" : "network byte order");
+  g_print ("messages in %s%s\n", mfc ? "MFC's archive format" : "network byte order",
+           tls.enabled ? ", over TLS" : "");
 
   g_unix_signal_add (SIGINT, on_signal, "interrupted");
   g_unix_signal_add (SIGTERM, on_signal, "terminated");

@@ -1,20 +1,30 @@
 #!/bin/sh
 # samples/chat/demo.sh: one chat-server, three chat-clients taking turns, a clean shutdown.
 #
-#   samples/chat/demo.sh [--mfc] [BUILD_DIR]
+#   samples/chat/demo.sh [--mfc] [--tls] [BUILD_DIR]
 #
 # BUILD_DIR (default: build at the top of the tree) must hold a build of afxsock. The
 # server listens on 127.0.0.1, port 0, and prints the port it got; the clients connect by
 # name (localhost). Each client says its lines in turn (--after N: once N messages were
 # seen); the server shuts down after the sixth message and tells every client. The script
 # then prints what each client's terminal showed, and the server's log.
+#
+# --mfc: MFC's archive format on the wire. --tls: the conversation over TLS, with test
+# certificates made by tools/make-test-certs.sh in the demo's temporary directory (the
+# server's is for localhost; each client verifies it against the test CA).
 set -eu
 
 mfc=
-if [ "${1:-}" = "--mfc" ]; then
-    mfc=--mfc
+tls=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --mfc) mfc=--mfc ;;
+        --tls) tls=yes ;;
+        -*) echo "usage: $0 [--mfc] [--tls] [BUILD_DIR]" >&2; exit 2 ;;
+        *) break ;;
+    esac
     shift
-fi
+done
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/build}/samples/chat
 dir=$(mktemp -d)
@@ -25,10 +35,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+server_tls=
+client_tls=
+if [ -n "$tls" ]; then
+    "$root/tools/make-test-certs.sh" "$dir/certs" >/dev/null
+    server_tls="--tls-certificate=$dir/certs/server.pem --tls-key=$dir/certs/server.key"
+    client_tls="--tls --tls-ca=$dir/certs/ca.pem"
+fi
+
 # The server's output comes through a pipe, so its first line (the port) can be read as soon
 # as it is printed; the rest of the log is collected in the background.
 mkfifo "$dir/server.pipe"
-"$bin/chat-server" --port 0 --address 127.0.0.1 --exit-after 6 $mfc >"$dir/server.pipe" 2>&1 &
+"$bin/chat-server" --port 0 --address 127.0.0.1 --exit-after 6 $mfc $server_tls \
+    >"$dir/server.pipe" 2>&1 &
 server=$!
 exec 3<"$dir/server.pipe"
 read -r first <&3 || true
@@ -43,13 +62,14 @@ exec 3<&-
 
 format="network byte order"
 [ -n "$mfc" ] && format="MFC's CArchive format"
+[ -n "$tls" ] && format="$format, over TLS"
 echo "== chat-server on 127.0.0.1 port $port, messages in $format"
 echo "== alice, bob and carol take turns; the server shuts down after 6 messages"
 
 client() {
     name=$1
     shift
-    "$bin/chat-client" --host localhost --port "$port" --name "$name" $mfc "$@" \
+    "$bin/chat-client" --host localhost --port "$port" --name "$name" $mfc $client_tls "$@" \
         >"$dir/$name.out" 2>&1
 }
 client alice --say "Hi all! alice here, on a GLib main loop." \

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   echo-client [--host H] [--port N] [--records] [MESSAGE...]
+ *               [--tls [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE]]
  *
  * Connects (the host may be a name, resolved without blocking the main loop), sends each
  * MESSAGE as a line, or the lines of standard input when none are given, prints each echo
@@ -13,10 +14,17 @@
  * what to send and hears about whole echoes. Standard input is read only while the
  * socket's write queue has room, so a slow server slows the reading down instead of
  * growing memory; the client exits once every record has come back.
+ *
+ * With --tls the connection is TLS (sample-tls.h): the server's certificate is verified
+ * against the system's CAs and --tls-ca's, and must be for the host given with --host.
+ * "connected" is printed once the handshake is over; a failed one exits with its reason
+ * ("certificate for 'localhost' is signed by an unknown CA").
  */
 #include <afxsock.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "sample-tls.h"
 
 #define ECHO_TYPE_CLIENT (echo_client_get_type ())
 G_DECLARE_FINAL_TYPE (EchoClient, echo_client, ECHO, CLIENT, CAsyncSocket)
@@ -172,12 +180,15 @@ echo_client_on_connect (CAsyncSocket *socket, int error_code)
 
   if (error_code != 0)
     {
-      g_printerr ("echo-client: connect: %s\n", g_strerror (error_code));
+      g_printerr ("echo-client: connect: %s\n", sample_failure_message (socket, error_code));
       finish (self, 1);
       return;
     }
-  c_async_socket_get_peer_name (socket, &peer, &port, NULL);
-  g_print ("connected to %s port %u\n", peer, port);
+  /* A TLS server that refuses the client's certificate may already have hung up. */
+  if (c_async_socket_get_peer_name (socket, &peer, &port, NULL))
+    g_print ("connected to %s port %u\n", peer, port);
+  else
+    g_print ("connected\n");
 }
 
 static void
@@ -238,12 +249,11 @@ static void
 echo_client_on_close (CAsyncSocket *socket, int error_code)
 {
   EchoClient *self = ECHO_CLIENT (socket);
-  const GError *reason = c_async_socket_get_close_error (socket);
 
   if (self->incoming->len > 0)
     print_echo (self->incoming->str, self->incoming->len);
   g_print ("server closed the connection%s%s\n", error_code ? ": " : "",
-           error_code ? (reason ? reason->message : g_strerror (error_code)) : "");
+           error_code ? sample_failure_message (socket, error_code) : "");
   /* In record mode the client closes first, once every echo is back. */
   finish (self, error_code == 0 && self->shut && !use_records ? 0 : 1);
 }
@@ -330,9 +340,11 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) options = g_option_context_new ("[MESSAGE…] - talk to an echo server");
   g_autoptr (GError) error = NULL;
   g_autoptr (EchoClient) client = NULL;
+  g_auto (SampleTls) tls = { 0 };
   int status;
 
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_tls_add_client_options (options, &tls);
   g_option_context_set_help_enabled (options, TRUE);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {
@@ -359,14 +371,19 @@ main (int argc, char **argv)
   if (!c_async_socket_create (C_ASYNC_SOCKET (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error)
       || !c_async_socket_set_record_mode (C_ASYNC_SOCKET (client), use_records, &error) || port <= 0
       || port > 65535
+      || !sample_tls_set_up_client (&tls, C_ASYNC_SOCKET (client), host ? host : "127.0.0.1",
+                                    &error)
       || !c_async_socket_connect (C_ASYNC_SOCKET (client), host ? host : "127.0.0.1", (guint) port,
                                   &error))
     {
       g_printerr ("echo-client: %s\n", error ? error->message : "port out of range");
-      return 1;
+      status = 1;
     }
-  g_main_loop_run (client->loop);
-  status = client->status;
+  else
+    {
+      g_main_loop_run (client->loop);
+      status = client->status;
+    }
   g_main_loop_unref (client->loop);
   return status;
 }

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   echo-server [--port N] [--address A] [--clients N] [--records]
+ *               [--tls-certificate FILE --tls-key FILE [--tls-client-ca FILE]]
  *
  * Listens (by default on every address, IPv4 and IPv6, port 7777) and sends back whatever
  * each client sends, until the client closes. Try it with `nc 127.0.0.1 7777`. It prints
@@ -13,6 +14,12 @@
  * record, and the socket's bounded write queue, not the application, holds what the client
  * has not taken yet. Talk to it with `echo-client --records`.
  *
+ * With --tls-certificate and --tls-key every connection is TLS (sample-tls.h); with
+ * --tls-client-ca too, only clients with a certificate from that CA get through. A failed
+ * handshake ends its connection with the reason in the log ("connection 2: peer did not
+ * send a certificate"); the server goes on. Talk to it with `echo-client --tls --tls-ca
+ * CA.pem` or `openssl s_client -connect 127.0.0.1:7777`.
+ *
  * Every connection ends, whatever the client does: a client that takes none of its echo for
  * 30 s is dropped (see watch_echo), and one that half-closes and then resets the connection
  * while its echo is still pending is noticed by the on_send that follows the reset.
@@ -20,6 +27,8 @@
 #include <afxsock.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "sample-tls.h"
 
 /* One connection. In byte mode: echo what arrives, and stop reading while the peer is not
  * taking our echoes (the bytes wait in 'pending' until on_send says there is room again).
@@ -273,10 +282,9 @@ static void
 echo_connection_on_close (CAsyncSocket *socket, int error_code)
 {
   EchoConnection *self = ECHO_CONNECTION (socket);
-  const GError *reason = c_async_socket_get_close_error (socket);
 
   if (error_code != 0)
-    connection_finished (self, reason ? reason->message : g_strerror (error_code));
+    connection_finished (self, sample_failure_message (socket, error_code));
   else if ((!use_records && self->pending->len > 0)
            || (use_records
                && (!g_queue_is_empty (&self->held)
@@ -392,8 +400,10 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (EchoListener) listener = NULL;
   guint bound_port = 0;
+  g_auto (SampleTls) tls = { 0 };
 
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_tls_add_server_options (options, &tls);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {
       g_printerr ("%s\n", error->message);
@@ -408,6 +418,8 @@ main (int argc, char **argv)
                                  address, &error)
       /* ... and its record mode, with its limits and water marks. */
       || !c_async_socket_set_record_mode (C_ASYNC_SOCKET (listener), use_records, &error)
+      /* ... and its TLS settings. */
+      || !sample_tls_set_up_server (&tls, C_ASYNC_SOCKET (listener), &error)
       || !c_async_socket_listen (C_ASYNC_SOCKET (listener), 0, &error)
       || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
     {

@@ -4,6 +4,7 @@
  *
  *   rpc-client [--host H] [--port N] [--timeout SECONDS] METHOD [ARGUMENT…]
  *   rpc-client [--host H] [--port N] [--timeout SECONDS] < CALLS
+ *   (and, before METHOD, [--tls [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE]])
  *
  * An argument that reads as an integer is sent as a 64-bit integer, one that reads as a
  * number as a double, anything else as a string. Without a METHOD, each line of standard
@@ -11,12 +12,17 @@
  * the calls are sent at once and the replies matched to them by request id. Prints
  * "add(2, 3) = 5" or "divide(1, 0): error 4: division by zero" for each call, and exits
  * with 0 only if every call succeeded.
+ *
+ * With --tls the calls travel over TLS (sample-tls.h): the server's certificate is
+ * verified against the system's CAs and --tls-ca's, and must be for the host of --host. A
+ * failed handshake exits with its reason.
  */
 #include <afxsock.h>
 #include <locale.h>
 #include <stdio.h>
 
 #include "rpc-protocol.h"
+#include "sample-tls.h"
 
 typedef struct
 {
@@ -140,7 +146,7 @@ rpc_client_on_connect (CAsyncSocket *socket, int error_code)
 {
   if (error_code != 0)
     {
-      g_printerr ("rpc-client: connect: %s\n", g_strerror (error_code));
+      g_printerr ("rpc-client: connect: %s\n", sample_failure_message (socket, error_code));
       finish (RPC_CLIENT (socket), 1);
     }
 }
@@ -208,11 +214,10 @@ static void
 rpc_client_on_close (CAsyncSocket *socket, int error_code)
 {
   RpcClient *self = RPC_CLIENT (socket);
-  const GError *reason = c_async_socket_get_close_error (socket);
 
   g_printerr ("rpc-client: the server closed the connection with %u of %u replies%s%s\n",
               self->answered, self->calls->len, error_code ? ": " : "",
-              error_code ? (reason ? reason->message : g_strerror (error_code)) : "");
+              error_code ? sample_failure_message (socket, error_code) : "");
   finish (self, 1);
 }
 
@@ -306,10 +311,12 @@ main (int argc, char **argv)
       = g_option_context_new ("[METHOD [ARGUMENT…]] - call rpc-server");
   g_autoptr (GError) error = NULL;
   g_autoptr (RpcClient) client = NULL;
+  g_auto (SampleTls) tls = { 0 };
   int status;
 
   setlocale (LC_ALL, "");
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_tls_add_client_options (options, &tls);
   /* Options end at the METHOD, so that "add -1 2" passes -1 as an argument. */
   g_option_context_set_strict_posix (options, TRUE);
   if (!g_option_context_parse (options, &argc, &argv, &error))
@@ -330,6 +337,8 @@ main (int argc, char **argv)
   if (port <= 0 || port > 65535
       || !c_async_socket_create (C_ASYNC_SOCKET (client), 0, C_SOCK_STREAM, C_FD_ALL, NULL, &error)
       || !c_async_socket_set_record_mode (C_ASYNC_SOCKET (client), TRUE, &error)
+      || !sample_tls_set_up_client (&tls, C_ASYNC_SOCKET (client), host ? host : "127.0.0.1",
+                                    &error)
       || !c_async_socket_connect (C_ASYNC_SOCKET (client), host ? host : "127.0.0.1", (guint) port,
                                   &error))
     {

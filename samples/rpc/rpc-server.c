@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   rpc-server [--port N] [--address A] [--clients N]
+ *              [--tls-certificate FILE --tls-key FILE [--tls-client-ca FILE]]
  *
  * Each request is one record (a CArchive: request id, method name, typed arguments, see
  * rpc-protocol.h) and gets one reply record: the result, or an error code and message.
@@ -10,12 +11,16 @@
  * and undecodable requests get error replies; the connection stays usable. Bytes that are
  * not even records (a length prefix over the 1 MiB limit) make afxsock close the
  * connection with a logged reason. Prints "listening on PORT" once ready.
+ *
+ * With --tls-certificate and --tls-key the calls travel over TLS (sample-tls.h), records
+ * and all; --tls-client-ca admits only clients with a certificate from that CA.
  */
 #include <afxsock.h>
 #include <locale.h>
 #include <stdio.h>
 
 #include "rpc-protocol.h"
+#include "sample-tls.h"
 
 /* The methods: each takes the arguments and returns the result (floating or not), or
  * fails with an RPC_ERROR that becomes the error reply. */
@@ -303,13 +308,12 @@ static void
 rpc_connection_on_close (CAsyncSocket *socket, int error_code)
 {
   RpcConnection *self = RPC_CONNECTION (socket);
-  const GError *reason = c_async_socket_get_close_error (socket);
   g_autofree char *why = NULL;
 
   if (error_code == 0)
     why = g_strdup ("closed by the client");
   else
-    why = g_strdup_printf ("closed: %s", reason ? reason->message : g_strerror (error_code));
+    why = g_strdup_printf ("closed: %s", sample_failure_message (socket, error_code));
   connection_finished (self, why);
 }
 
@@ -390,9 +394,11 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (CAsyncSocket) listener = c_async_socket_new ();
   guint bound_port = 0;
+  g_auto (SampleTls) tls = { 0 };
 
   setlocale (LC_ALL, ""); /* strings in the log: g_print converts them for the terminal */
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_tls_add_server_options (options, &tls);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {
       g_printerr ("%s\n", error->message);
@@ -410,6 +416,7 @@ main (int argc, char **argv)
   if (port < 0 || port > 65535
       || !c_async_socket_create (listener, (guint) port, C_SOCK_STREAM, C_FD_ALL, address, &error)
       || !c_async_socket_set_record_mode (listener, TRUE, &error)
+      || !sample_tls_set_up_server (&tls, listener, &error)
       || !c_async_socket_listen (listener, 0, &error)
       || !c_async_socket_get_sock_name (listener, NULL, &bound_port, &error))
     {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The chat demo, as the README runs it, plus clients that join late and leave early.
 
-    chat_demo.py CHAT_SERVER CHAT_CLIENT network|mfc
+    chat_demo.py CHAT_SERVER CHAT_CLIENT network|mfc [tls]
 
 1. Runs samples/chat/demo.sh (one server, three clients taking turns, a clean shutdown) and
    checks the conversation it prints: every client received every message exactly once, in
@@ -9,6 +9,8 @@
 2. The same conversation as separate processes driven from here, with a fourth client, dave,
    who joins first and leaves after the first message, and carol joining only once dave has
    gone: she gets the history first, then the rest, still each message exactly once.
+With "tls", both again encrypted: demo.sh --tls (which makes its own certificates), and
+the processes with tls_certs.py's (every client verifies the server's certificate).
 """
 import pathlib
 import re
@@ -18,6 +20,13 @@ import sys
 from chat_util import DEADLINE, conversation, server_history, start_client, start_server
 
 server_path, client_path, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+tls = sys.argv[4:] == ["tls"]
+if tls:
+    from tls_certs import certs_dir, client_args, server_args
+    certs = certs_dir()
+    SERVER_TLS, CLIENT_TLS = server_args(certs), client_args(certs)
+else:
+    SERVER_TLS, CLIENT_TLS = [], []
 root = pathlib.Path(__file__).resolve().parents[2]
 build = pathlib.Path(server_path).resolve().parents[2]
 
@@ -44,6 +53,7 @@ def script_args(name):
 
 def check_demo_script():
     args = [str(root / "samples" / "chat" / "demo.sh")] + (["--mfc"] if mode == "mfc" else [])
+    args += ["--tls"] if tls else []
     demo = subprocess.run(args + [str(build)], capture_output=True, text=True, timeout=DEADLINE)
     assert demo.returncode == 0, (demo.returncode, demo.stdout, demo.stderr)
     sections = {}
@@ -62,21 +72,27 @@ def check_demo_script():
         assert said == EXPECTED, (name, demo.stdout)
         assert lines[-1] == CLOSED, (name, demo.stdout)
     log = sections["chat-server's log"]
+    assert log[1].endswith(", over TLS") == tls, demo.stdout
+    for name in ("alice", "bob", "carol"):
+        assert sections["%s's terminal" % name][0].endswith(", over TLS") == tls, demo.stdout
     assert "shutting down: the conversation is over" in log, demo.stdout
     assert "told 3 clients" in log, demo.stdout
+    # Each client waits for the server's end (over TLS, its close_notify) before closing:
+    # none resets the connection.
+    assert not [line for line in log if " lost " in line], demo.stdout
     assert log[-1] == "server stopped after 6 messages", demo.stdout
 
 
 def check_join_and_leave():
-    server, port = start_server(server_path, mode, "--exit-after", str(len(SCRIPT)))
+    server, port = start_server(server_path, mode, "--exit-after", str(len(SCRIPT)), *SERVER_TLS)
     procs = [server]
     try:
-        dave = start_client(client_path, mode, port, "dave", "--wait-for", "1")
-        alice = start_client(client_path, mode, port, "alice", *script_args("alice"))
-        bob = start_client(client_path, mode, port, "bob", *script_args("bob"))
+        dave = start_client(client_path, mode, port, "dave", "--wait-for", "1", *CLIENT_TLS)
+        alice = start_client(client_path, mode, port, "alice", *script_args("alice"), *CLIENT_TLS)
+        bob = start_client(client_path, mode, port, "bob", *script_args("bob"), *CLIENT_TLS)
         procs += [dave, alice, bob]
         dave.wait_line(r"^\*\*\* left the conversation$")
-        carol = start_client(client_path, mode, port, "carol", *script_args("carol"))
+        carol = start_client(client_path, mode, port, "carol", *script_args("carol"), *CLIENT_TLS)
         procs.append(carol)
         for client in (dave, alice, bob, carol):
             assert client.finish() == 0, client.describe()
