@@ -453,9 +453,9 @@ read_datagrams (CAsyncSocket *self, CRecordState *state, guint incarnation)
       note_progress (priv, state, n);
       if ((gsize) n > priv->max_record_size || n > SCRATCH_SIZE)
         {
-          g_message ("descriptor %d: dropped a datagram of %zd bytes, over the maximum record "
-                     "size of %zu",
-                     priv->fd, n, priv->max_record_size);
+          g_debug ("descriptor %d: dropped a datagram of %zd bytes, over the maximum record "
+                   "size of %zu",
+                   priv->fd, n, priv->max_record_size);
           continue;
         }
       g_clear_object (&state->sender);

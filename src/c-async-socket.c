@@ -204,7 +204,7 @@ c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
-  g_message ("closing descriptor %d: %s", priv->fd, reason->message);
+  g_debug ("closing descriptor %d: %s", priv->fd, reason->message);
   g_clear_error (&priv->close_reason);
   priv->close_reason = reason;
   c_async_socket_connection_lost (self, error_code);
