@@ -304,3 +304,28 @@ c_async_socket_get_tls_server_name (CAsyncSocket *self)
   t = c_tls_transport_of (self);
   return t != NULL ? SSL_get_servername (t->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
 }
+
+/**
+ * c_async_socket_get_tls_wire_bytes:
+ * @self: a socket
+ * @sent: (out) (optional): TLS bytes the kernel took
+ * @received: (out) (optional): TLS bytes read from the kernel
+ *
+ * The connection's TLS traffic as it crossed the wire (records, handshake, alerts), beside
+ * the plaintext that #CSocketStats counts (c_async_socket_get_stats()).
+ *
+ * Returns: %TRUE when the socket has TLS (else both are 0)
+ */
+gboolean
+c_async_socket_get_tls_wire_bytes (CAsyncSocket *self, guint64 *sent, guint64 *received)
+{
+  TlsTransport *t;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  t = c_tls_transport_of (self);
+  if (sent != NULL)
+    *sent = t != NULL ? t->wire_sent : 0;
+  if (received != NULL)
+    *received = t != NULL ? t->wire_received : 0;
+  return t != NULL;
+}

@@ -54,6 +54,7 @@ bio_read (BIO *bio, char *data, size_t size, size_t *read_bytes)
   while (n < 0 && errno == EINTR);
   if (n > 0)
     {
+      t->wire_received += (guint64) n;
       *read_bytes = (size_t) n;
       return 1;
     }
@@ -131,6 +132,7 @@ flush_out (TlsTransport *t)
           return FALSE;
         }
       t->out_offset += (gsize) n;
+      t->wire_sent += (guint64) n;
     }
   if (t->out->len > C_TLS_KEEP_BUFFER)
     {

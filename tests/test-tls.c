@@ -33,6 +33,19 @@ tls_echo (CTlsVersion version, const char *expected)
   echo_round_trip (client);
   connection = server_connection (&server, 0);
   cr_assert_eq (connection->counts[C_NOTIFY_SEND], 1, "the server's on_send");
+  {
+    /* Accounting: the plaintext in the stats, the TLS around it on the wire. */
+    CSocketStats stats;
+    guint64 wire_sent = 0, wire_received = 0, peer_sent = 0;
+    c_async_socket_get_stats (S (client), &stats);
+    cr_assert_eq (stats.bytes_sent, 14);
+    cr_assert_eq (stats.bytes_received, 14);
+    cr_assert (c_async_socket_get_tls_wire_bytes (S (client), &wire_sent, &wire_received));
+    cr_assert_gt (wire_sent, 14 + 100, "the ClientHello and a record");
+    cr_assert_gt (wire_received, 14 + 300, "the server's flight and a record");
+    cr_assert (c_async_socket_get_tls_wire_bytes (S (connection), &peer_sent, NULL));
+    cr_assert_eq (peer_sent, wire_received, "what one sent is what the other read");
+  }
   cr_assert_null (c_async_socket_get_peer_certificate (S (connection)));
 
   /* A close sends close_notify: the server's on_close is the graceful one. */

@@ -113,5 +113,7 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_is_tls_session_resumed (CAsyncSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
 const char *c_async_socket_get_tls_server_name (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_tls_wire_bytes (CAsyncSocket *self, guint64 *sent, guint64 *received);
 
 G_END_DECLS
