@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "c-tls-private.h"
 
@@ -328,4 +329,63 @@ c_async_socket_get_tls_wire_bytes (CAsyncSocket *self, guint64 *sent, guint64 *r
   if (received != NULL)
     *received = t != NULL ? t->wire_received : 0;
   return t != NULL;
+}
+
+static char *
+name_text (const X509_NAME *name)
+{
+  BIO *bio = BIO_new (BIO_s_mem ());
+  char *data = NULL;
+  long length;
+  char *text;
+
+  X509_NAME_print_ex (bio, name, 0, XN_FLAG_RFC2253);
+  length = BIO_get_mem_data (bio, &data);
+  text = g_strndup (data, (gsize) length);
+  BIO_free (bio);
+  return text;
+}
+
+/**
+ * c_async_socket_get_peer_certificate_info:
+ * @self: a TLS socket
+ * @subject: (out) (optional) (transfer full): the certificate's subject, as RFC 2253 writes
+ *   it ("CN=localhost")
+ * @issuer: (out) (optional) (transfer full): its issuer, the same way
+ * @sha256: (out) (optional) (transfer full): the SHA-256 fingerprint of the certificate,
+ *   as `openssl x509 -fingerprint -sha256` prints it ("1E:52:…", 32 bytes in hex)
+ *
+ * What the peer's certificate says, read from OpenSSL (no GIO TLS back end needed, unlike
+ * c_async_socket_get_peer_certificate()); for pinning, compare the fingerprint.
+ *
+ * Returns: %TRUE when the peer presented a certificate (else the outputs are %NULL)
+ */
+gboolean
+c_async_socket_get_peer_certificate_info (CAsyncSocket *self, char **subject, char **issuer,
+                                          char **sha256)
+{
+  TlsTransport *t;
+  X509 *peer;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+
+  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  t = c_tls_transport_of (self);
+  peer = t != NULL ? SSL_get0_peer_certificate (t->ssl) : NULL;
+  if (subject != NULL)
+    *subject = peer != NULL ? name_text (X509_get_subject_name (peer)) : NULL;
+  if (issuer != NULL)
+    *issuer = peer != NULL ? name_text (X509_get_issuer_name (peer)) : NULL;
+  if (sha256 != NULL)
+    {
+      *sha256 = NULL;
+      if (peer != NULL && X509_digest (peer, EVP_sha256 (), digest, &length) == 1)
+        {
+          GString *hex = g_string_sized_new (length * 3);
+          for (unsigned int i = 0; i < length; i++)
+            g_string_append_printf (hex, i == 0 ? "%02X" : ":%02X", digest[i]);
+          *sha256 = g_string_free (hex, FALSE);
+        }
+    }
+  return peer != NULL;
 }

@@ -47,6 +47,29 @@ tls_echo (CTlsVersion version, const char *expected)
     cr_assert_eq (peer_sent, wire_received, "what one sent is what the other read");
   }
   cr_assert_null (c_async_socket_get_peer_certificate (S (connection)));
+  {
+    /* What the certificate says, and its fingerprint: the SHA-256 of its DER form. */
+    g_autofree char *subject = NULL, *issuer = NULL, *sha256 = NULL, *expected = NULL;
+    g_autofree char *none = NULL, *path = cert_path ("server.pem");
+    g_autoptr (GTlsCertificate) certificate = g_tls_certificate_new_from_file (path, NULL);
+    g_autoptr (GByteArray) der = NULL;
+    GString *hex = g_string_new (NULL);
+
+    cr_assert (c_async_socket_get_peer_certificate_info (S (client), &subject, &issuer, &sha256));
+    cr_assert_str_eq (subject, "CN=localhost");
+    cr_assert_str_eq (issuer, "CN=afxsock test CA");
+    cr_assert_not_null (certificate);
+    g_object_get (certificate, "certificate", &der, NULL);
+    expected = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+    for (const char *c = expected; *c != '\0'; c += 2)
+      g_string_append_printf (hex, "%s%c%c", c == expected ? "" : ":", g_ascii_toupper (c[0]),
+                              g_ascii_toupper (c[1]));
+    cr_assert_str_eq (sha256, hex->str);
+    g_string_free (hex, TRUE);
+    /* The server asked for no client certificate. */
+    cr_assert (!c_async_socket_get_peer_certificate_info (S (connection), &none, NULL, NULL));
+    cr_assert_null (none);
+  }
 
   /* A close sends close_notify: the server's on_close is the graceful one. */
   g_clear_object (&client);

@@ -104,6 +104,9 @@ gboolean c_async_socket_is_tls_established (CAsyncSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
 GTlsCertificate *c_async_socket_get_peer_certificate (CAsyncSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_peer_certificate_info (CAsyncSocket *self, char **subject,
+                                                   char **issuer, char **sha256);
+AFXSOCK_AVAILABLE_IN_ALL
 GTlsCertificateFlags c_async_socket_get_peer_certificate_errors (CAsyncSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
 const char *c_async_socket_get_negotiated_protocol (CAsyncSocket *self);
