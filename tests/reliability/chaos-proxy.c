@@ -13,7 +13,11 @@
  * "In the middle of a record" needs the record framing of afxsock's record mode (a 4-byte
  * big-endian length, then the bytes): the proxy follows it in the client-to-server
  * direction, and fires a planned fault only when the bytes forwarded so far end inside a
- * record.
+ * record. Over TLS that framing is hidden: the proxy reads ciphertext as lengths, and its
+ * faults land anywhere in the TLS stream (test-chaos-tls.c).
+ *
+ * A tap (chaos_proxy_set_tap) sees every piece forwarded, for a test that looks at the
+ * stream (test-chaos-tls-relay.c counts its TLS records).
  *
  * The proxy itself follows MFC's rules: one receive per on_receive, and none while its
  * buffer for that direction is full (so a slow side pushes back on the other instead of
@@ -43,7 +47,8 @@ typedef struct
 {
   Pair *pair;
   gboolean to_server;
-  GByteArray *buffer;    /* received from one side, not yet sent to the other */
+  GByteArray *buffer;    /* received from one side; from sent_offset on, not yet sent */
+  gsize sent_offset;     /* the front already sent, dropped in bulk (1-byte pieces stay cheap) */
   gboolean source_ended; /* the sending side's end of stream was seen */
   gboolean shut;         /* the end of stream was passed on */
   gboolean discarding;   /* after a half-close: what still comes is dropped */
@@ -84,6 +89,8 @@ struct _ChaosProxy
   GSource *reaper;
   ChaosEventFunc event_func;
   gpointer event_data;
+  ChaosTapFunc tap_func;
+  gpointer tap_data;
   ChaosStats stats;
 };
 
@@ -124,6 +131,13 @@ drop_timer (Direction *dir)
     return;
   g_source_destroy (dir->timer);
   g_clear_pointer (&dir->timer, g_source_unref);
+}
+
+/* Bytes received from one side and not yet sent to the other. */
+static gsize
+pending (Direction *dir)
+{
+  return dir->buffer->len - dir->sent_offset;
 }
 
 static gboolean
@@ -225,6 +239,7 @@ half_close (Pair *pair)
   dir->shut = TRUE;
   dir->discarding = TRUE;
   g_byte_array_set_size (dir->buffer, 0);
+  dir->sent_offset = 0;
   if (dir->read_paused)
     {
       dir->read_paused = FALSE;
@@ -349,9 +364,10 @@ send_piece (Direction *dir)
 {
   ChaosProxy *proxy = dir->pair->proxy;
   gsize piece = piece_size (proxy);
-  gsize n = MIN (piece, (gsize) dir->buffer->len);
+  gsize n = MIN (piece, pending (dir));
+  const guint8 *data = dir->buffer->data + dir->sent_offset;
   g_autoptr (GError) error = NULL;
-  gssize sent = c_async_socket_send (sink_of (dir), dir->buffer->data, n, 0, &error);
+  gssize sent = c_async_socket_send (sink_of (dir), data, n, 0, &error);
 
   if (sent < 0)
     {
@@ -361,8 +377,15 @@ send_piece (Direction *dir)
       return FALSE;
     }
   if (dir->to_server)
-    follow_framing (dir, dir->buffer->data, (gsize) sent);
-  g_byte_array_remove_range (dir->buffer, 0, (guint) sent);
+    follow_framing (dir, data, (gsize) sent);
+  if (proxy->tap_func != NULL)
+    proxy->tap_func (dir->to_server, data, (gsize) sent, proxy->tap_data);
+  dir->sent_offset += (gsize) sent;
+  if (dir->sent_offset == dir->buffer->len || dir->sent_offset >= RECEIVE_SIZE)
+    {
+      g_byte_array_remove_range (dir->buffer, 0, (guint) dir->sent_offset);
+      dir->sent_offset = 0;
+    }
   proxy->stats.pieces++;
   proxy->stats.smallest_piece = MIN (proxy->stats.smallest_piece, (gsize) sent);
   proxy->stats.largest_piece = MAX (proxy->stats.largest_piece, (gsize) sent);
@@ -382,7 +405,7 @@ pump (Direction *dir)
   Pair *pair = dir->pair;
 
   while (!pair->finished && pair->connected && dir->timer == NULL && !dir->blocked
-         && !dir->discarding && dir->buffer->len > 0)
+         && !dir->discarding && pending (dir) > 0)
     {
       if (fault_due (dir))
         {
@@ -391,7 +414,7 @@ pump (Direction *dir)
         }
       if (!send_piece (dir))
         return;
-      if (dir->read_paused && dir->buffer->len < MAX_BUFFERED / 2)
+      if (dir->read_paused && pending (dir) < MAX_BUFFERED / 2)
         {
           /* Reading again pumps this direction itself (and may pace it): look afresh. */
           dir->read_paused = FALSE;
@@ -403,13 +426,13 @@ pump (Direction *dir)
     }
   if (pair->finished || !pair->connected)
     return;
-  if (dir->buffer->len == 0 && dir->read_paused)
+  if (pending (dir) == 0 && dir->read_paused)
     {
       dir->read_paused = FALSE;
       read_from (dir);
       return;
     }
-  if (dir->buffer->len == 0 && dir->source_ended && !dir->shut)
+  if (pending (dir) == 0 && dir->source_ended && !dir->shut)
     {
       c_async_socket_shut_down (sink_of (dir), C_SHUTDOWN_SENDS, NULL);
       dir->shut = TRUE;
@@ -423,7 +446,7 @@ read_from (Direction *dir)
   guint8 data[RECEIVE_SIZE];
   gssize n;
 
-  if (dir->buffer->len >= MAX_BUFFERED)
+  if (pending (dir) >= MAX_BUFFERED)
     {
       dir->read_paused = TRUE; /* no receive, so no on_receive until we call it again */
       return;
@@ -629,6 +652,13 @@ chaos_proxy_get_stats (ChaosProxy *proxy, ChaosStats *stats)
   *stats = proxy->stats;
   if (stats->pieces == 0)
     stats->smallest_piece = 0;
+}
+
+void
+chaos_proxy_set_tap (ChaosProxy *proxy, ChaosTapFunc func, gpointer user_data)
+{
+  proxy->tap_func = func;
+  proxy->tap_data = user_data;
 }
 
 guint

@@ -38,6 +38,11 @@ typedef enum
 typedef void (*ChaosEventFunc) (ChaosEvent event, guint client_port, guint upstream_port,
                                 gpointer user_data);
 
+/* Called with each piece the proxy forwarded, in order, for a test to look at the stream
+ * (the TLS records in it, say). */
+typedef void (*ChaosTapFunc) (gboolean to_server, const guint8 *data, gsize size,
+                              gpointer user_data);
+
 typedef struct
 {
   guint connections;
@@ -61,6 +66,7 @@ ChaosProxy *chaos_proxy_new (const ChaosConfig *config, guint listen_port, const
 void chaos_proxy_free (ChaosProxy *proxy);
 guint chaos_proxy_get_port (ChaosProxy *proxy);
 void chaos_proxy_set_event_func (ChaosProxy *proxy, ChaosEventFunc func, gpointer user_data);
+void chaos_proxy_set_tap (ChaosProxy *proxy, ChaosTapFunc func, gpointer user_data);
 void chaos_proxy_get_stats (ChaosProxy *proxy, ChaosStats *stats);
 /* Connection pairs not finished yet. */
 guint chaos_proxy_get_open_pairs (ChaosProxy *proxy);

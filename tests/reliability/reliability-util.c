@@ -120,7 +120,13 @@ digest_of (const guint8 *data, gsize size, guint8 digest[DIGEST_SIZE])
 GBytes *
 make_checked_record (guint32 id, guint32 seed)
 {
-  gsize payload = payload_size_for (id, seed);
+  return make_checked_record_sized (id, seed, payload_size_for);
+}
+
+GBytes *
+make_checked_record_sized (guint32 id, guint32 seed, PayloadSizeFunc size_for)
+{
+  gsize payload = size_for (id, seed);
   gsize size = PAYLOAD_OFFSET + payload + DIGEST_SIZE;
   guint8 *data = g_malloc (size);
 
@@ -136,6 +142,12 @@ make_checked_record (guint32 id, guint32 seed)
 
 gint64
 verify_checked_record (GBytes *record, guint32 seed, char **why)
+{
+  return verify_checked_record_sized (record, seed, payload_size_for, why);
+}
+
+gint64
+verify_checked_record_sized (GBytes *record, guint32 seed, PayloadSizeFunc size_for, char **why)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (record, &size);
@@ -157,10 +169,10 @@ verify_checked_record (GBytes *record, guint32 seed, char **why)
       *why = g_strdup_printf ("record %u: digest mismatch", id);
       return -1;
     }
-  if (payload != payload_size_for (id, seed))
+  if (payload != size_for (id, seed))
     {
       *why = g_strdup_printf ("record %u: %zu payload bytes, %zu expected", id, payload,
-                              payload_size_for (id, seed));
+                              size_for (id, seed));
       return -1;
     }
   expected = g_malloc (payload + 1);

@@ -35,6 +35,12 @@ GBytes *make_checked_record (guint32 id, guint32 seed);
  * one expected for its id. Returns the id, or -1 with a reason in @why. */
 gint64 verify_checked_record (GBytes *record, guint32 seed, char **why);
 
+/* The same with payload sizes of the caller's (payload_size_for is the default). */
+typedef gsize (*PayloadSizeFunc) (guint32 id, guint32 seed);
+GBytes *make_checked_record_sized (guint32 id, guint32 seed, PayloadSizeFunc size_for);
+gint64 verify_checked_record_sized (GBytes *record, guint32 seed, PayloadSizeFunc size_for,
+                                    char **why);
+
 /* Sets SO_LINGER to zero so that closing sends a reset. */
 void set_linger_zero (CAsyncSocket *socket);
 
