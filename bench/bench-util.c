@@ -33,6 +33,34 @@ bench_parse_port (int argc, char **argv)
   exit (2);
 }
 
+int
+bench_parse_tls_arguments (int argc, char **argv, const char **cert, const char **key)
+{
+  long port = 0;
+
+  *cert = *key = NULL;
+  for (int i = 1; i + 1 < argc; i += 2)
+    {
+      char *end;
+      if (strcmp (argv[i], "--port") == 0)
+        {
+          port = strtol (argv[i + 1], &end, 10);
+          if (*end != '\0' || port < 0 || port > 65535)
+            break;
+        }
+      else if (strcmp (argv[i], "--cert") == 0)
+        *cert = argv[i + 1];
+      else if (strcmp (argv[i], "--key") == 0)
+        *key = argv[i + 1];
+      else
+        break;
+      if (i + 2 == argc && *cert != NULL && *key != NULL)
+        return (int) port;
+    }
+  fprintf (stderr, "usage: %s [--port N] --cert FILE --key FILE\n", argv[0]);
+  exit (2);
+}
+
 void
 bench_setup_process (void)
 {

@@ -10,6 +10,10 @@
  * message on anything else. */
 int bench_parse_port (int argc, char **argv);
 
+/* The TLS servers' arguments: --port N (0 by default), --cert FILE and --key FILE (both
+ * required: a PEM certificate chain and its key). Exits with a usage message on anything else. */
+int bench_parse_tls_arguments (int argc, char **argv, const char **cert, const char **key);
+
 /* Raises the descriptor limit to the hard limit (the idle-connection scenario holds
  * 10,000 sockets), ignores SIGPIPE and ends the process after 15 minutes whatever happens,
  * so that a forgotten server cannot outlive its benchmark run for long. The driver stops

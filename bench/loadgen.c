@@ -31,6 +31,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include "loadgen-util.h"
+
 #include <glib.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,9 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_CONNECTIONS 16384
@@ -55,12 +55,6 @@
 #define CONNECTS_IN_FLIGHT 256
 #define ACCEPT_SOURCE_ADDRESSES 64
 #define HEADER_SIZE 4
-
-/* Round trips: 10 ns steps up to 10 ms, then 10 µs steps up to 10 s. */
-#define FINE_STEP_NS 10
-#define FINE_BUCKETS 1000000
-#define COARSE_STEP_NS 10000
-#define COARSE_BUCKETS 1000000
 
 typedef enum
 {
@@ -117,116 +111,9 @@ typedef struct
   guint64 bytes_back;
   guint64 connects;
   guint64 connect_failures;
-  guint32 *fine;
-  guint32 *coarse;
-  guint64 overflow;
+  LoadgenHistogram round_trips;
   guint64 errors;
 } LoadGen;
-
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
-}
-
-static gint64
-seconds_to_ns (double seconds)
-{
-  return (gint64) (seconds * 1e9);
-}
-
-/* The server's CPU time in nanoseconds, from /proc/PID/stat (utime + stime, clock ticks). */
-static gint64
-server_cpu_ns (int pid)
-{
-  char path[64];
-  g_autofree char *contents = NULL;
-  const char *p;
-  unsigned long long utime, stime;
-
-  if (pid <= 0)
-    return -1;
-  g_snprintf (path, sizeof path, "/proc/%d/stat", pid);
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
-    return -1;
-  /* The command name is in parentheses and may hold spaces: fields count from the last ')'.
-   * After it come state (3) … utime (14) and stime (15). */
-  p = strrchr (contents, ')');
-  if (p == NULL
-      || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
-             != 2)
-    return -1;
-  return (gint64) ((utime + stime) * (1000000000.0 / (double) sysconf (_SC_CLK_TCK)));
-}
-
-/* The server's resident memory in kB, from /proc/PID/status (VmRSS). */
-static gint64
-server_rss_kb (int pid)
-{
-  char path[64];
-  g_autofree char *contents = NULL;
-  const char *p;
-
-  if (pid <= 0)
-    return -1;
-  g_snprintf (path, sizeof path, "/proc/%d/status", pid);
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
-    return -1;
-  p = strstr (contents, "VmRSS:");
-  return p != NULL ? g_ascii_strtoll (p + 6, NULL, 10) : -1;
-}
-
-static void
-raise_descriptor_limit (void)
-{
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
-    {
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
-}
-
-static void
-record_round_trip (LoadGen *gen, gint64 ns)
-{
-  if (ns < 0)
-    ns = 0;
-  if (ns < (gint64) FINE_STEP_NS * FINE_BUCKETS)
-    gen->fine[ns / FINE_STEP_NS]++;
-  else if (ns < (gint64) COARSE_STEP_NS * COARSE_BUCKETS)
-    gen->coarse[ns / COARSE_STEP_NS]++;
-  else
-    gen->overflow++;
-}
-
-/* The round trip below which a fraction q of the recorded ones fall, in nanoseconds. */
-static double
-percentile_ns (LoadGen *gen, double q)
-{
-  guint64 total = gen->overflow, rank, seen = 0;
-
-  for (int i = 0; i < FINE_BUCKETS; i++)
-    total += gen->fine[i];
-  for (int i = 0; i < COARSE_BUCKETS; i++)
-    total += gen->coarse[i];
-  if (total == 0)
-    return 0;
-  rank = (guint64) (q * (double) total);
-  if (rank >= total)
-    rank = total - 1;
-  for (int i = 0; i < FINE_BUCKETS; i++)
-    if ((seen += gen->fine[i]) > rank)
-      return (i + 0.5) * FINE_STEP_NS;
-  for (int i = 0; i < COARSE_BUCKETS; i++)
-    if ((seen += gen->coarse[i]) > rank)
-      return (i + 0.5) * COARSE_STEP_NS;
-  return (double) COARSE_STEP_NS * COARSE_BUCKETS;
-}
 
 /* Message bytes, repeated so that one write can carry many messages. */
 static void
@@ -373,7 +260,7 @@ take_echo (LoadGen *gen, Connection *connection, gsize n, gint64 now)
       if (gen->measuring)
         {
           gen->messages++;
-          record_round_trip (gen, now - connection->stamps[connection->head]);
+          loadgen_histogram_record (&gen->round_trips, now - connection->stamps[connection->head]);
         }
       connection->head = (connection->head + 1) % (guint) gen->depth;
       connection->in_flight--;
@@ -476,7 +363,7 @@ poll_once (LoadGen *gen, int timeout_ms)
 {
   struct epoll_event events[MAX_EVENTS];
   int n = epoll_wait (gen->epoll_fd, events, MAX_EVENTS, timeout_ms);
-  gint64 now = now_ns ();
+  gint64 now = loadgen_now_ns ();
 
   for (int i = 0; i < n; i++)
     handle_event (gen, &gen->connections[events[i].data.u64], events[i].events, now);
@@ -524,7 +411,7 @@ open_idle (LoadGen *gen, int first, gint64 until)
 {
   int next = first, last = first + gen->n_idle;
 
-  while (now_ns () < until)
+  while (loadgen_now_ns () < until)
     {
       while (next < last && gen->n_connecting < CONNECTS_IN_FLIGHT)
         open_connection (gen, next++, TRUE);
@@ -545,9 +432,9 @@ sync_with_server (LoadGen *gen, gint64 until)
   gsize sent = 0, received = 0;
   gboolean done = FALSE;
 
-  while (fd >= 0 && !done && now_ns () < until)
+  while (fd >= 0 && !done && loadgen_now_ns () < until)
     {
-      int timeout = (int) MAX (1, (until - now_ns ()) / 1000000);
+      int timeout = (int) MAX (1, (until - loadgen_now_ns ()) / 1000000);
       if (poll (&pfd, 1, timeout) <= 0)
         continue;
       if (pfd.revents & (POLLERR | POLLHUP))
@@ -574,9 +461,9 @@ sync_with_server (LoadGen *gen, gint64 until)
 static void
 run_for (LoadGen *gen, gint64 until)
 {
-  while (!gen->stopping && now_ns () < until && now_ns () < gen->deadline)
+  while (!gen->stopping && loadgen_now_ns () < until && loadgen_now_ns () < gen->deadline)
     {
-      int timeout = (int) MAX (1, MIN (100, (until - now_ns ()) / 1000000));
+      int timeout = (int) MAX (1, MIN (100, (until - loadgen_now_ns ()) / 1000000));
       poll_once (gen, timeout);
       if (gen->total_bytes > 0 && gen->bytes_back >= gen->total_bytes)
         break;
@@ -590,7 +477,7 @@ run_accept (LoadGen *gen, gint64 until)
   guint source = 0;
   int in_flight = 0;
 
-  while (now_ns () < until && now_ns () < gen->deadline)
+  while (loadgen_now_ns () < until && loadgen_now_ns () < gen->deadline)
     {
       struct epoll_event events[MAX_EVENTS];
       int n;
@@ -625,13 +512,9 @@ static void
 print_results (LoadGen *gen, double seconds, gint64 cpu_ns, gint64 rss_before, gint64 rss_after,
                int idle_open, gboolean synced, double setup_seconds)
 {
-  struct rusage usage;
-  double own_cpu;
+  double own_cpu = loadgen_own_cpu_s ();
   guint64 count = gen->accept_mode ? gen->connects : gen->messages;
 
-  getrusage (RUSAGE_SELF, &usage);
-  own_cpu = (double) usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
-            + (double) usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
   printf (
       "{\"seconds\": %.4f, \"messages\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
       ", \"connects\": %" G_GUINT64_FORMAT ", \"rate\": %.1f, \"p50_us\": %.3f, "
@@ -640,7 +523,8 @@ print_results (LoadGen *gen, double seconds, gint64 cpu_ns, gint64 rss_before, g
       ", \"idle_open\": %d, \"idle_synced\": %s, \"setup_s\": %.3f, \"errors\": %" G_GUINT64_FORMAT
       ", \"connect_failures\": %" G_GUINT64_FORMAT ", \"loadgen_cpu_s\": %.3f}\n",
       seconds, gen->messages, gen->bytes_back, gen->connects, seconds > 0 ? count / seconds : 0.0,
-      percentile_ns (gen, 0.50) / 1000.0, percentile_ns (gen, 0.99) / 1000.0,
+      loadgen_histogram_percentile_ns (&gen->round_trips, 0.50) / 1000.0,
+      loadgen_histogram_percentile_ns (&gen->round_trips, 0.99) / 1000.0,
       cpu_ns < 0 ? -1.0 : cpu_ns / 1e9, cpu_ns < 0 || count == 0 ? -1.0 : (double) cpu_ns / count,
       rss_before, rss_after, idle_open, synced ? "true" : "false", setup_seconds, gen->errors,
       gen->connect_failures, own_cpu);
@@ -716,26 +600,25 @@ main (int argc, char **argv)
       return 2;
     }
 
-  raise_descriptor_limit ();
-  gen.deadline
-      = now_ns () + seconds_to_ns (gen.setup_timeout + 2 * gen.warmup + gen.duration + 10.0);
+  loadgen_raise_descriptor_limit ();
+  gen.deadline = loadgen_now_ns ()
+                 + loadgen_seconds_to_ns (gen.setup_timeout + 2 * gen.warmup + gen.duration + 10.0);
   gen.epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
   gen.n_connections = gen.n_active + gen.n_idle;
   gen.connections = g_new0 (Connection, gen.n_connections);
   gen.read_buffer = g_malloc (READ_BUFFER_SIZE);
-  gen.fine = g_new0 (guint32, FINE_BUCKETS);
-  gen.coarse = g_new0 (guint32, COARSE_BUCKETS);
+  loadgen_histogram_init (&gen.round_trips);
   make_template (&gen);
 
   if (gen.accept_mode)
     {
-      run_accept (&gen, now_ns () + seconds_to_ns (gen.warmup));
+      run_accept (&gen, loadgen_now_ns () + loadgen_seconds_to_ns (gen.warmup));
       gen.measuring = TRUE;
-      cpu_start = server_cpu_ns (gen.pid);
-      start = now_ns ();
-      run_accept (&gen, start + seconds_to_ns (gen.duration));
-      seconds = (now_ns () - start) / 1e9;
-      cpu_end = server_cpu_ns (gen.pid);
+      cpu_start = loadgen_server_cpu_ns (gen.pid);
+      start = loadgen_now_ns ();
+      run_accept (&gen, start + loadgen_seconds_to_ns (gen.duration));
+      seconds = (loadgen_now_ns () - start) / 1e9;
+      cpu_end = loadgen_server_cpu_ns (gen.pid);
       print_results (&gen, seconds, cpu_start < 0 ? -1 : cpu_end - cpu_start, -1, -1, 0, TRUE, 0);
       return 0;
     }
@@ -744,18 +627,18 @@ main (int argc, char **argv)
   for (int i = 0; i < gen.n_active; i++)
     open_connection (&gen, gen.n_idle + i, FALSE);
   if (gen.total_bytes == 0)
-    run_for (&gen, now_ns () + seconds_to_ns (gen.warmup));
+    run_for (&gen, loadgen_now_ns () + loadgen_seconds_to_ns (gen.warmup));
 
   if (gen.n_idle > 0)
     {
       gint64 until;
-      rss_before = server_rss_kb (gen.pid);
-      setup_start = now_ns ();
-      until = setup_start + seconds_to_ns (gen.setup_timeout);
+      rss_before = loadgen_server_rss_kb (gen.pid);
+      setup_start = loadgen_now_ns ();
+      until = setup_start + loadgen_seconds_to_ns (gen.setup_timeout);
       idle_open = open_idle (&gen, 0, until);
       synced = sync_with_server (&gen, until);
-      setup_seconds = (now_ns () - setup_start) / 1e9;
-      rss_after = server_rss_kb (gen.pid);
+      setup_seconds = (loadgen_now_ns () - setup_start) / 1e9;
+      rss_after = loadgen_server_rss_kb (gen.pid);
       if (!synced)
         {
           /* A server that has not accepted its idle connections yet is still busy with
@@ -763,15 +646,15 @@ main (int argc, char **argv)
           print_results (&gen, 0, -1, rss_before, rss_after, idle_open, FALSE, setup_seconds);
           return 0;
         }
-      run_for (&gen, now_ns () + seconds_to_ns (MIN (gen.warmup, 0.2)));
+      run_for (&gen, loadgen_now_ns () + loadgen_seconds_to_ns (MIN (gen.warmup, 0.2)));
     }
 
   gen.measuring = TRUE;
-  cpu_start = server_cpu_ns (gen.pid);
-  start = now_ns ();
-  run_for (&gen, start + seconds_to_ns (gen.duration)); /* bulk: the time allowed */
-  seconds = (now_ns () - start) / 1e9;
-  cpu_end = server_cpu_ns (gen.pid);
+  cpu_start = loadgen_server_cpu_ns (gen.pid);
+  start = loadgen_now_ns ();
+  run_for (&gen, start + loadgen_seconds_to_ns (gen.duration)); /* bulk: the time allowed */
+  seconds = (loadgen_now_ns () - start) / 1e9;
+  cpu_end = loadgen_server_cpu_ns (gen.pid);
   gen.stopping = TRUE;
   print_results (&gen, seconds, cpu_start < 0 ? -1 : cpu_end - cpu_start, rss_before, rss_after,
                  idle_open, synced, setup_seconds);

@@ -6,7 +6,9 @@
 
 Every echo server is started on 127.0.0.1 (port 0), driven by bench/loadgen, and stopped;
 each figure is also given as a ratio to the plain epoll loop measured in the same run (for
-the archive: to memcpy). Benchmarks are not tests: nothing here fails on a slow figure. The
+the archive: to memcpy). The TLS scenarios (tls-*) drive the TLS echo servers with
+bench/loadgen-tls, with certificates made by tools/make-test-certs.sh in a temporary
+directory, and give each figure as a ratio to the OpenSSL + epoll loop of the same run. Benchmarks are not tests: nothing here fails on a slow figure. The
 exit status is non-zero only when a program of the suite is missing or breaks.
 
 Every child process is bounded: the load generator stops by itself, each server is killed
@@ -17,9 +19,11 @@ are killed if this driver is interrupted.
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 # name, executable, whether the load generator frames messages (records server)
@@ -32,7 +36,17 @@ SERVERS = [
     ("gio", "echo-gio", False),
 ]
 
-SCENARIOS = ["pingpong", "pipelined", "idle", "bulk", "accept", "memory", "archive"]
+# The TLS servers: name, executable. The OpenSSL + epoll loop is the base of every ratio.
+TLS_BASE = "openssl-epoll"
+TLS_SERVERS = [
+    (TLS_BASE, "echo-tls-epoll", False),
+    ("afxsock", "echo-tls-afxsock", False),
+    ("gio", "echo-tls-gio", False),
+    ("libevent", "echo-tls-libevent", False),
+]
+
+TLS_SCENARIOS = ["tls-echo", "tls-bulk", "tls-handshakes", "tls-memory"]
+SCENARIOS = ["pingpong", "pipelined", "idle", "bulk", "accept", "memory", "archive"] + TLS_SCENARIOS
 
 FULL = {
     "warmup": 0.3,
@@ -45,6 +59,10 @@ FULL = {
     "rounds": 5,  # ping-pong and pipelined; the longer scenarios run 3
     "long_rounds": 3,
     "bulk_rounds": 5,  # bimodal: the best of five
+    "tls_setup": 20.0,  # handshakes of the echo connections (GIO's take seconds)
+    "tls_bulk_bytes": 512 << 20,
+    "tls_idle": 1000,
+    "tls_idle_setup": 40.0,
 }
 SHORT = {
     "warmup": 0.1,
@@ -57,6 +75,10 @@ SHORT = {
     "rounds": 1,
     "long_rounds": 1,
     "bulk_rounds": 1,
+    "tls_setup": 10.0,
+    "tls_bulk_bytes": 32 << 20,
+    "tls_idle": 100,
+    "tls_idle_setup": 10.0,
 }
 
 children = []
@@ -111,11 +133,11 @@ def pinned(cpu, fifo):
 class Server:
     """An echo server process, from start to kill."""
 
-    def __init__(self, path, cpu, fifo, verbose):
+    def __init__(self, path, cpu, fifo, verbose, extra=()):
         # A server's own messages (afxsock logs each connection it closes itself, and the
         # load generator leaves with messages in flight) are noise unless asked for.
         self.process = subprocess.Popen(
-            [path, "--port", "0"],
+            [path, "--port", "0", *extra],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             stderr=None if verbose else subprocess.DEVNULL,
@@ -185,10 +207,30 @@ def loadgen_arguments(scenario, framed, p):
         ]
     if scenario == "accept":
         return common + ["--accept", "--connections", "32"]
+    if scenario in ("tls-echo-64", "tls-echo-1024"):
+        return common + ["--connections", "100", "--depth", "4", "--setup-timeout",
+                         str(p["tls_setup"]), "--size", scenario.split("-")[-1]]
+    if scenario == "tls-bulk":
+        return [
+            "--connections", "1", "--depth", "16", "--size", str(64 * 1024),
+            "--total-bytes", str(p["tls_bulk_bytes"]), "--duration", str(p["bulk_seconds"]),
+            "--warmup", "0", "--setup-timeout", str(p["tls_setup"]),
+        ]
+    if scenario == "tls-handshakes":
+        return common + ["--handshakes", "--connections", "16"]
+    if scenario == "tls-memory":
+        return ["--idle", str(p["tls_idle"]), "--size", "64",
+                "--setup-timeout", str(p["tls_idle_setup"])]
     raise ValueError(scenario)
 
 
 def time_allowed(scenario, p):
+    if scenario == "tls-memory":
+        return p["tls_idle_setup"] + 30
+    if scenario == "tls-bulk":
+        return p["tls_setup"] + p["bulk_seconds"] + 30
+    if scenario.startswith("tls-echo"):
+        return p["tls_setup"] + 2 * p["warmup"] + p["duration"] + 30
     if scenario == "bulk":
         return p["bulk_seconds"] + 30
     if scenario == "idle":
@@ -199,16 +241,32 @@ def time_allowed(scenario, p):
 def measure_once(args, scenario, server_spec, p, placement):
     name, executable, framed = server_spec
     server_cpu, loadgen_cpu, fifo = placement
-    server = Server(os.path.join(args.bench_dir, executable), server_cpu, fifo, args.verbose)
+    tls = scenario.startswith("tls-")
+    path = os.path.join(args.bench_dir, executable)
+    if not os.path.exists(path):
+        return {"error": f"not built ({executable})"}
     try:
-        return run_loadgen(
-            args, os.path.join(args.bench_dir, "loadgen"), server,
+        server = Server(path, server_cpu, fifo, args.verbose, tls_server_arguments(args) if tls else ())
+    except RuntimeError as error:
+        return {"error": str(error)}
+    try:
+        result = run_loadgen(
+            args, os.path.join(args.bench_dir, "loadgen-tls" if tls else "loadgen"), server,
             loadgen_arguments(scenario, framed, p), loadgen_cpu, fifo, time_allowed(scenario, p),
         )
     except (RuntimeError, ValueError) as error:
         return {"error": str(error)}
     finally:
         server.stop()
+    before, after, opened = (result.get(k) for k in ("rss_before_kb", "rss_after_kb", "idle_open"))
+    if scenario == "tls-memory" and result.get("idle_synced") and opened and before >= 0:
+        result["bytes_per_conn"] = (after - before) * 1024 / opened
+    return result
+
+
+def tls_server_arguments(args):
+    return ["--cert", os.path.join(args.certs, "server.pem"),
+            "--key", os.path.join(args.certs, "server.key")]
 
 
 def measure(args, scenario, servers, p, placement, key, rounds, best=False):
@@ -244,7 +302,8 @@ def measure(args, scenario, servers, p, placement, key, rounds, best=False):
 
 
 def served(result):
-    return result.get("messages", 0) > 0 or result.get("connects", 0) > 0
+    return (result.get("messages", 0) > 0 or result.get("connects", 0) > 0
+            or result.get("idle_open", 0) > 0)
 
 
 # Tables
@@ -292,7 +351,8 @@ def status(result):
     if not result.get("idle_synced", True):
         notes.append(f"had not accepted the idle connections after {result.get('setup_s', 0):.0f} s: "
                      "not measured")
-    elif result.get("messages", 1) == 0 and result.get("connects", 1) == 0:
+    elif (result.get("messages", 1) == 0 and result.get("connects", 1) == 0
+          and result.get("idle_open", 0) == 0):
         notes.append("served nothing")
     if result.get("errors"):
         notes.append(f"{result['errors']} errors")
@@ -305,8 +365,8 @@ def spread(result):
     return f"±{100 * result['spread']:.0f}%"
 
 
-def table_echo(title, results, main_key, main_label, digits=1, note=None):
-    epoll = results.get("epoll", {"error": ""})
+def table_echo(title, results, main_key, main_label, digits=1, note=None, base_name="epoll"):
+    epoll = results.get(base_name, {"error": ""})
     base = get(epoll, main_key)
     cpu_base = get(epoll, "cpu_per_op_ns")
     rows = []
@@ -321,12 +381,13 @@ def table_echo(title, results, main_key, main_label, digits=1, note=None):
         if main_key != "cpu_per_op_ns":
             row += [fmt(cpu), ratio(cpu, cpu_base)]
         rows.append(row + [status(result)])
-    header = ["server", main_label, "× epoll", "spread", "msg/s"]
+    short = "loop" if base_name == TLS_BASE else base_name
+    header = ["server", main_label, f"× {short}", "spread", "msg/s"]
     if main_key != "p50_us":
         header.append("p50 µs")
     header.append("p99 µs")
     if main_key != "cpu_per_op_ns":
-        header += ["CPU ns/msg", "CPU × epoll"]
+        header += ["CPU ns/msg", f"CPU × {short}"]
     print_table(title, header + ["notes"], rows, note)
 
 
@@ -390,6 +451,147 @@ def table_memory(results):
     )
 
 
+def table_tls_bulk(results, p):
+    base = results.get(TLS_BASE, {"error": ""})
+    base_rate = tls_bulk_rate(base)
+    base_cpu = tls_bulk_cpu(base)
+    rows = []
+    for name, result in results.items():
+        rate, cpu = tls_bulk_rate(result), tls_bulk_cpu(result)
+        rows.append([name, fmt(rate, 3), ratio(rate, base_rate), fmt(cpu, 3),
+                     ratio(cpu, base_cpu), status(result)])
+    print_table(
+        f"TLS bulk: {p['tls_bulk_bytes'] >> 20} MiB streamed through the TLS echo server on one "
+        f"connection (best of {p['bulk_rounds']})",
+        ["server", "GB/s", "× loop", "server CPU s/GiB", "CPU × loop", "notes"], rows,
+        "Target: afxsock ≥ 0.9× the OpenSSL loop's throughput. The server decrypts and "
+        "encrypts every byte.",
+    )
+
+
+def tls_bulk_rate(result):
+    moved, seconds = get(result, "bytes"), get(result, "seconds")
+    return moved / seconds / 1e9 if moved and seconds else None
+
+
+def tls_bulk_cpu(result):
+    moved, cpu = get(result, "bytes"), get(result, "server_cpu_s")
+    return cpu / (moved / (1 << 30)) if cpu is not None and moved else None
+
+
+def table_tls_handshakes(results):
+    base = get(results.get(TLS_BASE, {"error": ""}), "rate")
+    cpu_base = get(results.get(TLS_BASE, {"error": ""}), "cpu_per_op_ns")
+    rows = []
+    for name, result in results.items():
+        rate, cpu = get(result, "rate"), get(result, "cpu_per_op_ns")
+        rows.append([name, fmt(rate), ratio(rate, base), spread(result),
+                     fmt(cpu / 1000 if cpu is not None else None), ratio(cpu, cpu_base),
+                     status(result)])
+    print_table(
+        "TLS handshakes: full handshakes per second (TLS 1.3, X25519, ECDSA P-256; 16 in "
+        "flight, each connection closed once its handshake is done)",
+        ["server", "handshakes/s", "× loop", "spread", "CPU µs/handshake", "CPU × loop",
+         "notes"], rows,
+        "Target: afxsock ≥ 0.9× the OpenSSL loop's handshakes per second. Server and client "
+        "share one CPU: the rate is both sides' work, the server's CPU per handshake its own.",
+    )
+
+
+def table_tls_memory(results, p):
+    base = get(results.get(TLS_BASE, {"error": ""}), "bytes_per_conn")
+    rows = []
+    for name, result in results.items():
+        value = get(result, "bytes_per_conn")
+        rows.append([name, fmt(value, 0), ratio(value, base), spread(result),
+                     fmt(get(result, "idle_open"), 0), status(result)])
+    print_table(
+        f"TLS memory: server RSS growth per idle TLS connection ({p['tls_idle']:,} connections, "
+        "each after its handshake and one 64 B echo)",
+        ["server", "bytes/conn", "× loop", "spread", "idle conns", "notes"], rows,
+        "Target: afxsock ≤ 1.5× the OpenSSL loop's (which sets SSL_MODE_RELEASE_BUFFERS). "
+        "Kernel socket memory is not in RSS.",
+    )
+
+
+def tls_targets(raw):
+    """The issue's TLS targets, each as afxsock's ratio and whether it is met."""
+    def ratio_of(scenario, key, peer):
+        results = raw.get(scenario, {})
+        mine = get(results.get("afxsock", {"error": ""}), key)
+        theirs = get(results.get(peer, {"error": ""}), key)
+        return mine / theirs if mine is not None and theirs else None
+
+    rows = []  # scenario, target, afxsock's ratio, whether it is met
+    for scenario, label in (("tls-echo-64", "64 B"), ("tls-echo-1024", "1 KiB")):
+        for peer, limit in ((TLS_BASE, 1.10), ("gio", 0.70)):
+            value = ratio_of(scenario, "cpu_per_op_ns", peer)
+            rows.append((scenario, f"echo {label}: CPU/msg ≤ {limit:.2f}× {peer}", value,
+                         value is not None and value <= limit))
+    bulk = raw.get("tls-bulk", {})
+    rate = tls_bulk_rate(bulk.get("afxsock", {"error": ""}))
+    base = tls_bulk_rate(bulk.get(TLS_BASE, {"error": ""}))
+    value = rate / base if rate and base else None
+    rows.append(("tls-bulk", "bulk ≥ 0.90× the loop's GB/s", value,
+                 value is not None and value >= 0.9))
+    value = ratio_of("tls-handshakes", "rate", TLS_BASE)
+    rows.append(("tls-handshakes", "handshakes/s ≥ 0.90× the loop's", value,
+                 value is not None and value >= 0.9))
+    value = ratio_of("tls-memory", "bytes_per_conn", TLS_BASE)
+    rows.append(("tls-memory", "idle memory ≤ 1.50× the loop's", value,
+                 value is not None and value <= 1.5))
+    table = [[label, "—" if value is None else f"{value:.2f}×",
+              "not measured" if value is None else ("met" if met else "missed")]
+             for scenario, label, value, met in rows if scenario in raw]
+    if table:
+        print_table("TLS targets (afxsock against its peers in this run)",
+                    ["target", "afxsock", "verdict"], table)
+
+
+def run_tls(args, scenarios, servers, p, placement, raw):
+    """The TLS scenarios, with certificates made for this run in a temporary directory."""
+    if not os.path.exists(os.path.join(args.bench_dir, "loadgen-tls")):
+        print(f"\n(TLS scenarios skipped: no {args.bench_dir}/loadgen-tls)")
+        return
+    missing = [name for name, executable, _ in servers
+               if not os.path.exists(os.path.join(args.bench_dir, executable))]
+    if missing:
+        # Optional peers (echo-tls-libevent needs libevent_openssl) are left out, not failed.
+        print(f"\n(TLS peers not built, left out: {', '.join(missing)})")
+        servers = [s for s in servers if s[0] not in missing]
+    make_certs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools",
+                              "make-test-certs.sh")
+    args.certs = tempfile.mkdtemp(prefix="afxsock-bench-certs-")
+    try:
+        subprocess.run(["sh", make_certs, args.certs], check=True, timeout=60,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       stdin=subprocess.DEVNULL)
+        rounds = p["rounds"]
+        if "tls-echo" in scenarios:
+            for size, label in ((64, "64 B"), (1024, "1 KiB")):
+                key = f"tls-echo-{size}"
+                raw[key] = r = measure(args, key, servers, p, placement, "cpu_per_op_ns", rounds)
+                table_echo(f"TLS echo: 100 connections × depth 4, {label} messages", r,
+                           "cpu_per_op_ns", "CPU ns/msg", 0,
+                           "Targets: afxsock server CPU per message ≤ 1.10× the OpenSSL "
+                           "loop's and ≤ 0.7× GIO's.", base_name=TLS_BASE)
+        if "tls-bulk" in scenarios:
+            raw["tls-bulk"] = r = measure(args, "tls-bulk", servers, p, placement, "rate",
+                                          p["bulk_rounds"], best=True)
+            table_tls_bulk(r, p)
+        if "tls-handshakes" in scenarios:
+            raw["tls-handshakes"] = r = measure(args, "tls-handshakes", servers, p, placement,
+                                                "cpu_per_op_ns", p["long_rounds"])
+            table_tls_handshakes(r)
+        if "tls-memory" in scenarios:
+            raw["tls-memory"] = r = measure(args, "tls-memory", servers, p, placement,
+                                            "bytes_per_conn", p["long_rounds"])
+            table_tls_memory(r, p)
+        tls_targets(raw)
+    finally:
+        shutil.rmtree(args.certs, ignore_errors=True)
+
+
 def run_archive(args, p, placement):
     path = os.path.join(args.bench_dir, "archive-bench")
     cpu, _, fifo = placement
@@ -446,10 +648,11 @@ def main():
     for s in scenarios:
         if s not in SCENARIOS:
             sys.exit(f"run.py: unknown scenario {s}")
-    servers = SERVERS
+    servers, tls_servers = SERVERS, TLS_SERVERS
     if args.servers:
-        wanted = set(args.servers.split(",")) | {"epoll"}
+        wanted = set(args.servers.split(",")) | {"epoll", TLS_BASE}
         servers = [s for s in SERVERS if s[0] in wanted]
+        tls_servers = [s for s in TLS_SERVERS if s[0] in wanted]
 
     available = cpus()
     placement_name = args.placement
@@ -502,6 +705,8 @@ def main():
             table_accept(r)
         if "archive" in scenarios:
             raw["archive"] = run_archive(args, p, placement)
+        if any(s in scenarios for s in TLS_SCENARIOS):
+            run_tls(args, scenarios, tls_servers, p, placement, raw)
     finally:
         kill_children()
     print(f"\n({time.monotonic() - started:.0f} s)")
