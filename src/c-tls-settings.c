@@ -69,6 +69,22 @@ set_openssl_error (GError **error, int code, const char *what)
   ERR_clear_error ();
 }
 
+/* Completes a certificate's chain from the trust store once, when it is loaded, rather than
+ * at every handshake (OpenSSL's automatic chain building, turned off by
+ * SSL_MODE_NO_AUTO_CHAIN, searches the store's directories each time: a directory listing
+ * per handshake). The root is left out: the peer has it or cannot use it. */
+static void
+build_chain (SSL_CTX *ctx, X509_STORE *store)
+{
+  if (SSL_CTX_get0_certificate (ctx) == NULL)
+    return;
+  if (store != NULL)
+    SSL_CTX_set1_cert_store (ctx, store);
+  SSL_CTX_build_cert_chain (ctx, SSL_BUILD_CHAIN_FLAG_NO_ROOT | SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR
+                                     | SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR);
+  ERR_clear_error ();
+}
+
 /* The trust store, rebuilt from the system's paths and the CA files. */
 static void
 rebuild_store (CTlsSettings *self)
@@ -81,6 +97,7 @@ rebuild_store (CTlsSettings *self)
     X509_STORE_load_file (store, g_ptr_array_index (self->ca_files, i));
   ERR_clear_error ();
   SSL_CTX_set_cert_store (self->ctx, store);
+  build_chain (self->ctx, NULL); /* with what is trusted now */
 }
 
 static void
@@ -132,7 +149,7 @@ c_tls_settings_constructed (GObject *object)
   SSL_CTX_set_options (self->ctx, SSL_OP_NO_RENEGOTIATION);
   /* Idle connections give back OpenSSL's record buffers (about 34 KiB each). */
   SSL_CTX_set_mode (self->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE
-                                   | SSL_MODE_RELEASE_BUFFERS);
+                                   | SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
   SSL_CTX_set_cert_verify_callback (self->ctx, c_tls_verify_certificate, NULL);
   self->verify_peer = self->role == C_TLS_ROLE_CLIENT;
   apply_verify_mode (self, C_TLS_CLIENT_AUTH_NONE);
@@ -310,7 +327,10 @@ c_tls_settings_set_certificate_files (CTlsSettings *self, const char *certificat
 {
   g_return_val_if_fail (C_IS_TLS_SETTINGS (self), FALSE);
   g_return_val_if_fail (certificate_file != NULL, FALSE);
-  return load_certificate_files (self->ctx, certificate_file, key_file, error);
+  if (!load_certificate_files (self->ctx, certificate_file, key_file, error))
+    return FALSE;
+  build_chain (self->ctx, NULL);
+  return TRUE;
 }
 
 static gboolean
@@ -383,7 +403,10 @@ c_tls_settings_set_certificate (CTlsSettings *self, GTlsCertificate *certificate
 {
   g_return_val_if_fail (C_IS_TLS_SETTINGS (self), FALSE);
   g_return_val_if_fail (G_IS_TLS_CERTIFICATE (certificate), FALSE);
-  return load_certificate (self->ctx, certificate, error);
+  if (!load_certificate (self->ctx, certificate, error))
+    return FALSE;
+  build_chain (self->ctx, NULL);
+  return TRUE;
 }
 
 /**
@@ -602,6 +625,7 @@ c_tls_settings_add_server_name_files (CTlsSettings *self, const char *server_nam
       SSL_CTX_free (holder);
       return FALSE;
     }
+  build_chain (holder, SSL_CTX_get_cert_store (self->ctx));
   add_server_name (self, server_name, holder);
   return TRUE;
 }
@@ -633,6 +657,7 @@ c_tls_settings_add_server_name (CTlsSettings *self, const char *server_name,
       SSL_CTX_free (holder);
       return FALSE;
     }
+  build_chain (holder, SSL_CTX_get_cert_store (self->ctx));
   add_server_name (self, server_name, holder);
   return TRUE;
 }
