@@ -224,6 +224,46 @@ can_move_data (TlsTransport *t, int flags)
   return TRUE;
 }
 
+/* A record carries at most 16 KiB: a larger buffer is filled from the records that follow
+ * until it is full or the kernel has no more (then nothing remains, and no FIONREAD is
+ * needed: without read-ahead, OpenSSL wants to read only after recv said EAGAIN). What ends
+ * the run early (close_notify, a failure) is kept for the next call, which a non-zero
+ * remaining count brings. */
+static gssize
+fill_from_records (TlsTransport *t, void *buffer, gsize size, size_t n, int *remaining)
+{
+  while (n < size)
+    {
+      size_t more = 0;
+      int ssl_error;
+
+      ERR_clear_error ();
+      if (SSL_read_ex (t->ssl, (char *) buffer + n, size - n, &more))
+        {
+          n += more;
+          continue;
+        }
+      ssl_error = SSL_get_error (t->ssl, 0);
+      flush_out (t);
+      if (ssl_error == SSL_ERROR_WANT_READ)
+        {
+          *remaining = 0;
+          return (gssize) n;
+        }
+      if (ssl_error == SSL_ERROR_ZERO_RETURN)
+        {
+          t->close_notify_received = TRUE;
+          shutdown (t->fd, SHUT_RD);
+        }
+      else if (ssl_error != SSL_ERROR_WANT_WRITE)
+        c_tls_transport_fail (t, ssl_error);
+      *remaining = 1;
+      return (gssize) n;
+    }
+  *remaining = remaining_after (t);
+  return (gssize) n;
+}
+
 static gssize
 tls_read (CTransport *transport, void *buffer, gsize size, int flags, int *remaining)
 {
@@ -244,6 +284,8 @@ tls_read (CTransport *transport, void *buffer, gsize size, int flags, int *remai
   flush_out (t); /* alerts, key updates */
   if (ok)
     {
+      if (!(flags & MSG_PEEK))
+        return fill_from_records (t, buffer, size, n, remaining);
       *remaining = remaining_after (t);
       return (gssize) n;
     }
