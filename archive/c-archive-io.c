@@ -221,7 +221,7 @@ c_archive_write (CArchive *self, const void *data, gsize length)
 }
 
 /**
- * c_archive_read:
+ * c_archive_read: (skip)
  * @self: a loading archive
  * @buffer: (out caller-allocates) (array length=length) (element-type guint8): where the
  *   bytes go
@@ -229,7 +229,7 @@ c_archive_write (CArchive *self, const void *data, gsize length)
  *
  * Reads raw bytes (MFC's `CArchive::Read`). As in MFC, reaching the end of the archive
  * is not an error here: the return value is then smaller than @length. I/O errors are
- * sticky as usual.
+ * sticky as usual. Bindings: c_archive_read_raw().
  *
  * Returns: the number of bytes read
  */
@@ -242,6 +242,41 @@ c_archive_read (CArchive *self, void *buffer, gsize length)
   if (!c_archive_begin_field (self, "raw bytes", FALSE))
     return 0;
   return take_some (self, buffer, length);
+}
+
+/**
+ * c_archive_read_raw:
+ * @self: a loading archive
+ * @length: the most bytes to read
+ *
+ * c_archive_read() into a new #GBytes, for bindings (Python's `read`): raw bytes with no
+ * length prefix (unlike c_archive_read_bytes()), up to @length, fewer at the end of the
+ * archive. The memory grows with the bytes that arrive, not with @length, so a length read
+ * from an untrusted record cannot make it allocate more.
+ *
+ * Returns: (transfer full): the bytes read, empty at the end of the archive or after an
+ *   error
+ */
+GBytes *
+c_archive_read_raw (CArchive *self, gsize length)
+{
+  GByteArray *bytes;
+
+  g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
+  bytes = g_byte_array_new ();
+  if (c_archive_begin_field (self, "raw bytes", FALSE))
+    while (bytes->len < length)
+      {
+        guint before = bytes->len;
+        gsize chunk = MIN (length - before, 65536);
+
+        g_byte_array_set_size (bytes, before + chunk);
+        chunk = take_some (self, bytes->data + before, chunk);
+        g_byte_array_set_size (bytes, before + chunk);
+        if (chunk == 0)
+          break;
+      }
+  return g_byte_array_free_to_bytes (bytes);
 }
 
 /* A loading stream archive gives back what it read ahead when the stream can seek, as

@@ -238,6 +238,12 @@ accept_fd (CAsyncSocket *self, struct sockaddr_storage *storage, socklen_t *leng
  * listener's notifications and, like any newly connected socket, an `on_send`. Every call
  * re-arms `on_accept`; if more connections wait, `on_accept` comes again.
  *
+ * The program that calls accept owns @connected: the listener keeps no reference to it.
+ * Keep one for as long as the connection should live (C: the reference from
+ * g_object_new(); Python: in a set or list of the listener's, dropped in `on_close`).
+ * Dropping the last reference closes the connection, as MFC's `delete` of the socket
+ * object does: the peer sees the close and no notification follows.
+ *
  * Out of descriptors (`EMFILE`, `ENFILE`), the call fails, `on_accept` is delivered once with
  * that error code, and further `on_accept` notifications pause for a short back-off (50 ms
  * doubling up to 1 s) so that a listener at the limit does not spin.

@@ -120,7 +120,7 @@ note_received (CAsyncSocketPrivate *priv, gssize n)
 }
 
 /**
- * c_async_socket_receive:
+ * c_async_socket_receive: (skip)
  * @self: a socket
  * @buffer: (out caller-allocates) (array length=size) (element-type guint8): where to put
  *   the bytes
@@ -131,7 +131,7 @@ note_received (CAsyncSocketPrivate *priv, gssize n)
  * Receives what is available, up to @size bytes (MFC's `Receive`). A datagram larger than
  * @size is truncated and reported with `EMSGSIZE`. Every call re-arms `on_receive` (with
  * `MSG_OOB`: `on_out_of_band_data`), even a failing one; if data remains, `on_receive`
- * comes again from the main loop.
+ * comes again from the main loop. Bindings: c_async_socket_receive_bytes().
  *
  * Returns: the number of bytes received, 0 when the peer closed gracefully, -1 on error
  *   (%G_IO_ERROR_WOULD_BLOCK when nothing is there)
@@ -200,33 +200,6 @@ c_async_socket_send_bytes (CAsyncSocket *self, GBytes *bytes, int flags, GError 
   g_return_val_if_fail (bytes != NULL, -1);
   data = g_bytes_get_data (bytes, &size);
   return c_async_socket_send (self, data != NULL ? data : "", size, flags, error);
-}
-
-/**
- * c_async_socket_receive_bytes:
- * @self: a socket
- * @max_size: the most bytes to receive
- * @flags: `MSG_*` flags
- * @error: return location for a #GError
- *
- * c_async_socket_receive() into a new #GBytes; convenient from bindings. Re-arms
- * `on_receive` exactly as c_async_socket_receive() does.
- *
- * Returns: (transfer full) (nullable): the bytes received, empty when the peer closed
- *   gracefully, %NULL on error
- */
-GBytes *
-c_async_socket_receive_bytes (CAsyncSocket *self, gsize max_size, int flags, GError **error)
-{
-  guint8 *buffer = g_malloc (MAX (max_size, 1));
-  gssize n = c_async_socket_receive (self, buffer, max_size, flags, error);
-
-  if (n < 0)
-    {
-      g_free (buffer);
-      return NULL;
-    }
-  return g_bytes_new_take (g_realloc (buffer, MAX ((gsize) n, 1)), (gsize) n);
 }
 
 /* Resolves the destination of send_to: a numeric address, a Unix path, or the IPv4
@@ -378,7 +351,7 @@ receive_from_native (CAsyncSocket *self, void *buffer, gsize size, struct sockad
 }
 
 /**
- * c_async_socket_receive_from:
+ * c_async_socket_receive_from: (skip)
  * @self: a socket, usually a datagram socket
  * @buffer: (out caller-allocates) (array length=size) (element-type guint8): where to put
  *   the bytes
@@ -390,7 +363,7 @@ receive_from_native (CAsyncSocket *self, void *buffer, gsize size, struct sockad
  * @error: return location for a #GError
  *
  * Receives a datagram and says who sent it (MFC's `ReceiveFrom`). Re-arms `on_receive` as
- * c_async_socket_receive() does.
+ * c_async_socket_receive() does. Bindings: c_async_socket_receive_from_bytes().
  *
  * Returns: the number of bytes received, or -1 on error
  */
@@ -423,7 +396,7 @@ c_async_socket_receive_from (CAsyncSocket *self, void *buffer, gsize size, char 
 }
 
 /**
- * c_async_socket_receive_from_address:
+ * c_async_socket_receive_from_address: (skip)
  * @self: a socket
  * @buffer: (out caller-allocates) (array length=size) (element-type guint8): where to put
  *   the bytes
@@ -432,7 +405,8 @@ c_async_socket_receive_from (CAsyncSocket *self, void *buffer, gsize size, char 
  * @flags: `MSG_*` flags
  * @error: return location for a #GError
  *
- * Like c_async_socket_receive_from(), with a #GSocketAddress.
+ * Like c_async_socket_receive_from(), with a #GSocketAddress. Bindings:
+ * c_async_socket_receive_from_address_bytes().
  *
  * Returns: the number of bytes received, or -1 on error
  */

@@ -577,7 +577,7 @@ attempt_receive (BlockingCall *call, gpointer data, GError **error)
 }
 
 /**
- * c_socket_receive:
+ * c_socket_receive: (skip)
  * @self: a socket
  * @buffer: (out caller-allocates) (array length=size) (element-type guint8): where to put
  *   the bytes
@@ -586,7 +586,7 @@ attempt_receive (BlockingCall *call, gpointer data, GError **error)
  * @error: return location for a #GError
  *
  * Waits until data arrives and receives what is there, up to @size bytes (MFC's
- * `CSocket::Receive`).
+ * `CSocket::Receive`). Bindings: c_socket_receive_bytes().
  *
  * Returns: the number of bytes received, 0 when the peer closed, -1 on error
  */
@@ -652,7 +652,7 @@ attempt_receive_from (BlockingCall *call, gpointer data, GError **error)
 }
 
 /**
- * c_socket_receive_from:
+ * c_socket_receive_from: (skip)
  * @self: a socket
  * @buffer: (out caller-allocates) (array length=size) (element-type guint8): where to put
  *   the datagram
@@ -662,7 +662,8 @@ attempt_receive_from (BlockingCall *call, gpointer data, GError **error)
  * @flags: `MSG_*` flags
  * @error: return location for a #GError
  *
- * Waits for a datagram and receives it (MFC's `CSocket::ReceiveFrom`).
+ * Waits for a datagram and receives it (MFC's `CSocket::ReceiveFrom`). Bindings:
+ * c_socket_receive_from_bytes().
  *
  * Returns: the number of bytes received, or -1 on error
  */

@@ -187,6 +187,8 @@ void c_archive_write (CArchive *self, const void *data, gsize length);
 AFXSOCK_AVAILABLE_IN_ALL
 gsize c_archive_read (CArchive *self, void *buffer, gsize length);
 AFXSOCK_AVAILABLE_IN_ALL
+GBytes *c_archive_read_raw (CArchive *self, gsize length);
+AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_write_string (CArchive *self, const char *text);
 AFXSOCK_AVAILABLE_IN_ALL
 char *c_archive_read_string (CArchive *self);

@@ -127,6 +127,13 @@ gssize c_async_socket_receive_from (CAsyncSocket *self, void *buffer, gsize size
 AFXSOCK_AVAILABLE_IN_ALL
 gssize c_async_socket_receive_from_address (CAsyncSocket *self, void *buffer, gsize size,
                                             GSocketAddress **address, int flags, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+GBytes *c_async_socket_receive_from_bytes (CAsyncSocket *self, gsize max_size, char **host,
+                                           guint *port, int flags, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+GBytes *c_async_socket_receive_from_address_bytes (CAsyncSocket *self, gsize max_size,
+                                                   GSocketAddress **address, int flags,
+                                                   GError **error);
 
 /* Names, options, control */
 AFXSOCK_AVAILABLE_IN_ALL

@@ -58,6 +58,11 @@ gssize c_socket_send_to (CSocket *self, const void *buffer, gsize size, guint po
 AFXSOCK_AVAILABLE_IN_ALL
 gssize c_socket_receive_from (CSocket *self, void *buffer, gsize size, char **host, guint *port,
                               int flags, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+GBytes *c_socket_receive_bytes (CSocket *self, gsize max_size, int flags, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+GBytes *c_socket_receive_from_bytes (CSocket *self, gsize max_size, char **host, guint *port,
+                                     int flags, GError **error);
 
 AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_socket_start_tls (CSocket *self, CTlsSettings *settings, const char *peer_name,
