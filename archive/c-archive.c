@@ -17,6 +17,28 @@
  * memory or a GIO stream, in network byte order (the default) or in exactly the bytes
  * MFC writes (#C_ARCHIVE_FORMAT_MFC).
  *
+ * ```c
+ * static GBytes *
+ * store_record (guint32 id, const char *name, GError **error)
+ * {
+ *   g_autoptr (CArchive) ar = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
+ *
+ *   c_archive_write_dword (ar, id);
+ *   c_archive_write_cstring (ar, name);
+ *   return c_archive_check (ar, error) ? c_archive_steal_bytes (ar) : NULL;
+ * }
+ *
+ * static gboolean
+ * load_record (GBytes *record, guint32 *id, char **name, GError **error)
+ * {
+ *   g_autoptr (CArchive) ar = c_archive_new_load_from_bytes (record, C_ARCHIVE_FORMAT_NETWORK);
+ *
+ *   *id = c_archive_read_dword (ar);
+ *   *name = c_archive_read_cstring (ar);
+ *   return c_archive_check (ar, error); // one check for the whole record
+ * }
+ * ```
+ *
  * An archive is either loading or storing, never both; for a connection, use one of each.
  * Stream archives keep their own buffer (MFC's `nBufSize`): a storing archive writes the
  * buffer when it is full and on c_archive_flush(); a loading archive refills it with one

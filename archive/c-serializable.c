@@ -18,6 +18,15 @@
  * A serialize function typically reads:
  *
  * ```c
+ * #define CHAT_TYPE_MESSAGE (chat_message_get_type ())
+ * G_DECLARE_FINAL_TYPE (ChatMessage, chat_message, CHAT, MESSAGE, GObject)
+ * struct _ChatMessage
+ * {
+ *   GObject parent_instance;
+ *   guint16 close;
+ *   char *text;
+ * };
+ *
  * static void
  * chat_message_serialize (CSerializable *serializable, CArchive *ar)
  * {

@@ -18,6 +18,48 @@
  * A non-blocking socket whose readiness arrives as notifications from the GLib main loop,
  * like MFC's `CAsyncSocket`.
  *
+ * An echo connection: the class overrides two notifications.
+ *
+ * ```c
+ * #define MY_TYPE_ECHO (my_echo_get_type ())
+ * G_DECLARE_FINAL_TYPE (MyEcho, my_echo, MY, ECHO, CAsyncSocket)
+ * struct _MyEcho
+ * {
+ *   CAsyncSocket parent_instance;
+ * };
+ * G_DEFINE_FINAL_TYPE (MyEcho, my_echo, C_TYPE_ASYNC_SOCKET)
+ *
+ * static void
+ * my_echo_on_receive (CAsyncSocket *socket, int error_code)
+ * {
+ *   char buffer[4096];
+ *   // one receive per notification: on_receive comes again if data remains
+ *   gssize n = c_async_socket_receive (socket, buffer, sizeof buffer, 0, NULL);
+ *
+ *   if (n > 0)
+ *     c_async_socket_send (socket, buffer, (gsize) n, 0, NULL);
+ * }
+ *
+ * static void
+ * my_echo_on_close (CAsyncSocket *socket, int error_code)
+ * {
+ *   c_async_socket_close (socket);
+ *   g_object_unref (socket); // the reference the listener's on_accept kept
+ * }
+ *
+ * static void
+ * my_echo_class_init (MyEchoClass *klass)
+ * {
+ *   C_ASYNC_SOCKET_CLASS (klass)->on_receive = my_echo_on_receive;
+ *   C_ASYNC_SOCKET_CLASS (klass)->on_close = my_echo_on_close;
+ * }
+ *
+ * static void
+ * my_echo_init (MyEcho *self)
+ * {
+ * }
+ * ```
+ *
  * Subclass it and override the notifications you need (`on_accept`, `on_receive`,
  * `on_send`, `on_connect`, `on_close`, `on_out_of_band_data`), or connect to the signals of
  * the same meaning. The socket belongs to the #GMainContext that was thread-default when it

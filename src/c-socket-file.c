@@ -177,7 +177,27 @@ c_socket_output_stream_init (CSocketOutputStream *self)
  * The byte stream of a connected #CSocket, as a #GIOStream (MFC's `CSocketFile`): reading
  * does one blocking receive (a short read is normal; 0 means the peer closed), writing
  * sends everything. Use its input and output streams with #CArchive, one archive for
- * loading and one for storing, as MFC does. Seeking is not supported. Closing the stream
+ * loading and one for storing, as MFC does.
+ *
+ * ```c
+ * static gboolean
+ * ask (CSocket *socket, const char *question, char **answer, GError **error)
+ * {
+ *   g_autoptr (CSocketFile) file = c_socket_file_new (socket);
+ *   g_autoptr (CArchive) out = c_archive_new_store_to_stream (
+ *       g_io_stream_get_output_stream (G_IO_STREAM (file)), C_ARCHIVE_FORMAT_MFC, 4096);
+ *   g_autoptr (CArchive) in = c_archive_new_load_from_stream (
+ *       g_io_stream_get_input_stream (G_IO_STREAM (file)), C_ARCHIVE_FORMAT_MFC, 4096);
+ *
+ *   c_archive_write_cstring (out, question);
+ *   if (!c_archive_flush (out, error))
+ *     return FALSE;
+ *   *answer = c_archive_read_cstring (in); // waits, the main loop running
+ *   return c_archive_check (in, error);
+ * }
+ * ```
+ *
+ * Seeking is not supported. Closing the stream
  * leaves the socket open; close the socket itself when done. The file does not keep the
  * socket alive (a socket subclass may own its file without a reference cycle); once the
  * socket is destroyed, reads and writes fail with %G_IO_ERROR_CLOSED.

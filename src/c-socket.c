@@ -50,6 +50,23 @@ static GParamSpec *properties[N_PROPS];
  * A socket whose connect, accept, send and receive block the caller until done, while the
  * thread's main context keeps running, like MFC's `CSocket`.
  *
+ * ```c
+ * static gboolean
+ * read_greeting (const char *host, guint port, char *line, gsize size, GError **error)
+ * {
+ *   g_autoptr (CSocket) socket = c_socket_new ();
+ *   gssize n;
+ *
+ *   c_socket_set_timeout (socket, 5000); // each blocking call: 5 s at most
+ *   if (!c_async_socket_create (C_ASYNC_SOCKET (socket), 0, C_SOCK_STREAM, C_FD_ALL, NULL, error)
+ *       || !c_socket_connect (socket, host, port, error)
+ *       || (n = c_socket_receive (socket, line, size - 1, 0, error)) < 0)
+ *     return FALSE;
+ *   line[n] = '\0';
+ *   return TRUE;
+ * }
+ * ```
+ *
  * During a blocking call the context's timers, idles and other sources run as usual; other
  * sockets' notifications on the same context wait until the call returns and are then
  * delivered, each once. A call fails with %G_IO_ERROR_TIMED_OUT after #CSocket:timeout

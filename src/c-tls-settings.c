@@ -16,7 +16,22 @@
  * CTlsSettings:
  *
  * What a TLS socket needs to know before its handshake, shared by many sockets of one
- * role (OpenSSL's `SSL_CTX`): its own certificate and key, whom it trusts (the system's
+ * role (OpenSSL's `SSL_CTX`).
+ *
+ * ```c
+ * static gboolean
+ * connect_securely (CAsyncSocket *socket, const char *host, GError **error)
+ * {
+ *   g_autoptr (CTlsSettings) tls = c_tls_settings_new (C_TLS_ROLE_CLIENT);
+ *
+ *   // trusted: the system's store; checked against host, which also goes out as SNI
+ *   return c_async_socket_create (socket, 0, C_SOCK_STREAM, C_FD_ALL, NULL, error)
+ *          && c_async_socket_set_tls (socket, tls, host, error)
+ *          && c_async_socket_connect (socket, host, 443, error); // handshake, then on_connect
+ * }
+ * ```
+ *
+ * It holds: its own certificate and key, whom it trusts (the system's
  * trust store by default, plus CA files), whether it verifies its peer (clients do by
  * default, checking the host name given to c_async_socket_set_tls(), which is also sent
  * as SNI), a server's certificates per name (SNI), client certificates (servers), session
