@@ -14,5 +14,6 @@
 #include <afxsock/c-archive.h>
 #include <afxsock/c-serializable.h>
 #include <afxsock/c-tls.h>
+#include <afxsock/c-socket-service.h>
 
 #undef AFXSOCK_INSIDE

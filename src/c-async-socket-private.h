@@ -60,6 +60,10 @@ typedef struct
 
   GMainContext *context;
   CReactor *reactor;
+  /* Told once when the descriptor goes (close, detach): a CSocketService's hold on its
+   * connection (c-socket-service.c); cleared before it is called. */
+  void (*released) (CAsyncSocket *self, gpointer data);
+  gpointer released_data;
   CReactorWatch watch;
   guint incarnation;   /* bumped by close/detach, so handlers can tell the socket went away */
   guint dispatch_refs; /* references held by deliveries under way (see dispatch_enter) */

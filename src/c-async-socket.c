@@ -541,6 +541,13 @@ release_fd (CAsyncSocket *self)
   priv->events = C_FD_NONE;
   priv->deferred = 0;
   priv->listening = priv->connecting = priv->connected = FALSE;
+  if (priv->released != NULL)
+    {
+      void (*released) (CAsyncSocket *, gpointer) = priv->released;
+
+      priv->released = NULL;
+      released (self, priv->released_data);
+    }
   return fd;
 }
 
@@ -662,4 +669,58 @@ c_async_socket_get_events (CAsyncSocket *self)
 {
   g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), C_FD_NONE);
   return c_async_socket_get_private (self)->events;
+}
+
+typedef struct
+{
+  CAsyncSocket *socket;
+  GSourceFunc function;
+  gpointer data;
+  GDestroyNotify notify;
+} Invocation;
+
+static gboolean
+invocation_run (gpointer data)
+{
+  Invocation *invocation = data;
+  return invocation->function (invocation->data);
+}
+
+static void
+invocation_free (gpointer data)
+{
+  Invocation *invocation = data;
+
+  if (invocation->notify != NULL)
+    invocation->notify (invocation->data);
+  g_object_unref (invocation->socket);
+  g_free (invocation);
+}
+
+/**
+ * c_async_socket_invoke:
+ * @self: a socket
+ * @function: (scope notified) (closure data): what to run
+ * @data: its argument
+ * @notify: (nullable): frees @data afterwards
+ *
+ * Runs @function in the thread whose main context delivers @self's notifications (a
+ * #CSocketService connection's worker thread, say): at once when the caller is that
+ * context's owner, else from that context's next iteration, as g_main_context_invoke_full()
+ * does. A socket's calls belong to its own thread; this is how another thread makes one.
+ * The socket is kept alive until @function has run; @function runs again while it returns
+ * %G_SOURCE_CONTINUE.
+ */
+void
+c_async_socket_invoke (CAsyncSocket *self, GSourceFunc function, gpointer data,
+                       GDestroyNotify notify)
+{
+  Invocation *invocation;
+
+  g_return_if_fail (C_IS_ASYNC_SOCKET (self));
+  g_return_if_fail (function != NULL);
+  invocation = g_new (Invocation, 1);
+  *invocation = (Invocation){ g_object_ref (self), function, data, notify };
+  g_main_context_invoke_full (c_async_socket_get_private (self)->context, G_PRIORITY_DEFAULT,
+                              invocation_run, invocation, invocation_free);
 }

@@ -84,6 +84,9 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_async_select (CAsyncSocket *self, CSocketEvents events, GError **error);
 AFXSOCK_AVAILABLE_IN_ALL
 CSocketEvents c_async_socket_get_events (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_invoke (CAsyncSocket *self, GSourceFunc function, gpointer data,
+                            GDestroyNotify notify);
 
 /* Addresses and connections */
 AFXSOCK_AVAILABLE_IN_ALL

@@ -15,7 +15,8 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-TYPES = {"AsyncSocket", "Socket", "SocketFile", "Archive", "Serializable", "TlsSettings"}
+TYPES = {"AsyncSocket", "Socket", "SocketFile", "Archive", "Serializable", "TlsSettings",
+         "SocketService"}
 CORE = "{http://www.gtk.org/introspection/core/1.0}"
 
 gir, source_root, build_root, cc = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]

@@ -16,7 +16,8 @@ loopback, every port is chosen by the kernel. Checked:
 - a Python ``Serializable`` through an MFC-format archive over a CSocketFile to a C peer,
   its bytes checked against MFC's layout with ``struct``, and the C peer's answer read back;
 - TLS: the Python echo server and a blocking Python client with test certificates;
-- datagrams with ``send_to`` / ``receive_from``, and ``Archive.read``.
+- datagrams with ``send_to`` / ``receive_from``, and ``Archive.read``;
+- a SocketService whose connections are a Python class, held by the service alone.
 """
 import gc
 import os
@@ -359,9 +360,58 @@ if sys.argv[1] == "--serve":
     sys.exit(0)
 SERIAL_PEER, MAKE_CERTS = sys.argv[1], sys.argv[2]
 
+class ServiceEcho(Afx.AsyncSocket):
+    """A connection class for Afx.SocketService: made by the service, held by it."""
+
+    def do_on_receive(self, error_code):
+        try:
+            data = self.receive()
+        except GLib.Error as error:
+            if would_block(error):
+                return
+            raise
+        if data:
+            self.send(data)
+
+
+def test_service_holds_python_connections():
+    service = Afx.SocketService.new(ServiceEcho)
+    service.add_inet_port(LOOPBACK, 0)
+    incoming = []
+    service.connect("incoming", lambda svc, connection: incoming.append(
+        type(connection).__name__) or True)
+    service.start()
+    port = service.get_port(0)
+    replies = {}
+    clients = []
+    for number in range(3):
+        client = Afx.AsyncSocket()
+        text = b"client %d" % number
+        client.connect("connect", lambda socket, code, text=text: socket.send(text))
+        client.connect("receive", lambda socket, code, number=number: replies.update(
+            {number: socket.receive()}))
+        client.create(0, Afx.SocketType.STREAM, Afx.SocketEvents.ALL)
+        client.connect(LOOPBACK, port)
+        clients.append(client)
+    gc.collect()  # nothing of Python's refers to the connections: the service holds them
+    assert run_until(lambda: len(replies) == 3), "replies: %r" % replies
+    assert replies == {n: b"client %d" % n for n in range(3)}, replies
+    assert incoming == ["ServiceEcho"] * 3, incoming
+    stats = service.get_stats()
+    assert stats.connections_now == 3 and stats.bytes_received == 3 * 8, (
+        stats.connections_now, stats.bytes_received)
+    for client in clients:
+        client.close()
+    assert run_until(lambda: service.get_stats().connections_now == 0)
+    stopped = []
+    service.stop(1000, None, lambda svc, result: stopped.append(svc.stop_finish(result)))
+    assert run_until(lambda: stopped) and stopped[0] == (True, 0), stopped
+
+
 TESTS = [test_echo_one_mebibyte, test_unkept_accepted_socket_is_closed,
          test_blocking_socket_keeps_the_loop_running, test_serializable_to_a_c_peer, test_tls_echo,
-         test_datagrams_and_raw_archive_reads]
+         test_datagrams_and_raw_archive_reads,
+         test_service_holds_python_connections]
 
 failed = 0
 for test in TESTS:
