@@ -75,6 +75,7 @@ void c_socket_service_shut_down (CSocketService *self);
 
 /* c-socket-service.c, called by the workers */
 gboolean c_service_emit_incoming (CSocketService *self, CAsyncSocket *connection);
+void c_service_emit_configure_listener (CSocketService *self, CAsyncSocket *listener);
 CServiceAdmission c_service_admit (CSocketService *self);
 void c_service_reserve (CSocketService *self);
 void c_service_unreserve (CSocketService *self);

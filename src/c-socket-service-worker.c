@@ -84,10 +84,14 @@ make_connection (CSocketService *service)
   return g_object_new (priv->connection_type, NULL);
 }
 
+/* After a graceful on_close the application may still send (a half-closed peer reads on),
+ * so closing is its call; after an error the connection is dead, and the service closes it
+ * if on_close's handler did not. */
 static void
 close_after_peer (CAsyncSocket *connection, int error_code, gpointer data)
 {
-  c_async_socket_close (connection); /* on_close's handler may not have */
+  if (error_code != 0)
+    c_async_socket_close (connection);
 }
 
 static gboolean
@@ -309,8 +313,10 @@ open_listener (CServiceWorker *worker, CServiceAddress *address, gboolean reuse_
           || (address->host == NULL
               && !c_async_socket_set_sock_opt_int (socket, IPPROTO_IPV6, IPV6_V6ONLY, 0, error))))
     return FALSE;
-  if (!c_async_socket_bind (socket, port, address->path != NULL ? address->path : host, error)
-      || !c_async_socket_listen (socket, SOMAXCONN, error))
+  if (!c_async_socket_bind (socket, port, address->path != NULL ? address->path : host, error))
+    return FALSE;
+  c_service_emit_configure_listener (worker->service, socket);
+  if (!c_async_socket_listen (socket, SOMAXCONN, error))
     return FALSE;
   if (address->path == NULL && address->bound_port == 0
       && !c_async_socket_get_sock_name (socket, NULL, &address->bound_port, error))

@@ -35,8 +35,9 @@
  * }
  * ```
  *
- * A connection is released after its `on_close` (closed first if its handler did not
- * close it), or when the application closes it; #CSocketService::incoming sees each new
+ * A connection is released when its descriptor goes: when the application closes it
+ * (usually in `on_close`), after an `on_close` for a reset or other error (the service
+ * closes it if the handler did not), or when the service stops; #CSocketService::incoming sees each new
  * connection first and may refuse it. With c_socket_service_set_max_connections() the
  * service pauses accepting (or refuses) beyond a limit.
  *
@@ -55,6 +56,7 @@
 enum
 {
   SIGNAL_INCOMING,
+  SIGNAL_CONFIGURE_LISTENER,
   N_SIGNALS
 };
 
@@ -139,6 +141,23 @@ c_socket_service_class_init (CSocketServiceClass *klass)
       = g_signal_new ("incoming", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                       G_STRUCT_OFFSET (CSocketServiceClass, incoming), incoming_accumulator, NULL,
                       NULL, G_TYPE_BOOLEAN, 1, C_TYPE_ASYNC_SOCKET);
+
+  /**
+   * CSocketService::configure-listener:
+   * @self: the service
+   * @listener: a listener, created and bound, not yet listening
+   *
+   * Emitted for every listener the service makes (one per address, per thread with
+   * `SO_REUSEPORT`), in the listener's thread, before it listens. Accepted connections
+   * inherit what is set on their listener, as in MFC: c_async_socket_set_record_mode(),
+   * c_async_socket_set_tls(), water marks, timeouts. Errors here are the application's to
+   * report; the service listens regardless. Class handler: `configure_listener`, which does
+   * nothing.
+   */
+  signals[SIGNAL_CONFIGURE_LISTENER]
+      = g_signal_new ("configure-listener", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                      G_STRUCT_OFFSET (CSocketServiceClass, configure_listener), NULL, NULL, NULL,
+                      G_TYPE_NONE, 1, C_TYPE_ASYNC_SOCKET);
 }
 
 static void
@@ -418,6 +437,12 @@ c_socket_service_is_active (CSocketService *self)
 {
   g_return_val_if_fail (C_IS_SOCKET_SERVICE (self), FALSE);
   return c_socket_service_get_priv (self)->state == C_SERVICE_RUNNING;
+}
+
+void
+c_service_emit_configure_listener (CSocketService *self, CAsyncSocket *listener)
+{
+  g_signal_emit (self, signals[SIGNAL_CONFIGURE_LISTENER], 0, listener);
 }
 
 /* Emits incoming for a connection just accepted on its own thread; FALSE: refused. */

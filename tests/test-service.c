@@ -12,9 +12,9 @@
 
 #include "test-util.h"
 
-/* EchoConn: the application's connection type. It echoes, closes itself on "bye", and its
- * on_close does not close (the service must). Instances are counted, and each remembers the
- * thread that made it and saw its notifications. */
+/* EchoConn: the application's connection type. It echoes, closes itself on "bye" and on a
+ * graceful on_close, but not on a reset (the service must). Instances are counted, and each
+ * remembers the thread that made it and saw its notifications. */
 
 #define ECHO_TYPE_CONN (echo_conn_get_type ())
 G_DECLARE_FINAL_TYPE (EchoConn, echo_conn, ECHO, CONN, CAsyncSocket)
@@ -44,6 +44,13 @@ echo_conn_on_receive (CAsyncSocket *socket, int error_code)
 }
 
 static void
+echo_conn_on_close (CAsyncSocket *socket, int error_code)
+{
+  if (error_code == 0)
+    c_async_socket_close (socket);
+}
+
+static void
 echo_conn_finalize (GObject *object)
 {
   g_atomic_int_add (&live_conns, -1);
@@ -55,6 +62,7 @@ echo_conn_class_init (EchoConnClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = echo_conn_finalize;
   C_ASYNC_SOCKET_CLASS (klass)->on_receive = echo_conn_on_receive;
+  C_ASYNC_SOCKET_CLASS (klass)->on_close = echo_conn_on_close;
 }
 
 static void
@@ -248,7 +256,8 @@ Test (service, holds_connections_nobody_else_holds, .timeout = 30)
   for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
     client_expect_echo (fds[i], "hello");
 
-  /* A peer's close: the service closes and releases (EchoConn's on_close does not close). */
+  /* A peer's reset: the service closes and releases (EchoConn's on_close leaves it open). */
+  setsockopt (fds[0], SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 }, sizeof (struct linger));
   close (fds[0]);
   wait_stats (service, 4, 5, 0);
   cr_assert (wait_for (live_is, GINT_TO_POINTER (4)), "the closed connection was not released");
@@ -613,5 +622,43 @@ Test (service, dual_stack_by_default, .timeout = 30)
   client_expect_echo (fd6, "v6");
   close (fd4);
   close (fd6);
+  finish (service);
+}
+
+static void
+records_on_listener (CSocketService *service, CAsyncSocket *listener, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  cr_assert_not (c_async_socket_is_listening (listener), "configured after listen");
+  cr_assert (c_async_socket_set_record_mode (listener, TRUE, &error), "%s",
+             error ? error->message : "");
+  g_atomic_int_inc ((gint *) data);
+}
+
+static gboolean
+record_mode_inherited (CSocketService *service, CAsyncSocket *connection, gpointer data)
+{
+  g_atomic_int_set ((gint *) data, c_async_socket_get_record_mode (connection) ? 1 : -1);
+  return TRUE;
+}
+
+Test (service, connections_inherit_what_configure_listener_sets, .timeout = 30)
+{
+  CSocketService *service = c_socket_service_new (ECHO_TYPE_CONN);
+  g_autoptr (GError) error = NULL;
+  gint listeners = 0, inherited = 0;
+  int fd;
+
+  c_socket_service_set_threads (service, 2);
+  c_socket_service_add_inet_port (service, "127.0.0.1", 0);
+  g_signal_connect (service, "configure-listener", G_CALLBACK (records_on_listener), &listeners);
+  g_signal_connect (service, "incoming", G_CALLBACK (record_mode_inherited), &inherited);
+  cr_assert (c_socket_service_start (service, &error), "%s", error ? error->message : "");
+  cr_assert_eq (g_atomic_int_get (&listeners), 2, "one listener per thread");
+  fd = client_connect (c_socket_service_get_port (service, 0));
+  wait_stats (service, 1, 1, 0);
+  cr_assert_eq (g_atomic_int_get (&inherited), 1, "the connection is not in record mode");
+  close (fd);
   finish (service);
 }

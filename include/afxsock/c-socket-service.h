@@ -64,6 +64,8 @@ G_DECLARE_DERIVABLE_TYPE (CSocketService, c_socket_service, C, SOCKET_SERVICE, G
  * @parent_class: the parent class
  * @incoming: a connection was accepted, in its own thread, before its first notification;
  *   configure it, or return %FALSE to refuse it (it is closed)
+ * @configure_listener: a listener was made and bound, not yet listening: what is set on
+ *   it (record mode, TLS, water marks, timeouts) its connections inherit
  *
  * The class of #CSocketService.
  */
@@ -72,9 +74,10 @@ struct _CSocketServiceClass
   GObjectClass parent_class;
 
   gboolean (*incoming) (CSocketService *self, CAsyncSocket *connection);
+  void (*configure_listener) (CSocketService *self, CAsyncSocket *listener);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 /**

@@ -1,8 +1,8 @@
-/* echo-server.c: an echo server made of two CAsyncSocket subclasses
+/* echo-server.c: an echo server: a CAsyncSocket subclass served by a CSocketService
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   echo-server [--port N] [--address A] [--clients N] [--records]
+ *   echo-server [--port N] [--address A] [--clients N] [--records] [--threads N]
  *               [--tls-certificate FILE --tls-key FILE [--tls-client-ca FILE]]
  *
  * Listens (by default on every address, IPv4 and IPv6, port 7777) and sends back whatever
@@ -19,6 +19,10 @@
  * handshake ends its connection with the reason in the log ("connection 2: peer did not
  * send a certificate"); the server goes on. Talk to it with `echo-client --tls --tls-ca
  * CA.pem` or `openssl s_client -connect 127.0.0.1:7777`.
+ *
+ * The service (docs/service.md) listens, accepts each connection as an EchoConnection and
+ * holds it until it closes; with --threads N it runs N threads, each accepting on its own
+ * SO_REUSEPORT listener, and a connection's notifications and timers stay on its thread.
  *
  * Every connection ends, whatever the client does: a client that takes none of its echo for
  * 30 s is dropped (see watch_echo), and one that half-closes and then resets the connection
@@ -50,7 +54,7 @@ struct _EchoConnection
   GQueue held;         /* record mode: echoes the write queue has not taken (GBytes) */
   gboolean closing;    /* the client closed; finish once the echoes are out */
   guint pauses;        /* record mode: times reading stopped for a full write queue */
-  guint watch;         /* the timer of watch_echo, while an echo waits */
+  GSource *watch;      /* the timer of watch_echo, while an echo waits (on its thread) */
   guint idle_checks;   /* its ticks in a row with nothing sent */
   guint64 sent_before; /* bytes sent at its previous tick */
   guint id;
@@ -58,24 +62,34 @@ struct _EchoConnection
 
 G_DEFINE_FINAL_TYPE (EchoConnection, echo_connection, C_TYPE_ASYNC_SOCKET)
 
-static int clients_to_serve; /* 0: serve forever */
-static int clients_finished;
+static int clients_to_serve;  /* 0: serve forever */
+static gint clients_finished; /* atomic: connections end on the service's threads */
 static gboolean use_records;
 static GMainLoop *loop;
 
 static void
+stop_watching (EchoConnection *self)
+{
+  if (self->watch != NULL)
+    {
+      g_source_destroy (self->watch);
+      g_clear_pointer (&self->watch, g_source_unref);
+    }
+}
+
+/* Closing is all: the service holds the connection and lets it go once closed. */
+static void
 connection_finished (EchoConnection *self, const char *why)
 {
-  g_clear_handle_id (&self->watch, g_source_remove);
+  stop_watching (self);
   if (self->pauses > 0)
     g_print ("connection %u: %s (reading paused %u times for a full write queue)\n", self->id, why,
              self->pauses);
   else
     g_print ("connection %u: %s\n", self->id, why);
   c_async_socket_close (C_ASYNC_SOCKET (self));
-  g_object_unref (self);
-  if (++clients_finished == clients_to_serve)
-    g_main_loop_quit (loop);
+  if (g_atomic_int_add (&clients_finished, 1) + 1 == clients_to_serve)
+    g_main_loop_quit (loop); /* the main thread's loop; safe from any thread */
 }
 
 /* Waiting for the client. An echo waits while the client does not read; on_send (byte
@@ -111,8 +125,7 @@ watch_echo (gpointer data)
     why = "took none of its echo for " G_STRINGIFY (STALL_TIMEOUT_S) " s";
   if (why == NULL)
     return G_SOURCE_CONTINUE;
-  self->watch = 0; /* this source ends here */
-  connection_finished (self, why);
+  connection_finished (self, why); /* destroys this source */
   return G_SOURCE_REMOVE;
 }
 
@@ -120,18 +133,14 @@ watch_echo (gpointer data)
 static void
 start_watching (EchoConnection *self)
 {
-  if (self->watch != 0)
+  if (self->watch != NULL)
     return;
   self->idle_checks = 0;
   self->sent_before = bytes_sent (self);
-  self->watch = g_timeout_add_seconds (WATCH_INTERVAL_S, watch_echo, self);
-}
-
-/* The client took everything: nothing to watch. */
-static void
-stop_watching (EchoConnection *self)
-{
-  g_clear_handle_id (&self->watch, g_source_remove);
+  /* On the connection's own context: with --threads that is its thread's, not the default. */
+  self->watch = g_timeout_source_new_seconds (WATCH_INTERVAL_S);
+  g_source_set_callback (self->watch, watch_echo, self, NULL);
+  g_source_attach (self->watch, c_async_socket_get_context (C_ASYNC_SOCKET (self)));
 }
 
 static gboolean send_held_records (EchoConnection *self);
@@ -305,7 +314,7 @@ echo_connection_finalize (GObject *object)
 {
   EchoConnection *self = ECHO_CONNECTION (object);
 
-  g_clear_handle_id (&self->watch, g_source_remove);
+  stop_watching (self);
   g_byte_array_unref (self->pending);
   g_queue_clear_full (&self->held, (GDestroyNotify) g_bytes_unref);
   G_OBJECT_CLASS (echo_connection_parent_class)->finalize (object);
@@ -331,61 +340,47 @@ echo_connection_init (EchoConnection *self)
   g_queue_init (&self->held);
 }
 
-/* The listener: accept each connection into a new EchoConnection. */
+/* The service: every listener it makes gets the record mode and TLS settings, which its
+ * connections inherit, as in MFC; each new connection gets a number. */
 
-#define ECHO_TYPE_LISTENER (echo_listener_get_type ())
-G_DECLARE_FINAL_TYPE (EchoListener, echo_listener, ECHO, LISTENER, CAsyncSocket)
-
-struct _EchoListener
-{
-  CAsyncSocket parent_instance;
-  guint next_id;
-};
-
-G_DEFINE_FINAL_TYPE (EchoListener, echo_listener, C_TYPE_ASYNC_SOCKET)
+static SampleTls tls;
+static gint next_id;        /* atomic: incoming runs on the service's threads */
+static GError *setup_error; /* the first listener set-up that failed, under its lock */
+G_LOCK_DEFINE_STATIC (setup_error);
 
 static void
-echo_listener_on_accept (CAsyncSocket *socket, int error_code)
+configure_listener (CSocketService *service, CAsyncSocket *listener, gpointer data)
 {
-  EchoListener *self = ECHO_LISTENER (socket);
-  EchoConnection *connection;
-  g_autoptr (GError) error = NULL;
+  GError *error = NULL;
+
+  if (!c_async_socket_set_record_mode (listener, use_records, &error)
+      || !sample_tls_set_up_server (&tls, listener, &error))
+    {
+      G_LOCK (setup_error);
+      if (setup_error == NULL)
+        setup_error = g_steal_pointer (&error);
+      G_UNLOCK (setup_error);
+      g_clear_error (&error);
+    }
+}
+
+static gboolean
+incoming (CSocketService *service, CAsyncSocket *socket, gpointer data)
+{
+  EchoConnection *connection = ECHO_CONNECTION (socket);
   g_autofree char *peer = NULL;
   guint port = 0;
 
-  if (error_code != 0)
-    {
-      g_printerr ("accept: %s\n", g_strerror (error_code));
-      return;
-    }
-  connection = g_object_new (ECHO_TYPE_CONNECTION, NULL);
-  if (!c_async_socket_accept (socket, C_ASYNC_SOCKET (connection), NULL, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        g_printerr ("%s\n", error->message);
-      g_object_unref (connection);
-      return;
-    }
-  connection->id = ++self->next_id;
-  c_async_socket_get_peer_name (C_ASYNC_SOCKET (connection), &peer, &port, NULL);
+  connection->id = (guint) g_atomic_int_add (&next_id, 1) + 1;
+  c_async_socket_get_peer_name (socket, &peer, &port, NULL);
   g_print ("connection %u: from %s port %u\n", connection->id, peer, port);
-}
-
-static void
-echo_listener_class_init (EchoListenerClass *klass)
-{
-  C_ASYNC_SOCKET_CLASS (klass)->on_accept = echo_listener_on_accept;
-}
-
-static void
-echo_listener_init (EchoListener *self)
-{
+  return TRUE;
 }
 
 int
 main (int argc, char **argv)
 {
-  int port = 7777;
+  int port = 7777, threads = 1;
   g_autofree char *address = NULL;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any)", "N" },
@@ -394,13 +389,13 @@ main (int argc, char **argv)
     { "clients", 'n', 0, G_OPTION_ARG_INT, &clients_to_serve, "Exit after serving N clients", "N" },
     { "records", 'r', 0, G_OPTION_ARG_NONE, &use_records,
       "Echo length-prefixed records instead of bytes", NULL },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
+      "Serve on N threads, each with its own listener (default 1: this one)", "N" },
     { NULL },
   };
   g_autoptr (GOptionContext) options = g_option_context_new ("- echo what clients send");
   g_autoptr (GError) error = NULL;
-  g_autoptr (EchoListener) listener = NULL;
-  guint bound_port = 0;
-  g_auto (SampleTls) tls = { 0 };
+  g_autoptr (CSocketService) service = NULL;
 
   g_option_context_add_main_entries (options, entries, NULL);
   sample_tls_add_server_options (options, &tls);
@@ -409,28 +404,31 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 2;
     }
-
-  listener = g_object_new (ECHO_TYPE_LISTENER, NULL);
-  if (port < 0
-      || port > 65535
-      /* Accepted connections inherit the listener's notifications, as in MFC: ask for all. */
-      || !c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM, C_FD_ALL,
-                                 address, &error)
-      /* ... and its record mode, with its limits and water marks. */
-      || !c_async_socket_set_record_mode (C_ASYNC_SOCKET (listener), use_records, &error)
-      /* ... and its TLS settings. */
-      || !sample_tls_set_up_server (&tls, C_ASYNC_SOCKET (listener), &error)
-      || !c_async_socket_listen (C_ASYNC_SOCKET (listener), 0, &error)
-      || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
+  if (port < 0 || port > 65535 || threads < 1 || threads > 1024)
     {
-      g_printerr ("echo-server: %s\n", error ? error->message : "port out of range");
+      g_printerr ("echo-server: --port must be 0-65535 and --threads 1-1024\n");
+      return 2;
+    }
+
+  service = c_socket_service_new (ECHO_TYPE_CONNECTION);
+  c_socket_service_set_threads (service, (guint) threads);
+  c_socket_service_add_inet_port (service, address, (guint) port);
+  g_signal_connect (service, "configure-listener", G_CALLBACK (configure_listener), NULL);
+  g_signal_connect (service, "incoming", G_CALLBACK (incoming), NULL);
+  /* The listeners are set up by the time start returns, on whichever thread. */
+  if (!c_socket_service_start (service, &error)
+      || (setup_error != NULL && (g_propagate_error (&error, setup_error), TRUE)))
+    {
+      g_printerr ("echo-server: %s\n", error->message);
       return 1;
     }
-  g_print ("listening on %u\n", bound_port);
+  g_print ("listening on %u\n", c_socket_service_get_port (service, 0));
   fflush (stdout);
 
   loop = g_main_loop_new (NULL, FALSE);
   g_main_loop_run (loop);
   g_main_loop_unref (loop);
+  g_clear_object (&service); /* closes what is still open */
+  sample_tls_clear (&tls);
   return 0;
 }
