@@ -2,10 +2,12 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   echo-afxsock [--port N]
+ *   echo-afxsock [--port N] [--service THREADS]
  *
  * MFC's pattern, as an application writes it: a listener subclass whose on_accept accepts
- * into a connection subclass, whose on_receive receives once and sends what came. Echoes
+ * into a connection subclass, whose on_receive receives once and sends what came. With
+ * --service the same connection class is served by a CSocketService on THREADS threads
+ * (docs/service.md), which accepts and holds the connections instead of the listener. Echoes
  * the kernel does not take wait in the connection until on_send, and the connection does
  * not receive meanwhile, which (by the WSAAsyncSelect rules) also stops on_receive.
  */
@@ -14,14 +16,16 @@
 #include <afxsock.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BUFFER_SIZE (64 * 1024)
 #define ACCEPTS_PER_NOTIFICATION 64
 
-/* One receive buffer for every connection: the server is single-threaded and echoes
- * before it returns, so idle connections hold no buffer. */
-static guint8 receive_buffer[BUFFER_SIZE];
+/* One receive buffer for every connection of a thread: a connection echoes before its
+ * notification returns, so idle connections hold no buffer. */
+static _Thread_local guint8 receive_buffer[BUFFER_SIZE];
+static gboolean held_by_service; /* --service: the service holds the connections */
 
 #define BENCH_TYPE_CONNECTION (bench_connection_get_type ())
 G_DECLARE_FINAL_TYPE (BenchConnection, bench_connection, BENCH, CONNECTION, CAsyncSocket)
@@ -40,7 +44,8 @@ static void
 connection_finish (BenchConnection *self)
 {
   c_async_socket_close (C_ASYNC_SOCKET (self));
-  g_object_unref (self);
+  if (!held_by_service)
+    g_object_unref (self); /* the listener's path: the connection held itself */
 }
 
 /* Sends the pending echoes; returns FALSE if the connection failed. */
@@ -174,16 +179,59 @@ bench_listener_init (BenchListener *self)
 {
 }
 
+static gboolean
+no_delay (CSocketService *service, CAsyncSocket *connection, gpointer data)
+{
+  c_async_socket_set_sock_opt_int (connection, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  return TRUE;
+}
+
+/* --service THREADS: the connections served by a CSocketService. */
+static int
+serve (int port, guint threads)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (CSocketService) service = c_socket_service_new (BENCH_TYPE_CONNECTION);
+  g_autoptr (GError) error = NULL;
+
+  held_by_service = TRUE;
+  c_socket_service_set_threads (service, threads);
+  c_socket_service_add_inet_port (service, "127.0.0.1", (guint) port);
+  g_signal_connect (service, "incoming", G_CALLBACK (no_delay), NULL);
+  if (!c_socket_service_start (service, &error))
+    {
+      g_printerr ("echo-afxsock: %s\n", error->message);
+      return 1;
+    }
+  bench_announce_port ((int) c_socket_service_get_port (service, 0));
+  g_main_loop_run (loop);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
-  int port = bench_parse_port (argc, argv);
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr (BenchListener) listener = g_object_new (BENCH_TYPE_LISTENER, NULL);
+  int port = 0, threads = 0;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (BenchListener) listener = NULL;
   g_autoptr (GError) error = NULL;
   guint bound_port = 0;
 
+  for (int i = 1; i + 1 < argc; i += 2)
+    if (strcmp (argv[i], "--port") == 0)
+      port = bench_parse_port (3, (char *[]){ argv[0], argv[i], argv[i + 1], NULL });
+    else if (strcmp (argv[i], "--service") == 0 && atoi (argv[i + 1]) > 0)
+      threads = atoi (argv[i + 1]);
+    else
+      {
+        g_printerr ("usage: %s [--port N] [--service THREADS]\n", argv[0]);
+        return 2;
+      }
   bench_setup_process ();
+  if (threads > 0)
+    return serve (port, (guint) threads);
+  loop = g_main_loop_new (NULL, FALSE);
+  listener = g_object_new (BENCH_TYPE_LISTENER, NULL);
   if (!c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM,
                               C_FD_ACCEPT | C_FD_READ | C_FD_WRITE | C_FD_CLOSE, "127.0.0.1",
                               &error)

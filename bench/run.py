@@ -26,10 +26,13 @@ import sys
 import tempfile
 import time
 
-# name, executable, whether the load generator frames messages (records server)
+# name, executable, whether the load generator frames messages (records server)[, arguments]
 SERVERS = [
     ("epoll", "echo-epoll", False),
     ("afxsock", "echo-afxsock", False),
+    # echo-afxsock's connection class served by a CSocketService on 1 and 2 threads
+    ("afxsock-service-1", "echo-afxsock", False, ("--service", "1")),
+    ("afxsock-service-2", "echo-afxsock", False, ("--service", "2")),
     ("afxsock-records", "echo-afxsock-records", True),
     ("libuv", "echo-libuv", False),
     ("libevent", "echo-libevent", False),
@@ -239,14 +242,16 @@ def time_allowed(scenario, p):
 
 
 def measure_once(args, scenario, server_spec, p, placement):
-    name, executable, framed = server_spec
+    name, executable, framed = server_spec[:3]
+    extra = server_spec[3] if len(server_spec) > 3 else ()
     server_cpu, loadgen_cpu, fifo = placement
     tls = scenario.startswith("tls-")
     path = os.path.join(args.bench_dir, executable)
     if not os.path.exists(path):
         return {"error": f"not built ({executable})"}
     try:
-        server = Server(path, server_cpu, fifo, args.verbose, tls_server_arguments(args) if tls else ())
+        server = Server(path, server_cpu, fifo, args.verbose,
+                        tls_server_arguments(args) if tls else extra)
     except RuntimeError as error:
         return {"error": str(error)}
     try:
@@ -277,7 +282,7 @@ def measure(args, scenario, servers, p, placement, key, rounds, best=False):
     runs = {}
     for _ in range(rounds):
         for spec in servers:
-            name, _, framed = spec
+            name, framed = spec[0], spec[2]
             if scenario == "accept" and framed:
                 continue  # accepting is the same code path as the raw server's
             previous = runs.get(name, [])
