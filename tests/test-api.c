@@ -1323,3 +1323,21 @@ Test (api, bind_to_a_port_in_use_reports_address_in_use, .timeout = 30)
   /* The listener that holds the port is unaffected. */
   cr_assert (c_async_socket_is_listening (S (listener)));
 }
+
+/* AFXSOCK_CHECK_VERSION, around the headers' own version (c-version.h). */
+Test (api, check_version_compares_with_the_headers_version, .timeout = 10)
+{
+  cr_assert (
+      AFXSOCK_CHECK_VERSION (AFXSOCK_MAJOR_VERSION, AFXSOCK_MINOR_VERSION, AFXSOCK_MICRO_VERSION));
+  cr_assert (AFXSOCK_CHECK_VERSION (0, 0, 0));
+  cr_assert_not (AFXSOCK_CHECK_VERSION (AFXSOCK_MAJOR_VERSION, AFXSOCK_MINOR_VERSION,
+                                        AFXSOCK_MICRO_VERSION + 1));
+  cr_assert_not (AFXSOCK_CHECK_VERSION (AFXSOCK_MAJOR_VERSION, AFXSOCK_MINOR_VERSION + 1, 0));
+  cr_assert_not (AFXSOCK_CHECK_VERSION (AFXSOCK_MAJOR_VERSION + 1, 0, 0));
+  if (AFXSOCK_MICRO_VERSION > 0)
+    cr_assert (AFXSOCK_CHECK_VERSION (AFXSOCK_MAJOR_VERSION, AFXSOCK_MINOR_VERSION,
+                                      AFXSOCK_MICRO_VERSION - 1));
+  cr_assert (AFXSOCK_CHECK_VERSION (AFXSOCK_MAJOR_VERSION, AFXSOCK_MINOR_VERSION, 0));
+  if (AFXSOCK_MINOR_VERSION > 0)
+    cr_assert (AFXSOCK_CHECK_VERSION (AFXSOCK_MAJOR_VERSION, AFXSOCK_MINOR_VERSION - 1, 99));
+}

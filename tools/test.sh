@@ -12,6 +12,9 @@ tools/check-format.sh
 meson compile -C build
 meson test -C build --print-errorlogs
 
+# A packager's build: the library alone, Criterion hidden, installed into a scratch root.
+tools/packager-build.sh build-packager
+
 # Sanitizers: the same tests in a separate build.
 # (Introspection and the ecosystem suite build uninstrumented programs against the library,
 # which cannot load the sanitizer runtime: they run in the plain build only.)
