@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -489,7 +490,19 @@ resolved (GObject *source, GAsyncResult *result, gpointer user_data)
   priv->connect_candidates = g_list_reverse (priv->connect_candidates);
   g_resolver_free_addresses (addresses);
   if (error != NULL)
-    g_debug ("resolving %s: %s", priv->connect_target, error->message);
+    {
+      /* on_connect's EHOSTUNREACH says little: the resolver's own error says why, through
+       * c_async_socket_get_close_error() (and CSocket's connect error). */
+      g_autofree char *host = g_strdup (priv->connect_target);
+      char *colon = host != NULL ? strrchr (host, ':') : NULL;
+
+      if (colon != NULL)
+        *colon = '\0';
+      g_clear_error (&priv->close_reason);
+      priv->close_reason = g_error_new (error->domain, error->code, "cannot resolve %s: %s",
+                                        host != NULL ? host : "the host", error->message);
+      g_debug ("resolving %s: %s", priv->connect_target, error->message);
+    }
 
   /* This runs from the main loop, not inside connect(): notifying here keeps the contract. */
   if (!try_next_candidate (self, &error_code))
@@ -584,8 +597,10 @@ connect_native (CAsyncSocket *self, const struct sockaddr *address, socklen_t le
  * Starts connecting (MFC's `Connect`). Host names are resolved with GIO's resolver without
  * blocking the main loop; each resolved address the socket's family can reach is tried in
  * turn. The outcome arrives in `on_connect`: 0, or the errno of the failure
- * (`ECONNREFUSED`, `ETIMEDOUT`, …; a name that does not resolve is `EHOSTUNREACH`), and on
- * success `on_send` follows.
+ * (`ECONNREFUSED`, `ETIMEDOUT`, …; a name that does not resolve is `EHOSTUNREACH`, with the
+ * resolver's own error, such as %G_RESOLVER_ERROR_NOT_FOUND "cannot resolve
+ * no-such-host.invalid: …", from c_async_socket_get_close_error()), and on success
+ * `on_send` follows.
  *
  * MFC's `Connect` returns FALSE with `WSAEWOULDBLOCK` for a connect in progress; this one
  * returns %TRUE whenever an `on_connect` will follow (c_async_socket_get_last_error() is then
@@ -613,6 +628,7 @@ c_async_socket_connect (CAsyncSocket *self, const char *host, guint port, GError
     }
   if (!c_address_is_unix_path (host) && !c_check_port (port, FALSE, "connect", error))
     return FALSE;
+  g_clear_error (&priv->close_reason); /* an earlier connect's reason (a failed resolution) */
   if (c_address_parse (host, port, priv->family, &storage, &length, &parse_error))
     return connect_native (self, (struct sockaddr *) &storage, length, error);
   if (c_address_is_unix_path (host) || !c_address_is_host_name (host)

@@ -589,7 +589,9 @@ c_async_socket_get_record_sender (CAsyncSocket *self)
  *
  * Why afxsock closed the connection itself: a record over the maximum size, a peer that
  * closed in the middle of a record, an idle or record timeout, a write queue over its
- * limit. The same reason is logged.
+ * limit, a failed TLS handshake; or why a connect failed before any attempt: a host name
+ * that did not resolve (the resolver's #GResolverError, "cannot resolve HOST: …"). The
+ * same reason is logged at debug level.
  *
  * Returns: (transfer none) (nullable): the reason, or %NULL
  */

@@ -365,15 +365,37 @@ Test (families, invalid_host_names_are_errors_and_the_socket_stays_usable, .time
   cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 0);
   cr_assert (run_until_count (client, C_NOTIFY_CONNECT, 1));
   cr_assert_eq (client->errors[C_NOTIFY_CONNECT], EHOSTUNREACH);
+  /* ... and the resolver's own error says why. */
+  const GError *why = c_async_socket_get_close_error (S (client));
+  cr_assert_not_null (why, "no reason for the failed resolution");
+  cr_assert (g_error_matches (why, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND), "%s",
+             why->message);
+  cr_assert_str_eq (why->message, "cannot resolve nowhere.invalid: no such name: nowhere.invalid");
   drain_context ();
   cr_assert_eq (client->counts[C_NOTIFY_SEND], 0);
   cr_assert_not (c_async_socket_is_connected (S (client)));
+
+  /* A blocking connect returns that error itself. */
+  {
+    g_autoptr (CSocket) blocking = c_socket_new ();
+    c_socket_set_timeout (blocking, 10000);
+    cr_assert (
+        c_async_socket_create (S (blocking), 0, C_SOCK_STREAM, C_FD_ALL, "127.0.0.1", &error));
+    cr_assert_not (c_socket_connect (blocking, "nowhere.invalid", port, &error));
+    cr_assert (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND), "%s",
+               error->message);
+    cr_assert (strstr (error->message, "connect to nowhere.invalid:") == error->message
+                   && strstr (error->message, ": cannot resolve nowhere.invalid: no such name"),
+               "%s", error->message);
+    g_clear_error (&error);
+  }
 
   /* The socket is still good for a connect that works. */
   cr_assert (c_async_socket_connect (S (client), "127.0.0.1", port, &error), "%s",
              error ? error->message : "");
   cr_assert (run_until_count (client, C_NOTIFY_CONNECT, 2));
   cr_assert_eq (client->errors[C_NOTIFY_CONNECT], 0);
+  cr_assert_null (c_async_socket_get_close_error (S (client)), "the old reason stayed");
   server = accept_one (listener, NULL);
   assert_pair_works (client, server);
 }
