@@ -16,7 +16,9 @@ G_BEGIN_DECLS
 
 /* The directory of the test certificates, made on first use. */
 const char *certs_dir (void);
-/* A file in it (free with g_free). */
+/* A file in it (free with g_free). A missing file remakes the whole set (one made by an
+ * older script), which other TLS tests running at the same time would see half-changed: ask
+ * only for files tools/make-test-certs.sh makes. */
 char *cert_path (const char *name);
 /* Server settings with NAME.pem and NAME.key. */
 CTlsSettings *server_settings (const char *name);
