@@ -95,6 +95,7 @@ typedef struct
   gsize shut_after; /* shut_down (sends) after this many bytes; 0 for never */
   gsize window;     /* if not 0: at most this many bytes sent and not yet echoed back */
   gboolean echo;
+  gboolean answer_close; /* after the peer's close_notify: send the rest, then ours */
   gboolean shut;
 } Outgoing;
 
@@ -103,7 +104,15 @@ outgoing_hook (TestSocket *socket, CNotify which, int error_code, gpointer data)
 {
   Outgoing *o = data;
 
-  if (o == NULL || (which != C_NOTIFY_SEND && which != C_NOTIFY_RECEIVE))
+  if (o == NULL)
+    return;
+  if (which == C_NOTIFY_CLOSE)
+    {
+      if (!o->answer_close || error_code != 0 || o->out == NULL)
+        return;
+      o->shut_after = o->out->len; /* shut once the echo is all out */
+    }
+  else if (which != C_NOTIFY_SEND && which != C_NOTIFY_RECEIVE)
     return;
   if (o->echo && which == C_NOTIFY_RECEIVE)
     o->out = socket->received; /* read_on_receive appended it there */
@@ -172,7 +181,9 @@ client_exchange (guint port, const char *version, GBytes *payload, GBytes *expec
 }
 
 /* Our TLS server echoes for a peer client: once all @size bytes are back it sends
- * close_notify (shut_down), and the peer's own close_notify ends it as on_close (0). */
+ * close_notify (shut_down), and the peer's own close_notify ends it as on_close (0). With
+ * @peer_closes_first the order is the other way: the peer's close_notify (on_close (0)),
+ * then the rest of the echo and ours. */
 typedef struct
 {
   Server server;
@@ -181,11 +192,12 @@ typedef struct
 } EchoServer;
 
 static void
-echo_server_open (EchoServer *e, const char *version, gsize size)
+echo_server_open (EchoServer *e, const char *version, gsize size, gboolean peer_closes_first)
 {
   e->settings = server_settings ("server");
   c_tls_settings_set_versions (e->settings, version_of (version), version_of (version));
-  e->echo = (Outgoing){ .echo = TRUE, .shut_after = size };
+  e->echo = peer_closes_first ? (Outgoing){ .echo = TRUE, .answer_close = TRUE }
+                              : (Outgoing){ .echo = TRUE, .shut_after = size };
   e->server = (Server){ .server_hook = outgoing_hook, .server_reads = TRUE };
   server_open (&e->server, e->settings);
 }
@@ -268,7 +280,7 @@ run_client_peer (const char *const *argv, GBytes *input, EchoServer *e)
 }
 
 static void
-peer_client_echo (const char *const *argv_template, const char *version)
+peer_client_echo (const char *const *argv_template, const char *version, gboolean peer_closes_first)
 {
   g_autoptr (GBytes) payload = make_payload ();
   g_autoptr (GBytes) out = NULL;
@@ -279,7 +291,7 @@ peer_client_echo (const char *const *argv_template, const char *version)
   EchoServer e = { 0 };
 
   require_program (argv_template[0]);
-  echo_server_open (&e, version, g_bytes_get_size (payload));
+  echo_server_open (&e, version, g_bytes_get_size (payload), peer_closes_first);
   port = g_strdup_printf ("%u", e.server.port);
   address = g_strdup_printf ("127.0.0.1:%u", e.server.port);
   for (guint i = 0; argv_template[i] != NULL; i++)
@@ -390,20 +402,23 @@ Test (tls_peers, gnutls_serv_tls13, .timeout = 60)
   gnutls_serv_echo ("TLSv1.3");
 }
 
-/* gnutls-cli sends its standard input, and at its end closes (close_notify) once the
- * server has closed too. --logfile keeps its reports out of the data. */
+/* gnutls-cli sends its standard input and at its end sends close_notify (gnutls_bye
+ * SHUT_WR), then reads until the server's close_notify. A close_notify that comes before it
+ * has read the end of its input makes it leave without one of its own (a truncation, which
+ * we report as one): so the server waits for the client's close_notify here, then sends its
+ * own. --logfile keeps its reports out of the data. */
 static const char *const gnutls_cli[]
     = { "gnutls-cli", "--x509cafile", "@CA",   "--verify-hostname", "localhost", "--logfile",
         "/dev/null",  "-p",           "@PORT", "127.0.0.1",         NULL };
 
 Test (tls_peers, gnutls_cli_tls12, .timeout = 60)
 {
-  peer_client_echo (gnutls_cli, "TLSv1.2");
+  peer_client_echo (gnutls_cli, "TLSv1.2", TRUE);
 }
 
 Test (tls_peers, gnutls_cli_tls13, .timeout = 60)
 {
-  peer_client_echo (gnutls_cli, "TLSv1.3");
+  peer_client_echo (gnutls_cli, "TLSv1.3", TRUE);
 }
 
 /* ---- OpenSSL's programs ----------------------------------------------------------------- */
@@ -468,12 +483,12 @@ static const char *const openssl_s_client[] = { "openssl",
 
 Test (tls_peers, openssl_s_client_tls12, .timeout = 60)
 {
-  peer_client_echo (openssl_s_client, "TLSv1.2");
+  peer_client_echo (openssl_s_client, "TLSv1.2", FALSE);
 }
 
 Test (tls_peers, openssl_s_client_tls13, .timeout = 60)
 {
-  peer_client_echo (openssl_s_client, "TLSv1.3");
+  peer_client_echo (openssl_s_client, "TLSv1.3", FALSE);
 }
 
 /* ---- Python's ssl ----------------------------------------------------------------------- */
@@ -519,7 +534,7 @@ python_client_echo (const char *version)
 {
   const char *argv[] = { "/usr/bin/python3", "-c", python_client, "@CA", "@PORT", NULL };
 
-  peer_client_echo (argv, version);
+  peer_client_echo (argv, version, FALSE);
 }
 
 static void
@@ -721,7 +736,7 @@ gio_client_echo (const char *version)
   EchoServer e = { 0 };
   GThread *thread;
 
-  echo_server_open (&e, version, g_bytes_get_size (payload));
+  echo_server_open (&e, version, g_bytes_get_size (payload), FALSE);
   peer.port = e.server.port;
   thread = g_thread_new ("gio-client", gio_client_thread, &peer);
   cr_assert (run_until (hand_echo_state, &e), "the GIO client never connected");
