@@ -28,9 +28,11 @@
  * CSocket's blocking connect returns once the handshake is over, or fails with its reason.
  */
 #include "chat-message.h"
+#include "sample-options.h"
 #include "sample-tls.h"
 
 #include <gio/gunixinputstream.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -406,6 +408,7 @@ parse_options (int *argc, char ***argv)
   options.script = g_array_new (FALSE, FALSE, sizeof (ScriptLine));
   g_array_set_clear_func (options.script, clear_script_line);
   g_option_context_add_main_entries (context, entries, NULL);
+  sample_add_version_option (context);
   sample_tls_add_client_options (context, &options.tls);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
@@ -431,6 +434,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status;
 
+  setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   setvbuf (stdout, NULL, _IOLBF, 0);
   if (!parse_options (&argc, &argv))
     return 2;

@@ -36,10 +36,12 @@
  * It prints "listening on PORT" once ready, so scripts can start it with --port 0.
  */
 #include "chat-message.h"
+#include "sample-options.h"
 #include "sample-tls.h"
 
 #include <glib-unix.h>
 #include <signal.h>
+#include <locale.h>
 #include <stdio.h>
 
 /* How long the server waits, after telling the clients it is closing, for them to hang up. */
@@ -564,6 +566,7 @@ parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc
   g_autoptr (GError) error = NULL;
 
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_add_version_option (options);
   sample_tls_add_server_options (options, tls);
   if (!g_option_context_parse (options, argc, argv, &error))
     {
@@ -589,6 +592,7 @@ main (int argc, char **argv)
   guint bound_port = 0;
   g_auto (SampleTls) tls = { 0 };
 
+  setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   setvbuf (stdout, NULL, _IOLBF, 0);
   if (!parse_options (&argc, &argv, &port, &address, &mfc, &exit_after, &timeout_ms, &tls))
     return 2;

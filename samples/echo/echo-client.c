@@ -21,9 +21,11 @@
  * ("certificate for 'localhost' is signed by an unknown CA").
  */
 #include <afxsock.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "sample-options.h"
 #include "sample-tls.h"
 
 #define ECHO_TYPE_CLIENT (echo_client_get_type ())
@@ -343,7 +345,9 @@ main (int argc, char **argv)
   g_auto (SampleTls) tls = { 0 };
   int status;
 
+  setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_add_version_option (options);
   sample_tls_add_client_options (options, &tls);
   g_option_context_set_help_enabled (options, TRUE);
   if (!g_option_context_parse (options, &argc, &argv, &error))

@@ -29,9 +29,11 @@
  * while its echo is still pending is noticed by the on_send that follows the reset.
  */
 #include <afxsock.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sample-options.h"
 #include "sample-tls.h"
 
 /* One connection. In byte mode: echo what arrives, and stop reading while the peer is not
@@ -397,7 +399,9 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (CSocketService) service = NULL;
 
+  setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_add_version_option (options);
   sample_tls_add_server_options (options, &tls);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {

@@ -4,6 +4,9 @@
  *
  *   filecopy-client [--host H] [--port N] FILE
  *
+ * --port is the server's port: 7779 unless filecopy-server was started with another one
+ * (tests start it with --port 0 and read the port it prints).
+ *
  * Sends FILE, then its SHA-256; the server computes the digest of what it received,
  * compares, and answers OK or MISMATCH. Exits with 0 only on OK. On a terminal the
  * progress is a bar redrawn in place; otherwise one line per tenth of the file.
@@ -18,10 +21,12 @@
  * samples/rpc) frames messages for such programs.
  */
 #include <afxsock.h>
+#include <locale.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "filecopy.h"
+#include "sample-options.h"
 
 typedef struct
 {
@@ -33,10 +38,16 @@ typedef struct
   gboolean terminal;
 } Progress;
 
+/* "3.0 MiB": GLib's size formatting, in powers of 1024 as the byte counts are. */
 static char *
-format_mib (guint64 bytes)
+format_size (guint64 bytes)
 {
-  return g_strdup_printf ("%.1f MiB", (double) bytes / (1024 * 1024));
+  g_autofree char *text = g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+  g_auto (GStrv) parts = g_strsplit (text, "\u00a0", -1);
+
+  /* GLib joins number and unit with a no-break space, which a non-UTF-8 locale prints as '?':
+   * a plain space reads the same everywhere. */
+  return g_strjoinv (" ", parts);
 }
 
 static void
@@ -63,9 +74,9 @@ progress_show (Progress *progress, guint64 done)
       char bar[31];
       guint filled = percent * (sizeof bar - 1) / 100;
       double seconds = MAX ((double) (now - progress->started) / G_USEC_PER_SEC, 1e-3);
-      g_autofree char *done_text = format_mib (done);
-      g_autofree char *total_text = format_mib (progress->total);
-      g_autofree char *rate = format_mib ((guint64) ((double) done / seconds));
+      g_autofree char *done_text = format_size (done);
+      g_autofree char *total_text = format_size (progress->total);
+      g_autofree char *rate = format_size ((guint64) ((double) done / seconds));
 
       for (guint i = 0; i < sizeof bar - 1; i++)
         bar[i] = i < filled ? '#' : '-';
@@ -137,8 +148,9 @@ main (int argc, char **argv)
   g_autofree char *host = NULL;
   gboolean corrupt = FALSE;
   GOptionEntry entries[] = {
-    { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Server address or name", "H" },
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Server port", "N" },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Server address or name (default 127.0.0.1)", "H" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port,
+      "The port filecopy-server listens on (default 7779, as the server's)", "N" },
     { "simulate-corruption", 0, 0, G_OPTION_ARG_NONE, &corrupt,
       "Flip a bit after computing the digest (to see the server's check fail)", NULL },
     { NULL },
@@ -156,15 +168,30 @@ main (int argc, char **argv)
   g_autofree char *digest = NULL;
   g_autofree char *verdict = NULL;
   g_autofree char *size_text = NULL;
+  g_autofree char *rate_text = NULL;
   gint64 started;
   double seconds;
   guint64 size;
 
+  setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   g_option_context_add_main_entries (options, entries, NULL);
-  if (!g_option_context_parse (options, &argc, &argv, &error) || argc != 2 || port <= 0
-      || port > 65535)
+  sample_add_version_option (options);
+  if (!g_option_context_parse (options, &argc, &argv, &error))
     {
-      g_printerr ("filecopy-client: %s\n", error ? error->message : "one FILE and a port needed");
+      g_printerr ("filecopy-client: %s\n", error->message);
+      return 2;
+    }
+  if (argc != 2)
+    {
+      g_printerr ("filecopy-client: %s (try --help)\n",
+                  argc < 2 ? "which FILE? Give the file to send" : "give one FILE at a time");
+      return 2;
+    }
+  if (port <= 0 || port > 65535)
+    {
+      g_printerr ("filecopy-client: --port %d is not a port (1 to 65535; the server prints "
+                  "its own when it starts)\n",
+                  port);
       return 2;
     }
 
@@ -188,7 +215,7 @@ main (int argc, char **argv)
       g_printerr ("filecopy-client: %s\n", error->message);
       return 1;
     }
-  size_text = format_mib (size);
+  size_text = format_size (size);
   g_print ("sending %s (%s) to %s port %d\n", name, size_text, host ? host : "127.0.0.1", port);
 
   stream = c_socket_file_new (socket);
@@ -208,8 +235,8 @@ main (int argc, char **argv)
       return 1;
     }
   seconds = MAX ((double) (g_get_monotonic_time () - started) / G_USEC_PER_SEC, 1e-6);
-  g_print ("sent %" G_GUINT64_FORMAT " bytes in %.2f s (%.1f MiB/s)\n", size, seconds,
-           (double) size / seconds / (1024 * 1024));
+  rate_text = format_size ((guint64) ((double) size / seconds));
+  g_print ("sent %" G_GUINT64_FORMAT " bytes in %.2f s (%s/s)\n", size, seconds, rate_text);
   g_print ("SHA-256 %s\n", digest);
 
   if (!receive_verdict (in, &verdict, &error))

@@ -33,10 +33,12 @@
 #include <afxsock.h>
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "filecopy.h"
+#include "sample-options.h"
 
 typedef struct
 {
@@ -550,7 +552,8 @@ main (int argc, char **argv)
   gint64 max_size = G_GINT64_CONSTANT (1) << 32;
   g_autofree char *address = NULL;
   GOptionEntry entries[] = {
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any)", "N" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 7779; 0: any, printed)",
+      "N" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default: all)",
       "A" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &settings.directory,
@@ -567,7 +570,9 @@ main (int argc, char **argv)
   g_autoptr (CAsyncSocket) listener = c_async_socket_new ();
   guint bound_port = 0;
 
+  setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_add_version_option (options);
   if (!g_option_context_parse (options, &argc, &argv, &error) || clients < 0 || max_size < 0
       || timeout_ms <= 0)
     {

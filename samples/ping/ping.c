@@ -20,9 +20,12 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "sample-options.h"
 
 #define PAYLOAD_SIZE 56 /* ping(8)'s default: 64 bytes of ICMP */
 #define PACKET_SIZE (sizeof (struct icmphdr) + PAYLOAD_SIZE)
@@ -348,7 +351,9 @@ main (int argc, char **argv)
   g_autoptr (GResolver) resolver = NULL;
   int status;
 
+  setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_add_version_option (options);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {
       g_printerr ("ping: %s\n", error->message);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "rpc-protocol.h"
+#include "sample-options.h"
 #include "sample-tls.h"
 
 typedef struct
@@ -316,6 +317,7 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_add_version_option (options);
   sample_tls_add_client_options (options, &tls);
   /* Options end at the METHOD, so that "add -1 2" passes -1 as an argument. */
   g_option_context_set_strict_posix (options, TRUE);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "rpc-protocol.h"
+#include "sample-options.h"
 #include "sample-tls.h"
 
 /* The methods: each takes the arguments and returns the result (floating or not), or
@@ -398,6 +399,7 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, ""); /* strings in the log: g_print converts them for the terminal */
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_add_version_option (options);
   sample_tls_add_server_options (options, &tls);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {

@@ -33,6 +33,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "sample-options.h"
+
 /* The record, in CArchive's network format: BYTE kind, string name, DWORD sequence
  * (messages count from 1; 0 otherwise), string text (empty except in messages). */
 typedef enum
@@ -420,6 +422,7 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, ""); /* names and texts are UTF-8: g_print converts for the terminal */
   g_option_context_add_main_entries (options, entries, NULL);
+  sample_add_version_option (options);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {
       g_printerr ("%s\n", error->message);
