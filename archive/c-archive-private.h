@@ -151,6 +151,16 @@ gboolean c_archive_begin_field (CArchive *self, const char *field, gboolean writ
 void c_archive_set_error (CArchive *self, GError *error);
 void c_archive_fail (CArchive *self, CArchiveError code, const char *format, ...)
     G_GNUC_PRINTF (3, 4);
+/* Replaces the archive's error with a new one about the same field (a better explanation
+ * found after the fact: c-archive-mixup.c). */
+void c_archive_replace_error (CArchive *self, CArchiveError code, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+/* c-archive-mixup.c: after a failed c_archive_read_cstring() (the length field read, and
+ * the part of the string read or NULL), and after a line that is not text: when the bytes
+ * look like the other kind, say so in the error. */
+void c_archive_explain_cstring_failure (CArchive *self, guint64 length, gboolean wide,
+                                        const GByteArray *body);
+void c_archive_explain_line_failure (CArchive *self, const guint8 *line, gsize n);
 gboolean c_archive_take (CArchive *self, void *dest, gsize length);
 gboolean c_archive_take_into (CArchive *self, gsize length, GByteArray *dest);
 void c_archive_put (CArchive *self, const void *src, gsize length);

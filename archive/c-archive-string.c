@@ -228,6 +228,10 @@ static G_GNUC_NO_INLINE void write_cstring_slow (CArchive *self, const char *tex
  * UTF-8 bytes after a DWORD length. The MFC format writes ASCII text as MFC's narrow
  * string and any other text as MFC's wide string (UTF-16LE), which both ANSI and Unicode
  * MFC programs read. Text that is not valid UTF-8 is #C_ARCHIVE_ERROR_BAD_DATA.
+ *
+ * This is the string for records: any text, newlines included, read back whole by
+ * c_archive_read_cstring(). c_archive_write_string() is another thing: a text line without
+ * a length, for line-based peers; the two cannot be read with each other's function.
  */
 void
 c_archive_write_cstring (CArchive *self, const char *text)
@@ -362,6 +366,11 @@ static char *read_cstring_general (CArchive *self);
  * #C_ARCHIVE_ERROR_LIMIT_EXCEEDED; invalid UTF-8, invalid UTF-16 (unpaired surrogates)
  * and NUL characters are #C_ARCHIVE_ERROR_BAD_DATA.
  *
+ * It reads what c_archive_write_cstring() wrote, not a line of c_archive_write_string():
+ * when a failed read finds what looks like a text line, the error is
+ * #C_ARCHIVE_ERROR_BAD_DATA and says so ("expected a length-prefixed CString, found what
+ * looks like a text line").
+ *
  * Returns: (transfer full) (not nullable): the text in UTF-8; an empty string after an
  *   error
  */
@@ -410,11 +419,15 @@ read_cstring_general (CArchive *self)
   else if (wide)
     length *= 2;
   raw = g_byte_array_new ();
-  if (!c_archive_check_length (self, length, "a string")
-      || !c_archive_take_into (self, (gsize) length, raw))
-    return g_strdup ("");
-  text = wide ? decode_utf16le (self, raw) : decode_utf8 (self, raw);
-  return text != NULL ? text : g_strdup ("");
+  if (c_archive_check_length (self, length, "a string")
+      && c_archive_take_into (self, (gsize) length, raw))
+    text = wide ? decode_utf16le (self, raw) : decode_utf8 (self, raw);
+  else
+    text = NULL;
+  if (text != NULL)
+    return text;
+  c_archive_explain_cstring_failure (self, length, wide, raw);
+  return g_strdup ("");
 }
 
 static G_GNUC_NO_INLINE gsize read_cstring_into_slow (CArchive *self, char *buffer, gsize size);
@@ -653,6 +666,10 @@ c_archive_read_bytes (CArchive *self)
  * Writes text as it is, with neither length nor terminator (MFC's `WriteString`): add
  * "\n" to make it a line for c_archive_read_string(). The bytes are UTF-8 in both
  * formats (a Unicode MFC build writes UTF-16 here; see `docs/wire-format.md`).
+ *
+ * Use it for line-based text: a log, a text protocol, a peer that reads lines. For a string
+ * field of a record use c_archive_write_cstring(): its length lets any text through,
+ * newlines included, and c_archive_read_cstring() reads it (not this).
  */
 void
 c_archive_write_string (CArchive *self, const char *text)
@@ -708,7 +725,9 @@ strip_newline (GByteArray *line)
  * Reads a line of text up to "\n" (MFC's `ReadString`). The newline, and a "\r" before
  * it, are dropped. A last line without newline is returned as it is. Reaching the end of
  * the archive with nothing read is not an error: the result is then %NULL, as MFC's
- * `ReadString` returns `FALSE`.
+ * `ReadString` returns `FALSE`. A line that is not UTF-8 or holds a NUL character is
+ * #C_ARCHIVE_ERROR_BAD_DATA; when it looks like a string of c_archive_write_cstring()
+ * (a length field, then text), the error says so.
  *
  * Returns: (transfer full) (nullable): the line in UTF-8, or %NULL at the end of the
  *   archive or after an error
@@ -718,6 +737,7 @@ c_archive_read_string (CArchive *self)
 {
   g_autoptr (GByteArray) line = NULL;
   gboolean complete = FALSE;
+  char *text;
 
   g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
 
@@ -733,5 +753,8 @@ c_archive_read_string (CArchive *self)
   if (self->error != NULL || (line->len == 0 && !complete))
     return NULL;
   strip_newline (line);
-  return decode_utf8 (self, line);
+  text = decode_utf8 (self, line);
+  if (text == NULL)
+    c_archive_explain_line_failure (self, line->data, line->len);
+  return text;
 }

@@ -631,6 +631,20 @@ c_archive_fail (CArchive *self, CArchiveError code, const char *format, ...)
   g_free (message);
 }
 
+void
+c_archive_replace_error (CArchive *self, CArchiveError code, const char *format, ...)
+{
+  va_list args;
+  char *message;
+
+  g_clear_error (&self->error);
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  c_archive_set_error (self, g_error_new_literal (C_ARCHIVE_ERROR, code, message));
+  g_free (message);
+}
+
 /* Every public read and write starts here: it names the field for error messages and
  * turns the call into a no-op once the archive has failed or is used the wrong way. */
 gboolean

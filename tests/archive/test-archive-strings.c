@@ -373,3 +373,139 @@ Test (archive, raw_read_at_end_is_short_and_not_an_error, .timeout = 10)
       test_assert_ok (ar);
     }
 }
+
+/* ---- A line read as a CString, and a CString read as a line (docs/wire-format.md §5.3) -- */
+
+typedef void (*Writer) (CArchive *ar);
+
+static GBytes *
+store_with (CArchiveFormat format, Writer writer)
+{
+  g_autoptr (CArchive) ar = c_archive_new_store_to_memory (format);
+
+  writer (ar);
+  test_assert_ok (ar);
+  return c_archive_steal_bytes (ar);
+}
+
+static void
+write_line_then_number (CArchive *ar)
+{
+  c_archive_write_string (ar, "hello world\n");
+  c_archive_write_long (ar, 0);
+}
+
+Test (archive, line_read_as_cstring_says_so, .timeout = 10)
+{
+  for (int f = 0; f < 2; f++)
+    {
+      g_autoptr (GBytes) bytes = store_with ((CArchiveFormat) f, write_line_then_number);
+
+      for (int t = 0; t < N_TRANSPORTS; t++)
+        {
+          g_autoptr (CArchive) ar = test_load (bytes, (CArchiveFormat) f, t);
+          g_autoptr (CArchive) into = test_load (bytes, (CArchiveFormat) f, t);
+          g_autofree char *text = c_archive_read_cstring (ar);
+          char buffer[64];
+
+          cr_assert_str_eq (text, "", "%s %s", format_names[f], transport_names[t]);
+          test_assert_archive_error (ar, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_BAD_DATA,
+                                     "reading CString at offset 0: expected a length-prefixed "
+                                     "CString, found what looks like a text line (\"hell",
+                                     "c_archive_write_string()", "c_archive_read_string()", NULL);
+          cr_assert_eq (c_archive_read_cstring_into (into, buffer, sizeof buffer), 0);
+          test_assert_archive_error (into, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_BAD_DATA,
+                                     "found what looks like a text line", NULL);
+        }
+    }
+}
+
+static void
+write_cstring_then_number (CArchive *ar)
+{
+  c_archive_write_cstring (ar, "hello");
+  c_archive_write_long (ar, 0);
+}
+
+static void
+write_wide_cstring (CArchive *ar)
+{
+  c_archive_write_cstring (ar, "h\xc3\xa9llo");
+  c_archive_write_long (ar, 0);
+}
+
+Test (archive, cstring_read_as_line_says_so, .timeout = 10)
+{
+  for (int f = 0; f < 2; f++)
+    {
+      g_autoptr (GBytes) bytes = store_with ((CArchiveFormat) f, write_cstring_then_number);
+
+      for (int t = 0; t < N_TRANSPORTS; t++)
+        {
+          g_autoptr (CArchive) ar = test_load (bytes, (CArchiveFormat) f, t);
+
+          cr_assert_null (c_archive_read_string (ar), "%s %s", format_names[f], transport_names[t]);
+          test_assert_archive_error (ar, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_BAD_DATA,
+                                     "reading line at offset 0: expected a text line, found "
+                                     "what looks like a length-prefixed CString of 5 bytes",
+                                     "c_archive_write_cstring()", "c_archive_read_cstring()", NULL);
+        }
+    }
+  {
+    /* MFC's wide form: the 0xFF escape. */
+    g_autoptr (GBytes) bytes = store_with (C_ARCHIVE_FORMAT_MFC, write_wide_cstring);
+    g_autoptr (CArchive) ar = test_load (bytes, C_ARCHIVE_FORMAT_MFC, TRANSPORT_MEMORY);
+
+    cr_assert_null (c_archive_read_string (ar));
+    test_assert_archive_error (ar, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_BAD_DATA,
+                               "found what looks like a length-prefixed CString (MFC's long or "
+                               "wide form)",
+                               NULL);
+  }
+}
+
+/* Failures that are not a mix-up keep their own error: the explanation needs bytes that
+ * look like the other kind. */
+Test (archive, other_string_failures_keep_their_errors, .timeout = 10)
+{
+  static const struct
+  {
+    CArchiveFormat format;
+    gboolean line;
+    const char *hex;
+    CArchiveError code;
+    const char *fragment;
+  } cases[] = {
+    /* a network length of 64 MiB + 1 (zero first byte: not text) */
+    { C_ARCHIVE_FORMAT_NETWORK, FALSE, "04 00 00 01 41 42", C_ARCHIVE_ERROR_LIMIT_EXCEEDED,
+      "exceeds the limit" },
+    /* MFC: 'h' taken as a length, text behind it but no newline: a cut-off string */
+    { C_ARCHIVE_FORMAT_MFC, FALSE, "68 65 6c 6c 6f", C_ARCHIVE_ERROR_END_OF_FILE,
+      "end of archive" },
+    /* a string with a NUL inside, the bytes after the length not text */
+    { C_ARCHIVE_FORMAT_NETWORK, FALSE, "00 00 00 02 41 00", C_ARCHIVE_ERROR_BAD_DATA,
+      "not valid UTF-8 or contains NUL" },
+    /* a line with invalid UTF-8 that starts as text */
+    { C_ARCHIVE_FORMAT_NETWORK, TRUE, "61 62 ff 0a", C_ARCHIVE_ERROR_BAD_DATA,
+      "not valid UTF-8 or contains NUL" },
+    /* a line with a zero first byte whose "length" runs past the line */
+    { C_ARCHIVE_FORMAT_NETWORK, TRUE, "00 00 00 09 61 0a", C_ARCHIVE_ERROR_BAD_DATA,
+      "not valid UTF-8 or contains NUL" },
+    /* MFC: a control byte whose "length" runs past the line */
+    { C_ARCHIVE_FORMAT_MFC, TRUE, "07 00 61 0a", C_ARCHIVE_ERROR_BAD_DATA,
+      "not valid UTF-8 or contains NUL" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) bytes = test_bytes_from_hex (cases[i].hex);
+      g_autoptr (CArchive) ar = test_load (bytes, cases[i].format, TRANSPORT_MEMORY);
+      g_autofree char *text
+          = cases[i].line ? c_archive_read_string (ar) : c_archive_read_cstring (ar);
+      const GError *error = c_archive_get_error (ar);
+
+      cr_assert_not_null (error, "case %zu: no error", i);
+      cr_assert (strstr (error->message, "looks like") == NULL, "case %zu: %s", i, error->message);
+      test_assert_archive_error (ar, C_ARCHIVE_ERROR, cases[i].code, cases[i].fragment, NULL);
+    }
+}
