@@ -466,7 +466,12 @@ c_reactor_release (CReactor *reactor, gpointer previous_except)
 
   reactor->hold_depth--;
   reactor->hold_except = previous_except;
-  if (reactor->hold_depth == 0 && reactor->deferred.length > 0)
+  /* The deferred work now deliverable is seen by the next prepare (reactor_prepare). Only a
+   * thread blocked in poll on the context would miss it; none can be while this thread owns
+   * the context (CSocket's blocking calls hold and release it owning it), so the wakeup, a
+   * write to the context's eventfd, is for the other case only. */
+  if (reactor->hold_depth == 0 && reactor->deferred.length > 0
+      && !g_main_context_is_owner (reactor->context))
     g_main_context_wakeup (reactor->context);
 }
 
