@@ -56,52 +56,66 @@ c_archive_explain_cstring_failure (CArchive *self, guint64 length, gboolean wide
 {
   guint8 found[LOOK_AT];
   gsize n = 0, text;
-  const guint8 *rest = self->data + self->cur;
-  gsize rest_length = self->end - self->cur;
   gboolean newline;
   g_autofree char *shown = NULL;
 
   if (self->error == NULL || wide)
     return;
-  /* The length field, as it was on the wire: four bytes, or MFC's one byte. */
-  if (self->format == C_ARCHIVE_FORMAT_NETWORK && length < G_MAXUINT32)
+  /* What is looked at must not depend on how the bytes arrived (the fuzzers read every
+   * input from memory and through streams cut anywhere, and compare the errors).
+   *
+   * Network: only the length field, as it was on the wire. Four text bytes are a length over
+   * half a gigabyte, so they decide alone; what follows them is not looked at, since after a
+   * length over the limit a stream holds only what it happened to buffer. */
+  if (self->format == C_ARCHIVE_FORMAT_NETWORK)
     {
       guint32 be = GUINT32_TO_BE ((guint32) length);
 
+      if (length >= G_MAXUINT32)
+        return;
       memcpy (found, &be, 4);
-      n = 4;
+      if (text_prefix (found, 4, &newline) < 4)
+        return;
+      text = 4;
     }
-  else if (self->format == C_ARCHIVE_FORMAT_MFC && length < 0xFF)
-    found[n++] = (guint8) length;
+  /* MFC: the one-byte length is text whenever it is 32 to 126, so a whole line is asked
+   * for, found in the bytes after it: the string's bytes, or all that was left, after any
+   * failure but a length over the limit (which a one-byte length is only under a limit below
+   * 255 bytes, and there a stream would again hold only what it buffered). */
   else
-    return;
-  /* Then what followed it: the part of the string read, or what is buffered. */
-  if (body != NULL && body->len > 0)
     {
-      rest = body->data;
-      rest_length = body->len;
-    }
-  if (rest_length > 0)
-    {
-      gsize more = MIN (rest_length, sizeof found - n);
+      const guint8 *rest = self->data + self->cur;
+      gsize rest_length = self->end - self->cur;
 
-      memcpy (found + n, rest, more);
-      n += more;
+      if (length >= 0xFF
+          || g_error_matches (self->error, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_LIMIT_EXCEEDED))
+        return;
+      found[n++] = (guint8) length;
+      if (body != NULL && body->len > 0)
+        {
+          rest = body->data;
+          rest_length = body->len;
+        }
+      if (rest_length > 0)
+        {
+          gsize more = MIN (rest_length, sizeof found - n);
+
+          memcpy (found + n, rest, more);
+          n += more;
+        }
+      text = text_prefix (found, n, &newline);
+      if (!newline || text == 0)
+        return;
+      if (found[text - 1] == '\r')
+        text--; /* "\r\n": not shown */
     }
-  text = text_prefix (found, n, &newline);
-  /* A network length made of four text bytes is over half a gigabyte; MFC's one-byte
-   * length is text whenever it is 32 to 126, so there only a whole line counts. */
-  if (self->format == C_ARCHIVE_FORMAT_NETWORK ? text < 4 : !(newline && text > 0))
-    return;
-  if (newline && found[text - 1] == '\r')
-    text--; /* "\r\n": not shown */
   shown = g_utf8_make_valid ((const char *) found, (gssize) MIN (text, SHOW));
   c_archive_replace_error (self, C_ARCHIVE_ERROR_BAD_DATA,
                            "expected a length-prefixed CString, found what looks like a "
-                           "text line (\"%s%s\"): was it written with "
+                           "text line (starting \"%s\"): was it written with "
                            "c_archive_write_string()? Read lines with "
                            "c_archive_read_string()",
-                           shown, text > SHOW ? "…" : "");
+                           shown);
 }
 
 void

@@ -411,7 +411,7 @@ Test (archive, line_read_as_cstring_says_so, .timeout = 10)
           cr_assert_str_eq (text, "", "%s %s", format_names[f], transport_names[t]);
           test_assert_archive_error (ar, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_BAD_DATA,
                                      "reading CString at offset 0: expected a length-prefixed "
-                                     "CString, found what looks like a text line (\"hell",
+                                     "CString, found what looks like a text line (starting \"hell",
                                      "c_archive_write_string()", "c_archive_read_string()", NULL);
           cr_assert_eq (c_archive_read_cstring_into (into, buffer, sizeof buffer), 0);
           test_assert_archive_error (into, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_BAD_DATA,
