@@ -242,6 +242,9 @@ deliver_close (CAsyncSocket *self, CAsyncSocketPrivate *priv, int error_code)
                error_code == 0 ? "gracefully" : g_strerror (error_code));
       priv->close_delivered = TRUE;
       c_async_socket_notify (self, C_NOTIFY_CLOSE, error_code);
+      /* The connection is dead; a graceful close leaves it to the application. */
+      if (error_code != 0 && priv->close_after_failure)
+        c_async_socket_close (self);
     }
 }
 

@@ -64,6 +64,9 @@ typedef struct
    * connection (c-socket-service.c); cleared before it is called. */
   void (*released) (CAsyncSocket *self, gpointer data);
   gpointer released_data;
+  /* Set by a CSocketService while it holds the socket: after an on_close for an error, the
+   * socket is closed if the handler did not close it (deliver_close, events.c). */
+  gboolean close_after_failure;
   CReactorWatch watch;
   guint incarnation;   /* bumped by close/detach, so handlers can tell the socket went away */
   guint dispatch_refs; /* references held by deliveries under way (see dispatch_enter) */

@@ -84,16 +84,6 @@ make_connection (CSocketService *service)
   return g_object_new (priv->connection_type, NULL);
 }
 
-/* After a graceful on_close the application may still send (a half-closed peer reads on),
- * so closing is its call; after an error the connection is dead, and the service closes it
- * if on_close's handler did not. */
-static void
-close_after_peer (CAsyncSocket *connection, int error_code, gpointer data)
-{
-  if (error_code != 0)
-    c_async_socket_close (connection);
-}
-
 static gboolean
 nothing (gpointer data)
 {
@@ -110,7 +100,7 @@ connection_released (CAsyncSocket *connection, gpointer data)
   GSource *idle;
 
   c_async_socket_get_stats (connection, &stats);
-  g_signal_handlers_disconnect_by_func (connection, close_after_peer, NULL);
+  c_async_socket_get_private (connection)->close_after_failure = FALSE;
   g_hash_table_steal (worker->connections, connection);
   idle = g_idle_source_new ();
   g_source_set_callback (idle, nothing, connection, g_object_unref);
@@ -138,7 +128,11 @@ adopt (CServiceWorker *worker, CAsyncSocket *connection)
   c_service_count_kept (worker->service);
   g_atomic_pointer_add (&worker->accepted, 1);
   g_hash_table_add (worker->connections, connection);
-  g_signal_connect_after (connection, "close", G_CALLBACK (close_after_peer), NULL);
+  /* After a graceful on_close the application may still send (a half-closed peer reads on),
+   * so closing is its call; after an error the connection is dead, and the service closes
+   * it if on_close's handler did not (a flag, not a signal handler: no closure per
+   * connection, and the notifications keep their path without signal emission). */
+  cpriv->close_after_failure = TRUE;
   cpriv->released = connection_released;
   cpriv->released_data = worker;
 }
@@ -429,7 +423,8 @@ c_service_workers_start (CSocketService *self, GError **error)
   for (guint i = 0; i < priv->n_workers; i++)
     {
       g_autoptr (GMainContext) context = g_main_context_new ();
-      g_autofree char *name = g_strdup_printf ("afxsock-service-%u", i);
+      /* Linux keeps 15 bytes of a thread's name and GLib sets none that is longer. */
+      g_autofree char *name = g_strdup_printf ("afxsock-svc-%u", i);
       CServiceWorker *worker = worker_new (self, context, FALSE);
 
       priv->workers[i] = worker;
