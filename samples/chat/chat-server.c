@@ -34,9 +34,18 @@
  * from that CA may join. A client whose handshake fails is dropped with the reason in the log.
  *
  * It prints "listening on PORT" once ready, so scripts can start it with --port 0.
+ *
+ * A CSocketService (docs/service.md) accepts the clients and holds each until it is closed;
+ * the server keeps a list of them only to relay to. It runs on one thread, and has no
+ * --threads: every message goes into one history and out to every client, so on N threads
+ * each relay would be a call into every other thread (c_async_socket_invoke) and the history
+ * a structure under a lock, for work that is a few microseconds per message. A chat that
+ * outgrew one core would shard its rooms over threads, each room's clients and history on
+ * the thread that holds them.
  */
 #include "chat-message.h"
 #include "sample-options.h"
+#include "sample-service.h"
 #include "sample-tls.h"
 
 #include <glib-unix.h>
@@ -58,7 +67,7 @@ static struct
   guint timeout_ms;
   guint exit_after; /* 0: serve until a signal */
   GPtrArray *history;
-  GPtrArray *connections; /* ChatConnection, owned */
+  GPtrArray *connections; /* ChatConnection: the clients to relay to (the service holds them) */
   gboolean stopping;      /* no more relaying: the loop is ending or has ended */
   GMainLoop *loop;
 } server;
@@ -100,10 +109,8 @@ drop (ChatConnection *self, const char *why)
   g_clear_handle_id (&self->receive_deadline, g_source_remove);
   g_clear_handle_id (&self->send_deadline, g_source_remove);
   g_print ("client %u %s\n", self->id, why);
-  c_async_socket_close (C_ASYNC_SOCKET (self));
+  c_async_socket_close (C_ASYNC_SOCKET (self)); /* the service lets it go */
   g_ptr_array_remove (server.connections, self);
-  if (server.stopping && server.connections->len == 0)
-    g_main_loop_quit (server.loop);
 }
 
 /* A client that broke the protocol or missed a deadline: the reason goes to the log as a
@@ -434,55 +441,34 @@ chat_connection_open (ChatConnection *self)
   c_archive_set_limit (self->in, C_ARCHIVE_LIMIT_COUNT, 0);
 }
 
-/* The listener: MFC's CListeningSocket. */
+/* The service (sample-service.h) does what MFC's CListeningSocket did: accepts each client
+ * as a ChatConnection and holds it until it is closed. The server keeps its own list of the
+ * clients, to relay to. */
 
-#define CHAT_TYPE_LISTENER (chat_listener_get_type ())
-G_DECLARE_FINAL_TYPE (ChatListener, chat_listener, CHAT, LISTENER, CAsyncSocket)
+static SampleTls tls;
 
-struct _ChatListener
+static gboolean
+set_up_listener (CAsyncSocket *listener, gpointer data, GError **error)
 {
-  CAsyncSocket parent_instance;
-  guint next_id;
-};
-
-G_DEFINE_FINAL_TYPE (ChatListener, chat_listener, C_TYPE_ASYNC_SOCKET)
+  return sample_tls_set_up_server (&tls, listener, error);
+}
 
 static void
-chat_listener_on_accept (CAsyncSocket *socket, int error_code)
+join (CAsyncSocket *socket, guint number)
 {
-  ChatListener *self = CHAT_LISTENER (socket);
-  ChatConnection *client = g_object_new (CHAT_TYPE_CONNECTION, NULL);
-  g_autoptr (GError) error = NULL;
+  ChatConnection *client = CHAT_CONNECTION (socket);
   g_autofree char *peer = NULL;
   guint port = 0;
 
-  if (!c_async_socket_accept (socket, C_ASYNC_SOCKET (client), NULL, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        g_warning ("accept: %s", error->message);
-      g_object_unref (client);
-      return;
-    }
-  client->id = ++self->next_id;
+  client->id = number;
   chat_connection_open (client);
-  g_ptr_array_add (server.connections, client);
-  c_async_socket_get_peer_name (C_ASYNC_SOCKET (client), &peer, &port, NULL);
+  g_ptr_array_add (server.connections, g_object_ref (client));
+  c_async_socket_get_peer_name (socket, &peer, &port, NULL);
   g_print ("client %u joined from %s port %u\n", client->id, peer, port);
   /* The late joiner's history; sending may fail and drop the client, so keep it alive. */
   g_object_ref (client);
   catch_up (client, FALSE, NULL);
   g_object_unref (client);
-}
-
-static void
-chat_listener_class_init (ChatListenerClass *klass)
-{
-  C_ASYNC_SOCKET_CLASS (klass)->on_accept = chat_listener_on_accept;
-}
-
-static void
-chat_listener_init (ChatListener *self)
-{
 }
 
 /* Shutting down. The loop only stops here; the goodbyes are queued once it has returned,
@@ -505,25 +491,26 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-grace_over (gpointer data)
+static void
+service_stopped (GObject *source, GAsyncResult *result, gpointer data)
 {
-  *(guint *) data = 0;
+  c_socket_service_stop_finish (C_SOCKET_SERVICE (source), result, NULL, NULL);
   g_main_loop_quit (server.loop);
-  return G_SOURCE_REMOVE;
 }
 
-/* Tells every client, with the close flag, and half-closes once that has gone out; then
- * lets the loop run until they have hung up (or the grace period is over), so that no
- * client's last words are still unread when the sockets close (which would reset the
- * connection). */
+/* Stops the service, which closes the listener at once; tells every client, with the close
+ * flag, and half-closes once that has gone out; then lets the loop run until they have hung
+ * up (the service's stop ends when the last has gone) or the grace period is over (then the
+ * service closes the rest), so that no client's last words are still unread when the sockets
+ * close (which would reset the connection). */
 static void
-say_goodbye (void)
+say_goodbye (CSocketService *service)
 {
   g_autoptr (GPtrArray) clients
       = g_ptr_array_copy (server.connections, (GCopyFunc) g_object_ref, NULL);
   guint told = 0;
 
+  c_socket_service_stop (service, GOODBYE_GRACE_MS, NULL, service_stopped, NULL);
   g_ptr_array_set_free_func (clients, g_object_unref);
   for (guint i = 0; i < clients->len; i++)
     {
@@ -536,14 +523,7 @@ say_goodbye (void)
         told++;
     }
   g_print ("told %u client%s\n", told, told == 1 ? "" : "s");
-  if (server.connections->len > 0)
-    {
-      guint grace = 0;
-
-      grace = g_timeout_add (GOODBYE_GRACE_MS, grace_over, &grace);
-      g_main_loop_run (server.loop);
-      g_clear_handle_id (&grace, g_source_remove);
-    }
+  g_main_loop_run (server.loop);
   while (server.connections->len > 0)
     drop (g_ptr_array_index (server.connections, 0), "did not hang up in time");
 }
@@ -584,17 +564,22 @@ parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc
 int
 main (int argc, char **argv)
 {
-  int port = 7778, exit_after = 0, timeout_ms = 5000;
+  SampleServer service_options = { .connection_type = CHAT_TYPE_CONNECTION,
+                                   .port = 7778,
+                                   .threads = 1,
+                                   .set_up = set_up_listener,
+                                   .accepted = join,
+                                   .own_log = TRUE };
+  int exit_after = 0, timeout_ms = 5000;
   g_autofree char *address = NULL;
   gboolean mfc = FALSE;
   g_autoptr (GError) error = NULL;
-  g_autoptr (ChatListener) listener = NULL;
-  guint bound_port = 0;
-  g_auto (SampleTls) tls = { 0 };
+  g_autoptr (CSocketService) service = NULL;
 
   setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   setvbuf (stdout, NULL, _IOLBF, 0);
-  if (!parse_options (&argc, &argv, &port, &address, &mfc, &exit_after, &timeout_ms, &tls))
+  if (!parse_options (&argc, &argv, &service_options.port, &address, &mfc, &exit_after, &timeout_ms,
+                      &tls))
     return 2;
   server.format = chat_format (mfc);
   server.exit_after = (guint) exit_after;
@@ -603,17 +588,13 @@ main (int argc, char **argv)
   server.connections = g_ptr_array_new_with_free_func (g_object_unref);
   server.loop = g_main_loop_new (NULL, FALSE);
 
-  listener = g_object_new (CHAT_TYPE_LISTENER, NULL);
-  if (!c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM, C_FD_ALL,
-                              address, &error)
-      || !sample_tls_set_up_server (&tls, C_ASYNC_SOCKET (listener), &error)
-      || !c_async_socket_listen (C_ASYNC_SOCKET (listener), 0, &error)
-      || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
+  service_options.address = address;
+  service = sample_server_start (&service_options, &error);
+  if (service == NULL)
     {
       g_printerr ("chat-server: %s\n", error->message);
       return 1;
     }
-  g_print ("listening on %u\n", bound_port);
   g_print ("messages in %s%s\n", mfc ? "MFC's archive format" : "network byte order",
            tls.enabled ? ", over TLS" : "");
 
@@ -621,13 +602,14 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_signal, "terminated");
   g_main_loop_run (server.loop);
 
-  c_async_socket_close (C_ASYNC_SOCKET (listener));
-  say_goodbye ();
+  say_goodbye (service);
   g_print ("server stopped after %u message%s\n", server.history->len,
            server.history->len == 1 ? "" : "s");
 
+  g_clear_object (&service);
   g_ptr_array_unref (server.connections);
   g_ptr_array_unref (server.history);
   g_main_loop_unref (server.loop);
+  sample_tls_clear (&tls);
   return 0;
 }

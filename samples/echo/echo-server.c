@@ -34,6 +34,7 @@
 #include <stdlib.h>
 
 #include "sample-options.h"
+#include "sample-service.h"
 #include "sample-tls.h"
 
 /* One connection. In byte mode: echo what arrives, and stop reading while the peer is not
@@ -64,10 +65,7 @@ struct _EchoConnection
 
 G_DEFINE_FINAL_TYPE (EchoConnection, echo_connection, C_TYPE_ASYNC_SOCKET)
 
-static int clients_to_serve;  /* 0: serve forever */
-static gint clients_finished; /* atomic: connections end on the service's threads */
 static gboolean use_records;
-static GMainLoop *loop;
 
 static void
 stop_watching (EchoConnection *self)
@@ -90,8 +88,7 @@ connection_finished (EchoConnection *self, const char *why)
   else
     g_print ("connection %u: %s\n", self->id, why);
   c_async_socket_close (C_ASYNC_SOCKET (self));
-  if (g_atomic_int_add (&clients_finished, 1) + 1 == clients_to_serve)
-    g_main_loop_quit (loop); /* the main thread's loop; safe from any thread */
+  sample_server_connection_finished ();
 }
 
 /* Waiting for the client. An echo waits while the client does not read; on_send (byte
@@ -342,56 +339,41 @@ echo_connection_init (EchoConnection *self)
   g_queue_init (&self->held);
 }
 
-/* The service: every listener it makes gets the record mode and TLS settings, which its
- * connections inherit, as in MFC; each new connection gets a number. */
+/* The service (sample-service.h): every listener it makes gets the record mode and TLS
+ * settings, which its connections inherit, as in MFC; each new connection gets a number. */
 
 static SampleTls tls;
-static gint next_id;        /* atomic: incoming runs on the service's threads */
-static GError *setup_error; /* the first listener set-up that failed, under its lock */
-G_LOCK_DEFINE_STATIC (setup_error);
-
-static void
-configure_listener (CSocketService *service, CAsyncSocket *listener, gpointer data)
-{
-  GError *error = NULL;
-
-  if (!c_async_socket_set_record_mode (listener, use_records, &error)
-      || !sample_tls_set_up_server (&tls, listener, &error))
-    {
-      G_LOCK (setup_error);
-      if (setup_error == NULL)
-        setup_error = g_steal_pointer (&error);
-      G_UNLOCK (setup_error);
-      g_clear_error (&error);
-    }
-}
 
 static gboolean
-incoming (CSocketService *service, CAsyncSocket *socket, gpointer data)
+set_up_listener (CAsyncSocket *listener, gpointer data, GError **error)
 {
-  EchoConnection *connection = ECHO_CONNECTION (socket);
-  g_autofree char *peer = NULL;
-  guint port = 0;
+  return c_async_socket_set_record_mode (listener, use_records, error)
+         && sample_tls_set_up_server (&tls, listener, error);
+}
 
-  connection->id = (guint) g_atomic_int_add (&next_id, 1) + 1;
-  c_async_socket_get_peer_name (socket, &peer, &port, NULL);
-  g_print ("connection %u: from %s port %u\n", connection->id, peer, port);
-  return TRUE;
+static void
+accepted (CAsyncSocket *socket, guint number)
+{
+  ECHO_CONNECTION (socket)->id = number;
 }
 
 int
 main (int argc, char **argv)
 {
-  int port = 7777, threads = 1;
+  SampleServer server = { .connection_type = ECHO_TYPE_CONNECTION,
+                          .port = 7777,
+                          .threads = 1,
+                          .set_up = set_up_listener,
+                          .accepted = accepted };
   g_autofree char *address = NULL;
   GOptionEntry entries[] = {
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any)", "N" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &server.port, "Port to listen on (0: any)", "N" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default: all)",
       "A" },
-    { "clients", 'n', 0, G_OPTION_ARG_INT, &clients_to_serve, "Exit after serving N clients", "N" },
+    { "clients", 'n', 0, G_OPTION_ARG_INT, &server.clients, "Exit after serving N clients", "N" },
     { "records", 'r', 0, G_OPTION_ARG_NONE, &use_records,
       "Echo length-prefixed records instead of bytes", NULL },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
+    { "threads", 't', 0, G_OPTION_ARG_INT, &server.threads,
       "Serve on N threads, each with its own listener (default 1: this one)", "N" },
     { NULL },
   };
@@ -408,30 +390,14 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 2;
     }
-  if (port < 0 || port > 65535 || threads < 1 || threads > 1024)
-    {
-      g_printerr ("echo-server: --port must be 0-65535 and --threads 1-1024\n");
-      return 2;
-    }
-
-  service = c_socket_service_new (ECHO_TYPE_CONNECTION);
-  c_socket_service_set_threads (service, (guint) threads);
-  c_socket_service_add_inet_port (service, address, (guint) port);
-  g_signal_connect (service, "configure-listener", G_CALLBACK (configure_listener), NULL);
-  g_signal_connect (service, "incoming", G_CALLBACK (incoming), NULL);
-  /* The listeners are set up by the time start returns, on whichever thread. */
-  if (!c_socket_service_start (service, &error)
-      || (setup_error != NULL && (g_propagate_error (&error, setup_error), TRUE)))
+  server.address = address;
+  service = sample_server_start (&server, &error);
+  if (service == NULL)
     {
       g_printerr ("echo-server: %s\n", error->message);
-      return 1;
+      return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE) ? 2 : 1;
     }
-  g_print ("listening on %u\n", c_socket_service_get_port (service, 0));
-  fflush (stdout);
-
-  loop = g_main_loop_new (NULL, FALSE);
-  g_main_loop_run (loop);
-  g_main_loop_unref (loop);
+  sample_server_run ();
   g_clear_object (&service); /* closes what is still open */
   sample_tls_clear (&tls);
   return 0;

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   filecopy-server [--port N] [--address A] [--output DIR] [--clients N]
- *                   [--max-size BYTES] [--timeout MS]
+ *                   [--max-size BYTES] [--timeout MS] [--threads N]
  *
  * Serves any number of clients at once. For each, writes its file to DIR/NAME.part while
  * computing the SHA-256 of what arrives, compares it with the digest the client sends after
@@ -29,6 +29,10 @@
  * nothing. The header and the digest are read with a CArchive over what has arrived, only
  * once they are whole (as the chat server reads its messages); the contents are written as
  * they come.
+ *
+ * The service (docs/service.md) accepts each connection as a FilecopyConnection and holds
+ * it until it closes; with --threads N it serves on N threads, each connection with its
+ * deadlines on its own thread. Transfers share nothing but the count of failures.
  */
 #include <afxsock.h>
 #include <errno.h>
@@ -39,16 +43,14 @@
 
 #include "filecopy.h"
 #include "sample-options.h"
+#include "sample-service.h"
 
 typedef struct
 {
   char *directory;
   guint64 max_size;
   guint timeout_ms;
-  int clients_to_serve; /* 0: serve forever */
-  int clients_finished;
-  int failures;
-  GMainLoop *loop;
+  gint failures; /* atomic: transfers end on the service's threads */
 } Settings;
 
 static Settings settings;
@@ -88,7 +90,7 @@ struct _FilecopyConnection
   CAsyncSocket parent_instance;
   guint id;
   Stage stage;
-  guint deadline;     /* the timer of the current stage */
+  GSource *deadline;  /* the timer of the current stage, on the connection's thread */
   guint stage_ms;     /* its length */
   GByteArray *input;  /* received, not used yet */
   CArchive *in;       /* reads the header and the digest from 'input' once whole */
@@ -106,28 +108,39 @@ struct _FilecopyConnection
 
 G_DEFINE_FINAL_TYPE (FilecopyConnection, filecopy_connection, C_TYPE_ASYNC_SOCKET)
 
-/* The end of a connection, whichever way it went. */
+static void
+stop_deadline (FilecopyConnection *self)
+{
+  if (self->deadline == NULL)
+    return;
+  g_source_destroy (self->deadline);
+  g_clear_pointer (&self->deadline, g_source_unref);
+}
+
+/* The end of a connection, whichever way it went. Closing is all: the service holds the
+ * connection and lets it go once closed. */
 static void
 connection_finished (FilecopyConnection *self)
 {
-  g_clear_handle_id (&self->deadline, g_source_remove);
+  stop_deadline (self);
   c_async_socket_close (C_ASYNC_SOCKET (self));
   if (!self->verified)
-    settings.failures++;
-  g_object_unref (self);
-  if (++settings.clients_finished == settings.clients_to_serve)
-    g_main_loop_quit (settings.loop);
+    g_atomic_int_inc (&settings.failures);
+  sample_server_connection_finished ();
 }
 
 static gboolean stage_deadline_passed (gpointer data);
 
+/* The timer runs on the connection's own context: with --threads, that of its thread. */
 static void
 start_stage (FilecopyConnection *self, Stage stage, guint duration_ms)
 {
   self->stage = stage;
   self->stage_ms = duration_ms;
-  g_clear_handle_id (&self->deadline, g_source_remove);
-  self->deadline = g_timeout_add (duration_ms, stage_deadline_passed, self);
+  stop_deadline (self);
+  self->deadline = g_timeout_source_new (duration_ms);
+  g_source_set_callback (self->deadline, stage_deadline_passed, self, NULL);
+  g_source_attach (self->deadline, c_async_socket_get_context (C_ASYNC_SOCKET (self)));
 }
 
 /* Forgets a file that did not arrive intact. */
@@ -197,7 +210,7 @@ stage_deadline_passed (gpointer data)
   FilecopyConnection *self = data;
   g_autoptr (GError) error = NULL;
 
-  self->deadline = 0; /* this source ends here */
+  g_clear_pointer (&self->deadline, g_source_unref); /* this source ends here */
   if (self->stage == STAGE_REPLY)
     {
       g_printerr ("connection %u: the reply was not taken within %u ms\n", self->id,
@@ -473,7 +486,7 @@ filecopy_connection_dispose (GObject *object)
 {
   FilecopyConnection *self = FILECOPY_CONNECTION (object);
 
-  g_clear_handle_id (&self->deadline, g_source_remove);
+  stop_deadline (self);
   discard_file (self);
   g_clear_object (&self->in);
   G_OBJECT_CLASS (filecopy_connection_parent_class)->dispose (object);
@@ -514,98 +527,73 @@ filecopy_connection_init (FilecopyConnection *self)
   c_archive_set_limit (self->in, C_ARCHIVE_LIMIT_STRING_LENGTH, FILECOPY_MAX_NAME_LENGTH);
 }
 
-/* The listener: each connection accepted starts at the header stage. */
-
-static guint next_id;
+/* The service (sample-service.h): each connection accepted starts at the header stage. */
 
 static void
-on_accept (CAsyncSocket *listener, int error_code, gpointer data)
+accepted (CAsyncSocket *socket, guint number)
 {
-  FilecopyConnection *connection;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *peer = NULL;
-  guint port = 0;
+  FilecopyConnection *connection = FILECOPY_CONNECTION (socket);
 
-  if (error_code != 0)
-    {
-      g_printerr ("filecopy-server: accept: %s\n", g_strerror (error_code));
-      return;
-    }
-  connection = g_object_new (FILECOPY_TYPE_CONNECTION, NULL);
-  if (!c_async_socket_accept (listener, C_ASYNC_SOCKET (connection), NULL, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        g_printerr ("filecopy-server: %s\n", error->message);
-      g_object_unref (connection);
-      return;
-    }
-  connection->id = ++next_id;
-  c_async_socket_get_peer_name (C_ASYNC_SOCKET (connection), &peer, &port, NULL);
-  g_print ("connection %u: from %s port %u\n", connection->id, peer, port);
+  connection->id = number;
   start_stage (connection, STAGE_HEADER, settings.timeout_ms);
 }
 
 int
 main (int argc, char **argv)
 {
-  int port = 7779, clients = 0, timeout_ms = FILECOPY_TIMEOUT_MS;
+  SampleServer server = {
+    .connection_type = FILECOPY_TYPE_CONNECTION, .port = 7779, .threads = 1, .accepted = accepted
+  };
+  int timeout_ms = FILECOPY_TIMEOUT_MS;
   gint64 max_size = G_GINT64_CONSTANT (1) << 32;
   g_autofree char *address = NULL;
   GOptionEntry entries[] = {
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 7779; 0: any, printed)",
-      "N" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &server.port,
+      "Port to listen on (default 7779; 0: any, printed)", "N" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default: all)",
       "A" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &settings.directory,
       "Directory for the files (default: current)", "DIR" },
-    { "clients", 'n', 0, G_OPTION_ARG_INT, &clients, "Exit after N clients", "N" },
+    { "clients", 'n', 0, G_OPTION_ARG_INT, &server.clients, "Exit after N clients", "N" },
     { "max-size", 0, 0, G_OPTION_ARG_INT64, &max_size, "Largest file accepted (default 4 GiB)",
       "BYTES" },
     { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout_ms,
       "Milliseconds each stage of a transfer may take (default 30000)", "MS" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &server.threads,
+      "Serve on N threads, each with its own listener (default 1: this one)", "N" },
     { NULL },
   };
   g_autoptr (GOptionContext) options = g_option_context_new ("- receive files");
   g_autoptr (GError) error = NULL;
-  g_autoptr (CAsyncSocket) listener = c_async_socket_new ();
-  guint bound_port = 0;
+  g_autoptr (CSocketService) service = NULL;
 
   setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   g_option_context_add_main_entries (options, entries, NULL);
   sample_add_version_option (options);
-  if (!g_option_context_parse (options, &argc, &argv, &error) || clients < 0 || max_size < 0
-      || timeout_ms <= 0)
+  if (!g_option_context_parse (options, &argc, &argv, &error) || max_size < 0 || timeout_ms <= 0)
     {
-      g_printerr ("filecopy-server: %s\n",
-                  error ? error->message : "negative count or size, or no timeout");
+      g_printerr ("filecopy-server: %s\n", error ? error->message : "negative size, or no timeout");
       return 2;
     }
   if (settings.directory == NULL)
     settings.directory = g_strdup (".");
   settings.max_size = (guint64) max_size;
   settings.timeout_ms = (guint) timeout_ms;
-  settings.clients_to_serve = clients;
   if (!g_file_test (settings.directory, G_FILE_TEST_IS_DIR))
     {
       g_printerr ("filecopy-server: %s is not a directory\n", settings.directory);
       return 2;
     }
 
-  g_signal_connect (listener, "accept", G_CALLBACK (on_accept), NULL);
-  if (port < 0 || port > 65535
-      || !c_async_socket_create (listener, (guint) port, C_SOCK_STREAM, C_FD_ALL, address, &error)
-      || !c_async_socket_listen (listener, 0, &error)
-      || !c_async_socket_get_sock_name (listener, NULL, &bound_port, &error))
+  server.address = address;
+  service = sample_server_start (&server, &error);
+  if (service == NULL)
     {
-      g_printerr ("filecopy-server: %s\n", error ? error->message : "port out of range");
-      return 1;
+      g_printerr ("filecopy-server: %s\n", error->message);
+      return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE) ? 2 : 1;
     }
-  g_print ("listening on %u\n", bound_port);
-  fflush (stdout);
-
-  settings.loop = g_main_loop_new (NULL, FALSE);
-  g_main_loop_run (settings.loop);
-  g_main_loop_unref (settings.loop);
+  sample_server_run ();
+  g_clear_object (&service); /* closes what is still open */
   g_free (settings.directory);
-  return settings.failures > 0 ? 1 : 0;
+  return g_atomic_int_get (&settings.failures) > 0 ? 1 : 0;
 }

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   rpc-server [--port N] [--address A] [--clients N]
+ *   rpc-server [--port N] [--address A] [--clients N] [--threads N]
  *              [--tls-certificate FILE --tls-key FILE [--tls-client-ca FILE]]
  *
  * Each request is one record (a CArchive: request id, method name, typed arguments, see
@@ -14,6 +14,10 @@
  *
  * With --tls-certificate and --tls-key the calls travel over TLS (sample-tls.h), records
  * and all; --tls-client-ca admits only clients with a certificate from that CA.
+ *
+ * The service (docs/service.md) accepts each connection as an RpcConnection and holds it
+ * until it closes; with --threads N it serves on N threads. Nothing is shared between
+ * connections, so each thread answers its own clients alone.
  */
 #include <afxsock.h>
 #include <locale.h>
@@ -21,6 +25,7 @@
 
 #include "rpc-protocol.h"
 #include "sample-options.h"
+#include "sample-service.h"
 #include "sample-tls.h"
 
 /* The methods: each takes the arguments and returns the result (floating or not), or
@@ -219,18 +224,13 @@ struct _RpcConnection
 
 G_DEFINE_FINAL_TYPE (RpcConnection, rpc_connection, C_TYPE_ASYNC_SOCKET)
 
-static int clients_to_serve; /* 0: serve forever */
-static int clients_finished;
-static GMainLoop *loop;
-
+/* Closing is all: the service holds the connection and lets it go once closed. */
 static void
 connection_finished (RpcConnection *self, const char *why)
 {
   g_print ("connection %u: %s\n", self->id, why);
   c_async_socket_close (C_ASYNC_SOCKET (self));
-  g_object_unref (self);
-  if (++clients_finished == clients_to_serve)
-    g_main_loop_quit (loop);
+  sample_server_connection_finished ();
 }
 
 static char *
@@ -349,53 +349,51 @@ rpc_connection_init (RpcConnection *self)
   self->out = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
 }
 
-/* The listener. */
+/* The service (sample-service.h): the listeners' record mode, limits and TLS, which the
+ * connections inherit. Accepted connections inherit the record mode and its limits: small
+ * records, a client that does not read its replies is dropped, and so is one idle for a
+ * minute or taking over ten seconds to send one request. */
 
-static guint next_id;
+static SampleTls tls;
+
+static gboolean
+set_up_listener (CAsyncSocket *listener, gpointer data, GError **error)
+{
+  c_async_socket_set_max_record_size (listener, RPC_MAX_RECORD_SIZE);
+  c_async_socket_set_overflow_closes (listener, TRUE);
+  c_async_socket_set_idle_timeout (listener, 60 * 1000);
+  c_async_socket_set_record_timeout (listener, 10 * 1000);
+  return c_async_socket_set_record_mode (listener, TRUE, error)
+         && sample_tls_set_up_server (&tls, listener, error);
+}
 
 static void
-on_accept (CAsyncSocket *listener, int error_code, gpointer data)
+accepted (CAsyncSocket *socket, guint number)
 {
-  RpcConnection *connection;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *peer = NULL;
-  guint port = 0;
-
-  if (error_code != 0)
-    {
-      g_printerr ("accept: %s\n", g_strerror (error_code));
-      return;
-    }
-  connection = g_object_new (RPC_TYPE_CONNECTION, NULL);
-  if (!c_async_socket_accept (listener, C_ASYNC_SOCKET (connection), NULL, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        g_printerr ("%s\n", error->message);
-      g_object_unref (connection);
-      return;
-    }
-  connection->id = ++next_id;
-  c_async_socket_get_peer_name (C_ASYNC_SOCKET (connection), &peer, &port, NULL);
-  g_print ("connection %u: from %s port %u\n", connection->id, peer, port);
+  RPC_CONNECTION (socket)->id = number;
 }
 
 int
 main (int argc, char **argv)
 {
-  int port = 7778;
+  SampleServer server = { .connection_type = RPC_TYPE_CONNECTION,
+                          .port = 7778,
+                          .threads = 1,
+                          .set_up = set_up_listener,
+                          .accepted = accepted };
   g_autofree char *address = NULL;
   GOptionEntry entries[] = {
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any)", "N" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &server.port, "Port to listen on (0: any)", "N" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "Address to listen on (default: all)",
       "A" },
-    { "clients", 'n', 0, G_OPTION_ARG_INT, &clients_to_serve, "Exit after serving N clients", "N" },
+    { "clients", 'n', 0, G_OPTION_ARG_INT, &server.clients, "Exit after serving N clients", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &server.threads,
+      "Serve on N threads, each with its own listener (default 1: this one)", "N" },
     { NULL },
   };
   g_autoptr (GOptionContext) options = g_option_context_new ("- answer function calls");
   g_autoptr (GError) error = NULL;
-  g_autoptr (CAsyncSocket) listener = c_async_socket_new ();
-  guint bound_port = 0;
-  g_auto (SampleTls) tls = { 0 };
+  g_autoptr (CSocketService) service = NULL;
 
   setlocale (LC_ALL, ""); /* strings in the log: g_print converts them for the terminal */
   g_option_context_add_main_entries (options, entries, NULL);
@@ -406,30 +404,15 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 2;
     }
-
-  /* Accepted connections inherit the record mode and its limits: small records, a client
-   * that does not read its replies is dropped, and so is one idle for a minute or taking
-   * over ten seconds to send one request. */
-  c_async_socket_set_max_record_size (listener, RPC_MAX_RECORD_SIZE);
-  c_async_socket_set_overflow_closes (listener, TRUE);
-  c_async_socket_set_idle_timeout (listener, 60 * 1000);
-  c_async_socket_set_record_timeout (listener, 10 * 1000);
-  g_signal_connect (listener, "accept", G_CALLBACK (on_accept), NULL);
-  if (port < 0 || port > 65535
-      || !c_async_socket_create (listener, (guint) port, C_SOCK_STREAM, C_FD_ALL, address, &error)
-      || !c_async_socket_set_record_mode (listener, TRUE, &error)
-      || !sample_tls_set_up_server (&tls, listener, &error)
-      || !c_async_socket_listen (listener, 0, &error)
-      || !c_async_socket_get_sock_name (listener, NULL, &bound_port, &error))
+  server.address = address;
+  service = sample_server_start (&server, &error);
+  if (service == NULL)
     {
-      g_printerr ("rpc-server: %s\n", error ? error->message : "port out of range");
-      return 1;
+      g_printerr ("rpc-server: %s\n", error->message);
+      return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE) ? 2 : 1;
     }
-  g_print ("listening on %u\n", bound_port);
-  fflush (stdout);
-
-  loop = g_main_loop_new (NULL, FALSE);
-  g_main_loop_run (loop);
-  g_main_loop_unref (loop);
+  sample_server_run ();
+  g_clear_object (&service); /* closes what is still open */
+  sample_tls_clear (&tls);
   return 0;
 }

@@ -9,7 +9,8 @@ record cut short by a close, a record cut short by a client that then says nothi
 dribbled slower than the server's per-message deadline, and a string claiming 4 GiB. Each
 one is disconnected, the server's warning names the archive's error, and alice and bob go
 on. At the end alice leaves (end of input), and SIGTERM shuts the server down cleanly,
-telling bob.
+telling bob and a raw client that never hangs up: the server's grace period ends it
+("did not hang up in time") and the server still exits cleanly.
 """
 import select
 import signal
@@ -122,12 +123,17 @@ try:
     bob.say("still here")
     bob.wait_line("^%s$" % chat_round_bob)
     rounds.append(chat_round_bob)
+    next_client += 1
+    stayer = connect(port)  # says nothing, reads nothing, never hangs up
+    server.wait_line(r"^client %d joined" % next_client)
     server.process.send_signal(signal.SIGTERM)
     assert bob.finish() == 0, bob.describe()
     assert server.finish() == 0, server.describe()
+    server.wait_line(r"^client %d did not hang up in time$" % next_client)
+    expect_closed(stayer)
 
     assert "shutting down: terminated" in server.out(), server.describe()
-    assert "told 1 client" in server.out(), server.describe()
+    assert "told 2 clients" in server.out(), server.describe()
     assert bob.out()[-1] == ("*** the server closed the conversation: the server is shutting "
                              "down"), bob.describe()
     # Every message exactly once, in order, and nothing from the bad clients.

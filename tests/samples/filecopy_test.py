@@ -5,7 +5,9 @@ Copies a generated 20 MiB file and checks the digests, the copy's contents and t
 progress lines; then a copy corrupted on purpose after its digest was taken (MISMATCH,
 nothing kept), an empty file, a raw client announcing a name that leaves the output
 directory (refused), a copy to a terminal (a progress bar redrawn in place), and a file
-over the server's size limit (refused, and the client shows why).
+over the server's size limit (refused, and the client shows why). Last, the server on two
+service threads (--threads 2): eight copies at once, and a client that stalls in its header,
+whose stage deadline must fire on the thread that holds it.
 """
 import hashlib
 import os
@@ -155,4 +157,42 @@ with tempfile.TemporaryDirectory() as work:
     assert client.returncode == 1 and "server: " + reason in client.stdout, \
         (client.returncode, client.stdout, client.stderr)
     assert server.returncode == 1 and reason in out, (server.returncode, out, err)
+
+    # Two threads: eight transfers at once and a client stalled in its header.
+    threaded_dir = os.path.join(work, "threaded")
+    os.mkdir(threaded_dir)
+    server = subprocess.Popen([server_path, "--port", "0", "--address", "127.0.0.1",
+                               "--output", threaded_dir, "--clients", "9", "--threads", "2",
+                               "--timeout", "2000"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = server.stdout.readline().split()[-1]
+        stalled = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+        stalled.sendall(string("afxsock filecopy 1")[:7])
+        names = ["copy-%d.bin" % i for i in range(8)]
+        for name in names:
+            with open(os.path.join(source_dir, name), "wb") as f:
+                f.write(files["corrupted.bin"][:(256 << 10)] + name.encode())
+        clients = [subprocess.Popen([client_path, "--host", "127.0.0.1", "--port", port,
+                                     os.path.join(source_dir, name)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for name in names]
+        results = [(c.wait(timeout=30), c.stdout.read(), c.stderr.read()) for c in clients]
+        stalled_reply = stalled.recv(4096)  # the verdict, once the header's deadline passed
+        stalled.close()
+        out, err = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    for code, stdout, stderr in results:
+        assert code == 0 and "server: OK: " in stdout, (code, stdout, stderr)
+    assert sorted(os.listdir(threaded_dir)) == names, os.listdir(threaded_dir)
+    for name in names:
+        with open(os.path.join(source_dir, name), "rb") as a, \
+                open(os.path.join(threaded_dir, name), "rb") as b:
+            assert a.read() == b.read(), name
+    assert b"did not arrive within 2000 ms" in stalled_reply, stalled_reply
+    assert server.returncode == 1, (server.returncode, out, err)  # the stalled one failed
+    assert "the header did not arrive within 2000 ms" in out, out
 print("1 passed, 0 failed")

@@ -6,13 +6,20 @@ number or types of arguments, division by zero), then a batch from standard inpu
 talks to the server as a raw client: a framed record that is not a request must get an
 error reply on a connection that stays usable, and bytes that are not framed at all must
 make the server close the connection and log why.
+
+    rpc_test.py SERVER CLIENT [SERVER-OPTION...]
+
+With --threads N among the server's options, the server must run N service threads
+(afxsock-svc-*, counted in /proc) and serve everything the same.
 """
+import os
 import socket
 import struct
 import subprocess
 import sys
 
 server_path, client_path = sys.argv[1], sys.argv[2]
+server_options = sys.argv[3:]
 
 calls = [
     (["add", "2", "3"], 0, "add(2, 3) = 5"),
@@ -92,13 +99,24 @@ def raw_client(port):
         assert sock.recv(100) == b"", "the server did not close the connection"
 
 
+def service_threads(pid):
+    names = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, task)) as comm:
+            names.append(comm.read().strip())
+    return sum(name.startswith("afxsock-svc-") for name in names)
+
+
 server = subprocess.Popen([server_path, "--port", "0", "--address", "127.0.0.1",
-                           "--clients", str(len(calls) + 3)],
+                           "--clients", str(len(calls) + 3)] + server_options,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 try:
     first = server.stdout.readline()
     assert first.startswith("listening on "), first
     port = first.split()[-1]
+    if "--threads" in server_options:
+        wanted = int(server_options[server_options.index("--threads") + 1])
+        assert service_threads(server.pid) == wanted, (service_threads(server.pid), wanted)
     for args, code, expected in calls:
         client = subprocess.run([client_path, "--port", port] + args, capture_output=True,
                                 text=True, timeout=20)
