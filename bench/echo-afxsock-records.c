@@ -2,21 +2,22 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   echo-afxsock-records [--port N]
+ *   echo-afxsock-records [--port N] [--threads N]
  *
- * The listener is in record mode, so every accepted connection is too: the socket reads by
- * itself and on_record gets each whole record (4-byte big-endian length + payload, the
+ * A CSocketService (bench-service.h) accepts and holds the connections, on one thread or
+ * --threads N. Its listeners are in record mode, so every accepted connection is too: the
+ * socket reads by itself and on_record gets each whole record (4-byte big-endian length + payload, the
  * load generator's --framed traffic), which goes straight back with send_record (the same
  * GBytes, no copy). When the write queue is at its high-water mark, records wait here and
  * reading stops (async_select without C_FD_READ) until on_drain.
  */
+#include "bench-service.h"
 #include "bench-util.h"
 
 #include <afxsock.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
 
-#define ACCEPTS_PER_NOTIFICATION 64
 #define CONNECTION_EVENTS (C_FD_READ | C_FD_WRITE | C_FD_CLOSE)
 
 #define BENCH_TYPE_CONNECTION (bench_connection_get_type ())
@@ -30,11 +31,11 @@ struct _BenchConnection
 
 G_DEFINE_FINAL_TYPE (BenchConnection, bench_connection, C_TYPE_ASYNC_SOCKET)
 
+/* Closing is all: the service lets the connection go. */
 static void
 connection_finish (BenchConnection *self)
 {
   c_async_socket_close (C_ASYNC_SOCKET (self));
-  g_object_unref (self);
 }
 
 /* Sends a record, or holds it (and stops reading) while the write queue is full. Returns
@@ -124,62 +125,27 @@ bench_connection_init (BenchConnection *self)
 {
 }
 
-#define BENCH_TYPE_LISTENER (bench_listener_get_type ())
-G_DECLARE_FINAL_TYPE (BenchListener, bench_listener, BENCH, LISTENER, CAsyncSocket)
-
-struct _BenchListener
-{
-  CAsyncSocket parent_instance;
-};
-
-G_DEFINE_FINAL_TYPE (BenchListener, bench_listener, C_TYPE_ASYNC_SOCKET)
-
-static void
-bench_listener_on_accept (CAsyncSocket *socket, int error_code)
-{
-  for (int i = 0; i < ACCEPTS_PER_NOTIFICATION; i++)
-    {
-      CAsyncSocket *connection = g_object_new (BENCH_TYPE_CONNECTION, NULL);
-      if (!c_async_socket_accept (socket, connection, NULL, NULL))
-        {
-          g_object_unref (connection);
-          return;
-        }
-      c_async_socket_set_sock_opt_int (connection, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-    }
-}
-
-static void
-bench_listener_class_init (BenchListenerClass *klass)
-{
-  C_ASYNC_SOCKET_CLASS (klass)->on_accept = bench_listener_on_accept;
-}
-
-static void
-bench_listener_init (BenchListener *self)
-{
-}
-
 int
 main (int argc, char **argv)
 {
-  int port = bench_parse_port (argc, argv);
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr (BenchListener) listener = g_object_new (BENCH_TYPE_LISTENER, NULL);
-  g_autoptr (GError) error = NULL;
-  guint bound_port = 0;
+  int port = 0, threads = 1;
 
-  bench_setup_process ();
-  if (!c_async_socket_set_record_mode (C_ASYNC_SOCKET (listener), TRUE, &error)
-      || !c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM,
-                                 C_FD_ACCEPT | CONNECTION_EVENTS, "127.0.0.1", &error)
-      || !c_async_socket_listen (C_ASYNC_SOCKET (listener), SOMAXCONN, &error)
-      || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
+  for (int i = 1; i + 1 < argc; i += 2)
+    if (strcmp (argv[i], "--port") == 0)
+      port = bench_parse_port (3, (char *[]){ argv[0], argv[i], argv[i + 1], NULL });
+    else if (strcmp (argv[i], "--threads") == 0 && atoi (argv[i + 1]) > 0)
+      threads = atoi (argv[i + 1]);
+    else
+      {
+        g_printerr ("usage: %s [--port N] [--threads N]\n", argv[0]);
+        return 2;
+      }
+  if (argc % 2 == 0)
     {
-      g_printerr ("echo-afxsock-records: %s\n", error->message);
-      return 1;
+      g_printerr ("usage: %s [--port N] [--threads N]\n", argv[0]);
+      return 2;
     }
-  bench_announce_port ((int) bound_port);
-  g_main_loop_run (loop);
-  return 0;
+  bench_setup_process ();
+  return bench_serve (BENCH_TYPE_CONNECTION, "echo-afxsock-records", port, (guint) threads, TRUE,
+                      NULL);
 }

@@ -11,6 +11,7 @@
  * the kernel does not take wait in the connection until on_send, and the connection does
  * not receive meanwhile, which (by the WSAAsyncSelect rules) also stops on_receive.
  */
+#include "bench-service.h"
 #include "bench-util.h"
 
 #include <afxsock.h>
@@ -179,35 +180,6 @@ bench_listener_init (BenchListener *self)
 {
 }
 
-static gboolean
-no_delay (CSocketService *service, CAsyncSocket *connection, gpointer data)
-{
-  c_async_socket_set_sock_opt_int (connection, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  return TRUE;
-}
-
-/* --service THREADS: the connections served by a CSocketService. */
-static int
-serve (int port, guint threads)
-{
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr (CSocketService) service = c_socket_service_new (BENCH_TYPE_CONNECTION);
-  g_autoptr (GError) error = NULL;
-
-  held_by_service = TRUE;
-  c_socket_service_set_threads (service, threads);
-  c_socket_service_add_inet_port (service, "127.0.0.1", (guint) port);
-  g_signal_connect (service, "incoming", G_CALLBACK (no_delay), NULL);
-  if (!c_socket_service_start (service, &error))
-    {
-      g_printerr ("echo-afxsock: %s\n", error->message);
-      return 1;
-    }
-  bench_announce_port ((int) c_socket_service_get_port (service, 0));
-  g_main_loop_run (loop);
-  return 0;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -229,7 +201,11 @@ main (int argc, char **argv)
       }
   bench_setup_process ();
   if (threads > 0)
-    return serve (port, (guint) threads);
+    {
+      held_by_service = TRUE;
+      return bench_serve (BENCH_TYPE_CONNECTION, "echo-afxsock", port, (guint) threads, FALSE,
+                          NULL);
+    }
   loop = g_main_loop_new (NULL, FALSE);
   listener = g_object_new (BENCH_TYPE_LISTENER, NULL);
   if (!c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM,

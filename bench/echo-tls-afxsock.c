@@ -4,20 +4,18 @@
  *
  *   echo-tls-afxsock [--port N] --cert FILE --key FILE
  *
- * echo-afxsock.c with TLS: the same listener and connection subclasses, and a server
- * CTlsSettings on the listener (c_async_socket_set_tls), which every accepted connection
- * inherits (docs/tls.md). on_receive receives plaintext once and sends it back; echoes the
+ * echo-afxsock.c with TLS: the same connection subclass, served by a CSocketService
+ * (bench-service.h) whose listener has a server CTlsSettings (c_async_socket_set_tls), which
+ * every accepted connection inherits (docs/tls.md). on_receive receives plaintext once and sends it back; echoes the
  * transport does not take wait in the connection until on_send.
  */
+#include "bench-service.h"
 #include "bench-util.h"
 
 #include <afxsock.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 
 #define BUFFER_SIZE (64 * 1024)
-#define ACCEPTS_PER_NOTIFICATION 64
 
 /* One receive buffer for every connection: the server is single-threaded and echoes
  * before it returns, so idle connections hold no buffer. */
@@ -36,11 +34,11 @@ struct _BenchConnection
 
 G_DEFINE_FINAL_TYPE (BenchConnection, bench_connection, C_TYPE_ASYNC_SOCKET)
 
+/* Closing is all: the service lets the connection go. */
 static void
 connection_finish (BenchConnection *self)
 {
   c_async_socket_close (C_ASYNC_SOCKET (self));
-  g_object_unref (self);
 }
 
 /* Sends the pending echoes; returns FALSE if the connection failed. */
@@ -136,68 +134,19 @@ bench_connection_init (BenchConnection *self)
 {
 }
 
-#define BENCH_TYPE_LISTENER (bench_listener_get_type ())
-G_DECLARE_FINAL_TYPE (BenchListener, bench_listener, BENCH, LISTENER, CAsyncSocket)
-
-struct _BenchListener
-{
-  CAsyncSocket parent_instance;
-};
-
-G_DEFINE_FINAL_TYPE (BenchListener, bench_listener, C_TYPE_ASYNC_SOCKET)
-
-/* Accepts what is queued (up to a bound, so one burst cannot starve the connections); the
- * connection keeps its own reference until on_close. */
-static void
-bench_listener_on_accept (CAsyncSocket *socket, int error_code)
-{
-  for (int i = 0; i < ACCEPTS_PER_NOTIFICATION; i++)
-    {
-      CAsyncSocket *connection = g_object_new (BENCH_TYPE_CONNECTION, NULL);
-      if (!c_async_socket_accept (socket, connection, NULL, NULL))
-        {
-          g_object_unref (connection);
-          return;
-        }
-      c_async_socket_set_sock_opt_int (connection, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-    }
-}
-
-static void
-bench_listener_class_init (BenchListenerClass *klass)
-{
-  C_ASYNC_SOCKET_CLASS (klass)->on_accept = bench_listener_on_accept;
-}
-
-static void
-bench_listener_init (BenchListener *self)
-{
-}
-
 int
 main (int argc, char **argv)
 {
   const char *cert, *key;
   int port = bench_parse_tls_arguments (argc, argv, &cert, &key);
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr (BenchListener) listener = g_object_new (BENCH_TYPE_LISTENER, NULL);
   g_autoptr (CTlsSettings) tls = c_tls_settings_new (C_TLS_ROLE_SERVER);
   g_autoptr (GError) error = NULL;
-  guint bound_port = 0;
 
   bench_setup_process ();
-  if (!c_tls_settings_set_certificate_files (tls, cert, key, &error)
-      || !c_async_socket_create (C_ASYNC_SOCKET (listener), (guint) port, C_SOCK_STREAM,
-                                 C_FD_ACCEPT | C_FD_READ | C_FD_WRITE | C_FD_CLOSE, "127.0.0.1",
-                                 &error)
-      || !c_async_socket_set_tls (C_ASYNC_SOCKET (listener), tls, NULL, &error)
-      || !c_async_socket_listen (C_ASYNC_SOCKET (listener), SOMAXCONN, &error)
-      || !c_async_socket_get_sock_name (C_ASYNC_SOCKET (listener), NULL, &bound_port, &error))
+  if (!c_tls_settings_set_certificate_files (tls, cert, key, &error))
     {
       g_printerr ("echo-tls-afxsock: %s\n", error->message);
       return 1;
     }
-  bench_announce_port ((int) bound_port);
-  g_main_loop_run (loop);
-  return 0;
+  return bench_serve (BENCH_TYPE_CONNECTION, "echo-tls-afxsock", port, 1, FALSE, tls);
 }
