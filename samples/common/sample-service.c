@@ -91,6 +91,22 @@ sample_server_run (void)
   g_clear_pointer (&loop, g_main_loop_unref);
 }
 
+int
+sample_server_serve (const SampleServer *server)
+{
+  g_autoptr (GError) error = NULL;
+  CSocketService *service = sample_server_start (server, &error);
+
+  if (service == NULL)
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE) ? 2 : 1;
+    }
+  sample_server_run ();
+  g_object_unref (service);
+  return 0;
+}
+
 void
 sample_server_connection_finished (void)
 {

@@ -40,5 +40,10 @@ CSocketService *sample_server_start (const SampleServer *server, GError **error)
  * sample_server_connection_finished() (forever with 0). */
 void sample_server_run (void);
 
+/* The whole life of a server that needs nothing else of its service: start, run, then free
+ * the service (which closes what is still open). Returns the exit status: 0, 1 when it
+ * could not start ("PROGRAM: why" printed), 2 for an option out of range. */
+int sample_server_serve (const SampleServer *server);
+
 /* A connection ends (call once per connection, on any thread): counts it. */
 void sample_server_connection_finished (void);

@@ -565,7 +565,7 @@ main (int argc, char **argv)
   };
   g_autoptr (GOptionContext) options = g_option_context_new ("- receive files");
   g_autoptr (GError) error = NULL;
-  g_autoptr (CSocketService) service = NULL;
+  int status;
 
   setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   g_option_context_add_main_entries (options, entries, NULL);
@@ -586,14 +586,9 @@ main (int argc, char **argv)
     }
 
   server.address = address;
-  service = sample_server_start (&server, &error);
-  if (service == NULL)
-    {
-      g_printerr ("filecopy-server: %s\n", error->message);
-      return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE) ? 2 : 1;
-    }
-  sample_server_run ();
-  g_clear_object (&service); /* closes what is still open */
+  status = sample_server_serve (&server);
   g_free (settings.directory);
-  return g_atomic_int_get (&settings.failures) > 0 ? 1 : 0;
+  if (status == 0 && g_atomic_int_get (&settings.failures) > 0)
+    status = 1;
+  return status;
 }

@@ -393,7 +393,7 @@ main (int argc, char **argv)
   };
   g_autoptr (GOptionContext) options = g_option_context_new ("- answer function calls");
   g_autoptr (GError) error = NULL;
-  g_autoptr (CSocketService) service = NULL;
+  int status;
 
   setlocale (LC_ALL, ""); /* strings in the log: g_print converts them for the terminal */
   g_option_context_add_main_entries (options, entries, NULL);
@@ -405,14 +405,7 @@ main (int argc, char **argv)
       return 2;
     }
   server.address = address;
-  service = sample_server_start (&server, &error);
-  if (service == NULL)
-    {
-      g_printerr ("rpc-server: %s\n", error->message);
-      return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE) ? 2 : 1;
-    }
-  sample_server_run ();
-  g_clear_object (&service); /* closes what is still open */
+  status = sample_server_serve (&server);
   sample_tls_clear (&tls);
-  return 0;
+  return status;
 }
