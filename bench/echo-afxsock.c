@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   echo-afxsock [--port N] [--service THREADS]
+ *   echo-tls-afxsock [--port N] --cert FILE --key FILE
  *
  * MFC's pattern, as an application writes it: a listener subclass whose on_accept accepts
  * into a connection subclass, whose on_receive receives once and sends what came. With
@@ -10,6 +11,11 @@
  * (docs/service.md), which accepts and holds the connections instead of the listener. Echoes
  * the kernel does not take wait in the connection until on_send, and the connection does
  * not receive meanwhile, which (by the WSAAsyncSelect rules) also stops on_receive.
+ *
+ * With --cert and --key (the program is built a second time as echo-tls-afxsock, the name
+ * bench/run.py's TLS scenarios use) the service's listener gets a server CTlsSettings
+ * (c_async_socket_set_tls), which every accepted connection inherits: the same connection
+ * class, receiving and sending plaintext (docs/tls.md).
  */
 #include "bench-service.h"
 #include "bench-util.h"
@@ -184,6 +190,8 @@ int
 main (int argc, char **argv)
 {
   int port = 0, threads = 0;
+  const char *cert = NULL, *key = NULL;
+  g_autoptr (CTlsSettings) tls = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (BenchListener) listener = NULL;
   g_autoptr (GError) error = NULL;
@@ -194,17 +202,31 @@ main (int argc, char **argv)
       port = bench_parse_port (3, (char *[]){ argv[0], argv[i], argv[i + 1], NULL });
     else if (strcmp (argv[i], "--service") == 0 && atoi (argv[i + 1]) > 0)
       threads = atoi (argv[i + 1]);
+    else if (strcmp (argv[i], "--cert") == 0)
+      cert = argv[i + 1];
+    else if (strcmp (argv[i], "--key") == 0)
+      key = argv[i + 1];
     else
       {
-        g_printerr ("usage: %s [--port N] [--service THREADS]\n", argv[0]);
+        g_printerr ("usage: %s [--port N] [--service THREADS] [--cert FILE --key FILE]\n", argv[0]);
         return 2;
       }
   bench_setup_process ();
+  if (cert != NULL || key != NULL)
+    {
+      tls = c_tls_settings_new (C_TLS_ROLE_SERVER);
+      if (cert == NULL || key == NULL
+          || !c_tls_settings_set_certificate_files (tls, cert, key, &error))
+        {
+          g_printerr ("%s: %s\n", argv[0], error ? error->message : "--cert needs --key");
+          return 2;
+        }
+      threads = MAX (threads, 1);
+    }
   if (threads > 0)
     {
       held_by_service = TRUE;
-      return bench_serve (BENCH_TYPE_CONNECTION, "echo-afxsock", port, (guint) threads, FALSE,
-                          NULL);
+      return bench_serve (BENCH_TYPE_CONNECTION, argv[0], port, (guint) threads, FALSE, tls);
     }
   loop = g_main_loop_new (NULL, FALSE);
   listener = g_object_new (BENCH_TYPE_LISTENER, NULL);
