@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include "c-marshal.h"
 #include "c-socket-service-private.h"
 
 /**
@@ -140,7 +141,9 @@ c_socket_service_class_init (CSocketServiceClass *klass)
   signals[SIGNAL_INCOMING]
       = g_signal_new ("incoming", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                       G_STRUCT_OFFSET (CSocketServiceClass, incoming), incoming_accumulator, NULL,
-                      NULL, G_TYPE_BOOLEAN, 1, C_TYPE_ASYNC_SOCKET);
+                      c_marshal_BOOLEAN__OBJECT, G_TYPE_BOOLEAN, 1, C_TYPE_ASYNC_SOCKET);
+  g_signal_set_va_marshaller (signals[SIGNAL_INCOMING], G_TYPE_FROM_CLASS (klass),
+                              c_marshal_BOOLEAN__OBJECTv);
 
   /**
    * CSocketService::configure-listener:
@@ -451,7 +454,15 @@ c_service_emit_incoming (CSocketService *self, CAsyncSocket *connection)
 {
   gboolean keep = TRUE;
 
-  g_signal_emit (self, signals[SIGNAL_INCOMING], 0, connection, &keep);
+  /* The class handler is the vfunc: with no handler connected, calling it is the emission. */
+  if (g_signal_has_handler_pending (self, signals[SIGNAL_INCOMING], 0, TRUE))
+    g_signal_emit (self, signals[SIGNAL_INCOMING], 0, connection, &keep);
+  else
+    {
+      CSocketServiceClass *klass = C_SOCKET_SERVICE_GET_CLASS (self);
+
+      keep = klass->incoming == NULL || klass->incoming (self, connection);
+    }
   return keep && c_async_socket_get_handle (connection) != C_INVALID_SOCKET;
 }
 
