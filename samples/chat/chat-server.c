@@ -3,10 +3,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   chat-server [--port N] [--address A] [--mfc] [--exit-after N] [--timeout MS]
+ *               [--history N]
  *               [--tls-certificate FILE --tls-key FILE [--tls-client-ca FILE]]
  *
  * Keeps the conversation and relays to every client what it has not seen yet; a client that
- * joins late gets the whole history first. Messages are chat-message.h's records, in network
+ * joins late gets the last --history lines first (default 1000): the history is bounded, so
+ * a client that talks without end costs the server no more than that. Messages are chat-message.h's records, in network
  * byte order or, with --mfc, in MFC's own format: byte for byte what CHATSRVR sends.
  *
  * Each client's messages are read CHATTER's way, with a loading CArchive in on_receive
@@ -65,8 +67,10 @@ static struct
 {
   CArchiveFormat format;
   guint timeout_ms;
-  guint exit_after; /* 0: serve until a signal */
-  GPtrArray *history;
+  guint exit_after;       /* 0: serve until a signal */
+  GPtrArray *history;     /* the latest lines: from 'first' on, at most twice history_limit */
+  guint first;            /* the number of the oldest line in 'history' (lines dropped) */
+  guint history_limit;    /* how many of the latest lines a client that joins gets */
   GPtrArray *connections; /* ChatConnection: the clients to relay to (the service holds them) */
   gboolean stopping;      /* no more relaying: the loop is ending or has ended */
   GMainLoop *loop;
@@ -89,7 +93,7 @@ struct _ChatConnection
   GQueue output;              /* the messages (GBytes) the client has not taken yet */
   gsize output_sent;          /* bytes of the first one already sent */
   gsize output_size;          /* bytes in 'output' not sent yet */
-  guint seen;                 /* history lines this client has been sent */
+  guint seen;                 /* lines of the conversation this client has been sent */
   GError *incomplete;         /* why the message in 'input' cannot be read yet */
   guint receive_deadline;     /* timer: the message in 'input' must be whole by then */
   guint send_deadline;        /* timer: the first message in 'output' must be taken by then */
@@ -237,23 +241,49 @@ send_message (ChatConnection *self, ChatMessage *message)
   return flush_output (self);
 }
 
+static guint
+lines_so_far (void)
+{
+  return server.first + server.history->len;
+}
+
+/* A new line. Once the history holds twice the limit, the older half goes: every client has
+ * been sent every line by then (update_clients), and a client that joins gets the latest
+ * history_limit only. */
+static void
+add_line (const char *text)
+{
+  g_ptr_array_add (server.history, g_strdup (text));
+  if (server.history->len >= 2 * server.history_limit)
+    {
+      guint drop = server.history->len - server.history_limit;
+
+      g_ptr_array_remove_range (server.history, 0, drop);
+      server.first += drop;
+    }
+}
+
 /* MFC's AssembleMsg + SendMsg: the lines this client has not seen, in messages of at most
- * CHAT_MAX_LINES lines. */
+ * CHAT_MAX_LINES lines; a client that joins starts at the latest history_limit. */
 static gboolean
 catch_up (ChatConnection *self, gboolean close, const char *text)
 {
+  guint total = lines_so_far ();
+
+  self->seen = MAX (self->seen, total - MIN (total, server.history_limit));
   do
     {
-      guint end = MIN (server.history->len, self->seen + CHAT_MAX_LINES);
-      gboolean last = end == server.history->len;
+      guint end = MIN (total, self->seen + CHAT_MAX_LINES);
+      gboolean last = end == total;
       g_autoptr (ChatMessage) message = chat_message_new (close && last, last ? text : NULL);
 
       for (; self->seen < end; self->seen++)
-        chat_message_add_line (message, g_ptr_array_index (server.history, self->seen));
+        chat_message_add_line (message,
+                               g_ptr_array_index (server.history, self->seen - server.first));
       if ((message->lines->len > 0 || message->close) && !send_message (self, message))
         return FALSE;
     }
-  while (self->seen < server.history->len);
+  while (self->seen < total);
   return TRUE;
 }
 
@@ -282,10 +312,10 @@ handle_message (ChatConnection *self, ChatMessage *message)
       drop (self, "left");
       return;
     }
-  g_ptr_array_add (server.history, g_strdup (message->text));
-  g_print ("message %u from client %u: %s\n", server.history->len, self->id, message->text);
+  add_line (message->text);
+  g_print ("message %u from client %u: %s\n", lines_so_far (), self->id, message->text);
   update_clients ();
-  if (server.exit_after > 0 && server.history->len >= server.exit_after)
+  if (server.exit_after > 0 && lines_so_far () >= server.exit_after)
     stop_serving ("the conversation is over");
 }
 
@@ -530,7 +560,7 @@ say_goodbye (CSocketService *service)
 
 static gboolean
 parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc, int *exit_after,
-               int *timeout_ms, SampleTls *tls)
+               int *timeout_ms, int *history, SampleTls *tls)
 {
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, port, "Port to listen on (0: any)", "N" },
@@ -540,6 +570,8 @@ parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc
     { "exit-after", 'n', 0, G_OPTION_ARG_INT, exit_after, "Shut down after N messages", "N" },
     { "timeout", 't', 0, G_OPTION_ARG_INT, timeout_ms,
       "Milliseconds a message may take to arrive or go out (default 5000)", "MS" },
+    { "history", 0, 0, G_OPTION_ARG_INT, history,
+      "Lines a client that joins is sent first, the latest (default 1000)", "N" },
     { NULL },
   };
   g_autoptr (GOptionContext) options = g_option_context_new ("- relay a conversation");
@@ -553,9 +585,10 @@ parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc
       g_printerr ("chat-server: %s\n", error->message);
       return FALSE;
     }
-  if (*port < 0 || *port > 65535 || *exit_after < 0 || *timeout_ms <= 0)
+  if (*port < 0 || *port > 65535 || *exit_after < 0 || *timeout_ms <= 0 || *history < 1
+      || *history > 1000000)
     {
-      g_printerr ("chat-server: a port, count or timeout is out of range\n");
+      g_printerr ("chat-server: a port, count, timeout or --history is out of range\n");
       return FALSE;
     }
   return TRUE;
@@ -570,7 +603,7 @@ main (int argc, char **argv)
                                    .set_up = set_up_listener,
                                    .accepted = join,
                                    .own_log = TRUE };
-  int exit_after = 0, timeout_ms = 5000;
+  int exit_after = 0, timeout_ms = 5000, history = 1000;
   g_autofree char *address = NULL;
   gboolean mfc = FALSE;
   g_autoptr (GError) error = NULL;
@@ -579,10 +612,11 @@ main (int argc, char **argv)
   setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   setvbuf (stdout, NULL, _IOLBF, 0);
   if (!parse_options (&argc, &argv, &service_options.port, &address, &mfc, &exit_after, &timeout_ms,
-                      &tls))
+                      &history, &tls))
     return 2;
   server.format = chat_format (mfc);
   server.exit_after = (guint) exit_after;
+  server.history_limit = (guint) history;
   server.timeout_ms = (guint) timeout_ms;
   server.history = g_ptr_array_new_with_free_func (g_free);
   server.connections = g_ptr_array_new_with_free_func (g_object_unref);
@@ -603,8 +637,7 @@ main (int argc, char **argv)
   g_main_loop_run (server.loop);
 
   say_goodbye (service);
-  g_print ("server stopped after %u message%s\n", server.history->len,
-           server.history->len == 1 ? "" : "s");
+  g_print ("server stopped after %u message%s\n", lines_so_far (), lines_so_far () == 1 ? "" : "s");
 
   g_clear_object (&service);
   g_ptr_array_unref (server.connections);
