@@ -22,16 +22,8 @@
 
 #include <errno.h>
 
+#include "c-socket-private.h"
 #include "c-transport.h"
-#include <afxsock/c-socket.h>
-
-typedef struct
-{
-  guint timeout_ms;
-  GCancellable *cancellable;
-  gboolean blocking;
-  gboolean cancel_requested;
-} CSocketPrivate;
 
 enum
 {
@@ -91,19 +83,6 @@ static GParamSpec *properties[N_PROPS];
  */
 
 G_DEFINE_TYPE_WITH_PRIVATE (CSocket, c_socket, C_TYPE_ASYNC_SOCKET)
-
-typedef struct
-{
-  CSocket *self;
-  CAsyncSocketPrivate *async;
-  CSocketPrivate *priv;
-  const char *operation;
-  CReactor *reactor;
-  gpointer previous_except;
-  gint64 deadline; /* monotonic, 0 for none */
-  GSource *deadline_source;
-  GSource *cancel_source;
-} BlockingCall;
 
 static gboolean
 wake_up (gpointer data)
@@ -245,12 +224,9 @@ is_would_block (GError *error)
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
 }
 
-/* One blocking operation: try, and while it would block, wait for @wanted. */
-typedef gssize (*Attempt) (BlockingCall *call, gpointer data, GError **error);
-
-static gssize
-run_blocking (CSocket *self, const char *operation, Attempt attempt, guint32 wanted, gpointer data,
-              GError **error)
+gssize
+c_socket_run_blocking (CSocket *self, const char *operation, CSocketAttempt attempt, guint32 wanted,
+                       gpointer data, GError **error)
 {
   BlockingCall call;
   GError *local = NULL;
@@ -523,7 +499,8 @@ c_socket_accept (CSocket *self, CAsyncSocket *connected, GSocketAddress **addres
 
   g_return_val_if_fail (C_IS_SOCKET (self), FALSE);
   g_return_val_if_fail (C_IS_ASYNC_SOCKET (connected), FALSE);
-  return run_blocking (self, "accept", attempt_accept, C_REACTOR_READABLE, args, error) == 0;
+  return c_socket_run_blocking (self, "accept", attempt_accept, C_REACTOR_READABLE, args, error)
+         == 0;
 }
 
 typedef struct
@@ -573,7 +550,7 @@ c_socket_send (CSocket *self, const void *buffer, gsize size, int flags, GError 
 
   g_return_val_if_fail (C_IS_SOCKET (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
-  return run_blocking (self, "send", attempt_send_all, C_REACTOR_WRITABLE, &job, error);
+  return c_socket_run_blocking (self, "send", attempt_send_all, C_REACTOR_WRITABLE, &job, error);
 }
 
 typedef struct
@@ -581,8 +558,6 @@ typedef struct
   void *buffer;
   gsize size;
   int flags;
-  char **host;
-  guint *port;
 } ReceiveJob;
 
 static gssize
@@ -610,88 +585,13 @@ attempt_receive (BlockingCall *call, gpointer data, GError **error)
 gssize
 c_socket_receive (CSocket *self, void *buffer, gsize size, int flags, GError **error)
 {
-  ReceiveJob job = { buffer, size, flags, NULL, NULL };
+  ReceiveJob job = { buffer, size, flags };
 
   g_return_val_if_fail (C_IS_SOCKET (self), -1);
   g_return_val_if_fail (buffer != NULL || size == 0, -1);
-  return run_blocking (self, "receive", attempt_receive,
-                       C_REACTOR_READABLE | C_REACTOR_READ_HANGUP | C_REACTOR_PRIORITY, &job,
-                       error);
-}
-
-typedef struct
-{
-  const void *buffer;
-  gsize size;
-  guint port;
-  const char *host;
-  int flags;
-} SendToJob;
-
-static gssize
-attempt_send_to (BlockingCall *call, gpointer data, GError **error)
-{
-  SendToJob *job = data;
-  return c_async_socket_send_to (C_ASYNC_SOCKET (call->self), job->buffer, job->size, job->port,
-                                 job->host, job->flags, error);
-}
-
-/**
- * c_socket_send_to:
- * @self: a socket
- * @buffer: (array length=size) (element-type guint8): the datagram
- * @size: its size
- * @port: the destination port
- * @host: (nullable): the destination address; %NULL broadcasts
- * @flags: `MSG_*` flags
- * @error: return location for a #GError
- *
- * Sends a datagram, blocking while the socket's buffer is full (MFC's `CSocket::SendTo`).
- *
- * Returns: the number of bytes sent, or -1 on error
- */
-gssize
-c_socket_send_to (CSocket *self, const void *buffer, gsize size, guint port, const char *host,
-                  int flags, GError **error)
-{
-  SendToJob job = { buffer, size, port, host, flags };
-
-  g_return_val_if_fail (C_IS_SOCKET (self), -1);
-  return run_blocking (self, "send_to", attempt_send_to, C_REACTOR_WRITABLE, &job, error);
-}
-
-static gssize
-attempt_receive_from (BlockingCall *call, gpointer data, GError **error)
-{
-  ReceiveJob *job = data;
-  return c_async_socket_receive_from (C_ASYNC_SOCKET (call->self), job->buffer, job->size,
-                                      job->host, job->port, job->flags, error);
-}
-
-/**
- * c_socket_receive_from: (skip)
- * @self: a socket
- * @buffer: (out caller-allocates) (array length=size) (element-type guint8): where to put
- *   the datagram
- * @size: room in @buffer
- * @host: (out) (optional) (transfer full): the sender's address
- * @port: (out) (optional): the sender's port
- * @flags: `MSG_*` flags
- * @error: return location for a #GError
- *
- * Waits for a datagram and receives it (MFC's `CSocket::ReceiveFrom`). Bindings:
- * c_socket_receive_from_bytes().
- *
- * Returns: the number of bytes received, or -1 on error
- */
-gssize
-c_socket_receive_from (CSocket *self, void *buffer, gsize size, char **host, guint *port, int flags,
-                       GError **error)
-{
-  ReceiveJob job = { buffer, size, flags, host, port };
-
-  g_return_val_if_fail (C_IS_SOCKET (self), -1);
-  return run_blocking (self, "receive_from", attempt_receive_from, C_REACTOR_READABLE, &job, error);
+  return c_socket_run_blocking (self, "receive", attempt_receive,
+                                C_REACTOR_READABLE | C_REACTOR_READ_HANGUP | C_REACTOR_PRIORITY,
+                                &job, error);
 }
 
 /**
