@@ -6,7 +6,7 @@
 
 #include "sample-service.h"
 
-static GMainLoop *loop;
+static GMainLoop *loop;       /* while sample_server_run runs */
 static int clients_to_serve;  /* 0: forever */
 static gint clients_finished; /* atomic: connections end on the service's threads */
 static gint next_number;      /* atomic: incoming runs on the service's threads */
@@ -63,7 +63,6 @@ sample_server_start (const SampleServer *server, GError **error)
       return NULL;
     }
   clients_to_serve = server->clients;
-  loop = g_main_loop_new (NULL, FALSE);
   service = c_socket_service_new (server->connection_type);
   c_socket_service_set_threads (service, (guint) server->threads);
   c_socket_service_add_inet_port (service, server->address, (guint) server->port);
@@ -86,8 +85,8 @@ sample_server_start (const SampleServer *server, GError **error)
 void
 sample_server_run (void)
 {
-  if (clients_to_serve == 0 || g_atomic_int_get (&clients_finished) < clients_to_serve)
-    g_main_loop_run (loop);
+  loop = g_main_loop_new (NULL, FALSE);
+  g_main_loop_run (loop);
   g_clear_pointer (&loop, g_main_loop_unref);
 }
 
@@ -107,9 +106,19 @@ sample_server_serve (const SampleServer *server)
   return 0;
 }
 
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
 void
 sample_server_connection_finished (void)
 {
+  /* Through the main context, so that the quit runs inside sample_server_run's loop even
+   * when a service thread gets here before that loop has started (a quit before the run
+   * would be forgotten by it). */
   if (g_atomic_int_add (&clients_finished, 1) + 1 == clients_to_serve)
-    g_main_loop_quit (loop); /* the main thread's loop: safe from any thread */
+    g_main_context_invoke (NULL, quit_loop, NULL);
 }
