@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "c-archive-private.h"
+#include "c-collection-private.h"
 
 /* Registrations live as long as the process, like the GTypes they describe. Loading
  * creates objects only of registered classes: a peer cannot make us instantiate an
@@ -112,6 +113,8 @@ c_archive_lookup_class_by_type (GType type)
 {
   const CArchiveClassInfo *info = NULL;
 
+  c_collection_register_types ();
+
   g_mutex_lock (&registry_lock);
   if (classes_by_type != NULL)
     info = g_hash_table_lookup (classes_by_type, GSIZE_TO_POINTER (type));
@@ -123,6 +126,8 @@ const CArchiveClassInfo *
 c_archive_lookup_class_by_name (const char *name)
 {
   const CArchiveClassInfo *info = NULL;
+
+  c_collection_register_types ();
 
   g_mutex_lock (&registry_lock);
   if (classes_by_name != NULL)

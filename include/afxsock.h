@@ -13,6 +13,7 @@
 #include <afxsock/c-socket.h>
 #include <afxsock/c-archive.h>
 #include <afxsock/c-serializable.h>
+#include <afxsock/c-collection.h>
 #include <afxsock/c-tls.h>
 #include <afxsock/c-socket-service.h>
 

@@ -269,6 +269,45 @@ void c_archive_write_count (CArchive *self, guint64 count);
 AFXSOCK_AVAILABLE_IN_ALL
 guint64 c_archive_read_count (CArchive *self);
 
+/* MFC's collections (c-archive-collections.c, c-archive-maps.c; docs/wire-format.md §12) */
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_strv (CArchive *self, const char *const *strv);
+AFXSOCK_AVAILABLE_IN_ALL
+char **c_archive_read_strv (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_words (CArchive *self, const guint16 *values, gsize n);
+AFXSOCK_AVAILABLE_IN_ALL
+GArray *c_archive_read_words (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_dwords (CArchive *self, const guint32 *values, gsize n);
+AFXSOCK_AVAILABLE_IN_ALL
+GArray *c_archive_read_dwords (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_objects (CArchive *self, GPtrArray *objects);
+AFXSOCK_AVAILABLE_IN_ALL
+GPtrArray *c_archive_read_objects (CArchive *self, GType expected_type);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_string_map (CArchive *self, GHashTable *map);
+AFXSOCK_AVAILABLE_IN_ALL
+GHashTable *c_archive_read_string_map (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_string_object_map (CArchive *self, GHashTable *map);
+AFXSOCK_AVAILABLE_IN_ALL
+GHashTable *c_archive_read_string_object_map (CArchive *self, GType expected_type);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_word_object_map (CArchive *self, GHashTable *map);
+AFXSOCK_AVAILABLE_IN_ALL
+GHashTable *c_archive_read_word_object_map (CArchive *self, GType expected_type);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_elements (CArchive *self, GArray *elements);
+AFXSOCK_AVAILABLE_IN_ALL
+GArray *c_archive_read_elements (CArchive *self, guint element_size);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_element_map (CArchive *self, GArray *keys, GArray *values);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_archive_read_element_map (CArchive *self, guint key_size, guint value_size,
+                                     GArray **keys, GArray **values);
+
 /* Objects and classes */
 AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_register_class (GType type, guint schema, CArchiveClassFlags flags);

@@ -678,3 +678,58 @@ test_roundtrip_everywhere (TestWriter writer, TestReader reader)
         }
     }
 }
+
+static char *
+spec_cell (const char *raw)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (raw));
+  gsize length = strlen (trimmed);
+
+  if (length >= 2 && trimmed[0] == '`' && trimmed[length - 1] == '`')
+    return g_strndup (trimmed + 1, length - 2);
+  return g_strdup (trimmed);
+}
+
+GPtrArray *
+test_spec_table (const char *spec_path, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *begin = g_strdup_printf ("<!-- %s:begin -->", name);
+  g_autofree char *end = g_strdup_printf ("<!-- %s:end -->", name);
+  g_auto (GStrv) lines = NULL;
+  GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  gboolean inside = FALSE, header = TRUE;
+
+  cr_assert (g_file_get_contents (spec_path, &text, NULL, &error), "%s",
+             error ? error->message : "");
+  lines = g_strsplit (text, "\n", -1);
+  for (char **line = lines; *line != NULL; line++)
+    {
+      g_auto (GStrv) cells = NULL;
+      GStrv row;
+      guint n;
+
+      if (g_str_has_prefix (*line, begin) || g_str_has_prefix (*line, end))
+        {
+          inside = g_str_has_prefix (*line, begin);
+          continue;
+        }
+      if (!inside || !g_str_has_prefix (*line, "|"))
+        continue;
+      if (header || g_str_has_prefix (*line, "|---"))
+        {
+          header = FALSE;
+          continue;
+        }
+      cells = g_strsplit (*line, "|", -1);
+      n = g_strv_length (cells);
+      cr_assert_geq (n, 3, "bad row in table %s: %s", name, *line);
+      row = g_new0 (char *, n - 1);
+      for (guint i = 1; i + 1 < n; i++)
+        row[i - 1] = spec_cell (cells[i]);
+      g_ptr_array_add (rows, row);
+    }
+  cr_assert_gt (rows->len, 0, "table %s not found in %s", name, spec_path);
+  return rows;
+}

@@ -159,3 +159,12 @@ void test_roundtrip_with (TestWriter writer, TestReader reader, CArchiveFormat f
 void test_assert_ok (CArchive *archive);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* The rows of a table of docs/wire-format.md between "<!-- NAME:begin -->" and
+ * "<!-- NAME:end -->", header and separator rows left out: each a GStrv of its cells,
+ * trimmed and without backquotes. */
+GPtrArray *test_spec_table (const char *spec_path, const char *name);
+
+G_END_DECLS
