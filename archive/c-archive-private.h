@@ -103,6 +103,10 @@ struct _CArchive
 
   guint64 limits[C_ARCHIVE_N_LIMITS];
 
+  /* The peer's _MFC_VER, for the MFC format's fields whose bytes changed between
+   * versions (c-archive-time.c, C++ bool): C_ARCHIVE_MFC_VERSION_LATEST unless set. */
+  guint mfc_version;
+
   /* Object graph state: ids are shared by classes and objects and start at 1. */
   GHashTable *stored_objects; /* GObject* (ref held) -> id */
   GHashTable *stored_classes; /* GType -> id */
@@ -171,6 +175,14 @@ guint64 c_archive_take_uint (CArchive *self, guint width);
 void c_archive_put_uint (CArchive *self, guint64 value, guint width);
 
 /* c-archive-string.c: length prefixes */
+
+/* Whether the MFC format writes C++ bool as MFC 6 does: an int (4 bytes), MFC 6 having no
+ * bool operator. The fast paths are closed then (c_archive_update_fast()). */
+static inline gboolean
+c_archive_bool_is_int (CArchive *self)
+{
+  return self->format == C_ARCHIVE_FORMAT_MFC && self->mfc_version < C_ARCHIVE_MFC_VERSION_7_0;
+}
 
 /* c-archive-registry.c */
 const CArchiveClassInfo *c_archive_lookup_class_by_type (GType type);

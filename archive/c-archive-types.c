@@ -499,23 +499,26 @@ c_archive_read_uint64 (CArchive *self)
  * @value: the value
  *
  * Writes a C++ `bool`: one byte, 1 for %TRUE and 0 for %FALSE. (MFC's `BOOL` is an
- * `int`: write it with c_archive_write_int().)
+ * `int`: write it with c_archive_write_win_bool().) For an MFC 6 peer
+ * (c_archive_set_mfc_version()), which has no `bool` operator and writes `ar << b` as an
+ * `int`, the MFC format writes 4 bytes.
  */
 void
 c_archive_write_bool (CArchive *self, gboolean value)
 {
   if (put8 (self, value ? 1 : 0))
     return;
-  put_slow (self, G_STRFUNC, "bool", value ? 1 : 0, 1);
+  put_slow (self, G_STRFUNC, "bool", value ? 1 : 0,
+            c_archive_is_archive (self) && c_archive_bool_is_int (self) ? 4 : 1);
 }
 
 /**
  * c_archive_read_bool:
  * @self: a loading archive
  *
- * Reads a one-byte `bool`. The network format accepts only 0 and 1 (anything else is
- * #C_ARCHIVE_ERROR_BAD_DATA); the MFC format takes any non-zero byte as %TRUE, as MFC
- * does.
+ * Reads a one-byte `bool` (4 bytes for an MFC 6 peer, as c_archive_write_bool() says). The
+ * network format accepts only 0 and 1 (anything else is #C_ARCHIVE_ERROR_BAD_DATA); the
+ * MFC format takes any non-zero value as %TRUE, as MFC does.
  *
  * Returns: the value, %FALSE after an error
  */
@@ -537,7 +540,7 @@ take_bool_slow (CArchive *self, const char *function)
 
   if (!c_archive_check_self (self, function) || !c_archive_begin_field (self, "bool", FALSE))
     return FALSE;
-  byte = c_archive_take_uint (self, 1);
+  byte = c_archive_take_uint (self, c_archive_bool_is_int (self) ? 4 : 1);
   if (byte > 1 && self->format == C_ARCHIVE_FORMAT_NETWORK)
     {
       c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA, "bool byte 0x%02x is neither 0 nor 1",

@@ -238,6 +238,7 @@ static void
 c_archive_init (CArchive *self)
 {
   memcpy (self->limits, default_limits, sizeof self->limits);
+  self->mfc_version = C_ARCHIVE_MFC_VERSION_LATEST;
   self->object_schema = -1;
   c_archive_init_objects (self);
 }
@@ -530,6 +531,45 @@ c_archive_get_limit (CArchive *self, CArchiveLimit limit)
 }
 
 /**
+ * c_archive_set_mfc_version:
+ * @self: an archive
+ * @version: the peer's MFC version as its `_MFC_VER`: %C_ARCHIVE_MFC_VERSION_6 (0x0600),
+ *   %C_ARCHIVE_MFC_VERSION_7_0 (0x0700), %C_ARCHIVE_MFC_VERSION_7_1 (0x0710),
+ *   %C_ARCHIVE_MFC_VERSION_8_0 (0x0800), %C_ARCHIVE_MFC_VERSION_9_0 (0x0900) or later
+ *
+ * Names the MFC version of the peer, for the few fields whose bytes changed between MFC
+ * versions (the MFC format only; the table is in `docs/wire-format.md` §13.3): MFC 6 writes
+ * a C++ `bool` as an `int` (4 bytes) where later versions write 1 byte; before MFC 8.0 a
+ * `CTime` is a 32-bit `time_t`, from 8.0 on a mark and 64 bits; `COleDateTime`'s `error`
+ * status exists from MFC 7.0 on. The default is %C_ARCHIVE_MFC_VERSION_LATEST, which
+ * reads and writes what every MFC since 8.0 does. Set it before the first field.
+ */
+void
+c_archive_set_mfc_version (CArchive *self, guint version)
+{
+  g_return_if_fail (C_IS_ARCHIVE (self));
+  g_return_if_fail (version >= C_ARCHIVE_MFC_VERSION_6);
+
+  self->mfc_version = version;
+  c_archive_update_fast (self);
+}
+
+/**
+ * c_archive_get_mfc_version:
+ * @self: an archive
+ *
+ * The peer's MFC version that c_archive_set_mfc_version() set.
+ *
+ * Returns: an `_MFC_VER` value
+ */
+guint
+c_archive_get_mfc_version (CArchive *self)
+{
+  g_return_val_if_fail (C_IS_ARCHIVE (self), 0);
+  return self->mfc_version;
+}
+
+/**
  * c_archive_get_error:
  * @self: an archive
  *
@@ -669,7 +709,7 @@ c_archive_begin_field (CArchive *self, const char *field, gboolean writing)
 void
 c_archive_update_fast (CArchive *self)
 {
-  if (self->error != NULL || self->closed || self->slow_fields > 0)
+  if (self->error != NULL || self->closed || self->slow_fields > 0 || c_archive_bool_is_int (self))
     self->fast = C_ARCHIVE_FAST_NONE;
   else
     self->fast = (self->storing ? C_ARCHIVE_FAST_STORE : C_ARCHIVE_FAST_LOAD)

@@ -119,6 +119,61 @@ typedef enum /*< flags >*/
  */
 #define C_ARCHIVE_DEFAULT_BUFFER_SIZE 4096
 
+/**
+ * C_ARCHIVE_MFC_VERSION_6:
+ *
+ * MFC 4.2 to 6.0 (Visual C++ 4.2 to 6.0), `_MFC_VER` 0x0600.
+ */
+#define C_ARCHIVE_MFC_VERSION_6 0x0600
+/**
+ * C_ARCHIVE_MFC_VERSION_7_0:
+ *
+ * MFC 7.0 (Visual Studio .NET 2002), `_MFC_VER` 0x0700.
+ */
+#define C_ARCHIVE_MFC_VERSION_7_0 0x0700
+/**
+ * C_ARCHIVE_MFC_VERSION_7_1:
+ *
+ * MFC 7.1 (Visual Studio .NET 2003), `_MFC_VER` 0x0710.
+ */
+#define C_ARCHIVE_MFC_VERSION_7_1 0x0710
+/**
+ * C_ARCHIVE_MFC_VERSION_8_0:
+ *
+ * MFC 8.0 (Visual Studio 2005), `_MFC_VER` 0x0800.
+ */
+#define C_ARCHIVE_MFC_VERSION_8_0 0x0800
+/**
+ * C_ARCHIVE_MFC_VERSION_9_0:
+ *
+ * MFC 9.0 (Visual Studio 2008), `_MFC_VER` 0x0900.
+ */
+#define C_ARCHIVE_MFC_VERSION_9_0 0x0900
+/**
+ * C_ARCHIVE_MFC_VERSION_LATEST:
+ *
+ * MFC 14 (Visual Studio 2015 and later), `_MFC_VER` 0x0E00: the default.
+ */
+#define C_ARCHIVE_MFC_VERSION_LATEST 0x0E00
+
+/**
+ * CArchiveOleStatus:
+ * @C_ARCHIVE_OLE_ERROR: `COleDateTime::error` (MFC 7.0 and later, dates only)
+ * @C_ARCHIVE_OLE_VALID: a value
+ * @C_ARCHIVE_OLE_INVALID: `invalid`: the value is meaningless
+ * @C_ARCHIVE_OLE_NULL: `null`: no value
+ *
+ * The status that MFC's `COleDateTime`, `COleDateTimeSpan` and `COleCurrency` carry
+ * with their value, with MFC's numbers.
+ */
+typedef enum
+{
+  C_ARCHIVE_OLE_ERROR = -1,
+  C_ARCHIVE_OLE_VALID = 0,
+  C_ARCHIVE_OLE_INVALID = 1,
+  C_ARCHIVE_OLE_NULL = 2
+} CArchiveOleStatus;
+
 #define C_TYPE_ARCHIVE (c_archive_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CArchive, c_archive, C, ARCHIVE, GObject)
@@ -158,6 +213,11 @@ AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_set_limit (CArchive *self, CArchiveLimit limit, guint64 value);
 AFXSOCK_AVAILABLE_IN_ALL
 guint64 c_archive_get_limit (CArchive *self, CArchiveLimit limit);
+
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_set_mfc_version (CArchive *self, guint version);
+AFXSOCK_AVAILABLE_IN_ALL
+guint c_archive_get_mfc_version (CArchive *self);
 
 /* Errors */
 AFXSOCK_AVAILABLE_IN_ALL
@@ -307,6 +367,54 @@ void c_archive_write_element_map (CArchive *self, GArray *keys, GArray *values);
 AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_archive_read_element_map (CArchive *self, guint key_size, guint value_size,
                                      GArray **keys, GArray **values);
+
+/* Windows' BOOL, POINT, SIZE, RECT (c-archive-geometry.c; docs/wire-format.md §13) */
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_win_bool (CArchive *self, gboolean value);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_archive_read_win_bool (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_point (CArchive *self, gint32 x, gint32 y);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_read_point (CArchive *self, gint32 *x, gint32 *y);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_size (CArchive *self, gint32 cx, gint32 cy);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_read_size (CArchive *self, gint32 *cx, gint32 *cy);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_rect (CArchive *self, gint32 left, gint32 top, gint32 right, gint32 bottom);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_read_rect (CArchive *self, gint32 *left, gint32 *top, gint32 *right, gint32 *bottom);
+
+/* MFC's time and money types (c-archive-time.c; docs/wire-format.md §13) */
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_time (CArchive *self, GDateTime *time);
+AFXSOCK_AVAILABLE_IN_ALL
+GDateTime *c_archive_read_time (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_time64 (CArchive *self, GDateTime *time);
+AFXSOCK_AVAILABLE_IN_ALL
+GDateTime *c_archive_read_time64 (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_time_span (CArchive *self, GTimeSpan span);
+AFXSOCK_AVAILABLE_IN_ALL
+GTimeSpan c_archive_read_time_span (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_time_span64 (CArchive *self, GTimeSpan span);
+AFXSOCK_AVAILABLE_IN_ALL
+GTimeSpan c_archive_read_time_span64 (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_ole_date_time (CArchive *self, CArchiveOleStatus status, GDateTime *time);
+AFXSOCK_AVAILABLE_IN_ALL
+CArchiveOleStatus c_archive_read_ole_date_time (CArchive *self, GDateTime **time);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_ole_date_time_span (CArchive *self, CArchiveOleStatus status, GTimeSpan span);
+AFXSOCK_AVAILABLE_IN_ALL
+CArchiveOleStatus c_archive_read_ole_date_time_span (CArchive *self, GTimeSpan *span);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_ole_currency (CArchive *self, CArchiveOleStatus status, gint64 value);
+AFXSOCK_AVAILABLE_IN_ALL
+CArchiveOleStatus c_archive_read_ole_currency (CArchive *self, gint64 *value);
 
 /* Objects and classes */
 AFXSOCK_AVAILABLE_IN_ALL
