@@ -1,7 +1,8 @@
 /* wire-helper.c: writes and checks the interop record that wire_check.py decodes and encodes
  *
- *   archive-wire-helper write FILE SET   store record SET (a or b) in network format
- *   archive-wire-helper check FILE SET   load FILE and check it holds record SET
+ *   archive-wire-helper write FILE SET [FORMAT]   store record SET (a or b), in network
+ *                                                 (default) or mfc format
+ *   archive-wire-helper check FILE SET [FORMAT]   load FILE and check it holds record SET
  *
  * The record's layout is described in tests/archive/wire_check.py; the Python side knows
  * nothing of this program beyond that layout and docs/wire-format.md.
@@ -41,6 +42,9 @@ typedef struct
   gint32 node_a;
   gint32 node_b;
 } Record;
+
+/* The COleDateTime of every record (set in main). */
+static GDateTime *noon;
 
 static const Record records[2] = {
   { 0xAB,
@@ -131,6 +135,12 @@ write_record (CArchive *ar, const Record *r)
   c_archive_write_object (ar, NULL);
   c_archive_write_class (ar, TEST_TYPE_NODE);
   g_clear_object (&a->next);
+  /* MFC's types (§12, §13): the list again as a CStringList, a CRect, a COleDateTime at
+   * noon of 2000-01-01, a COleCurrency of the LONG field. */
+  c_archive_write_strv (ar, r->list);
+  c_archive_write_rect (ar, r->node_a, r->node_b, -r->node_a, -r->node_b);
+  c_archive_write_ole_date_time (ar, C_ARCHIVE_OLE_VALID, noon);
+  c_archive_write_ole_currency (ar, C_ARCHIVE_OLE_VALID, r->long_value);
 }
 
 static gboolean failed;
@@ -195,6 +205,27 @@ check_objects (CArchive *ar, const Record *r)
 }
 
 static void
+check_mfc_types (CArchive *ar, const Record *r)
+{
+  g_auto (GStrv) list = c_archive_read_strv (ar);
+  g_autoptr (GDateTime) date = NULL;
+  gint32 rect[4];
+  gint64 amount = 0;
+
+  expect (g_strv_equal ((const char *const *) list, r->list), "CStringList");
+  c_archive_read_rect (ar, &rect[0], &rect[1], &rect[2], &rect[3]);
+  expect (rect[0] == r->node_a && rect[1] == r->node_b && rect[2] == -r->node_a
+              && rect[3] == -r->node_b,
+          "CRect");
+  expect (c_archive_read_ole_date_time (ar, &date) == C_ARCHIVE_OLE_VALID && date != NULL
+              && g_date_time_compare (date, noon) == 0,
+          "COleDateTime");
+  expect (c_archive_read_ole_currency (ar, &amount) == C_ARCHIVE_OLE_VALID
+              && amount == r->long_value,
+          "COleCurrency");
+}
+
+static void
 check_record (CArchive *ar, const Record *r)
 {
   g_autoptr (GBytes) block = NULL;
@@ -214,6 +245,7 @@ check_record (CArchive *ar, const Record *r)
     expect_text (c_archive_read_cstring (ar), r->list[i], "list element");
   expect_text (c_archive_read_string (ar), r->line, "line");
   check_objects (ar, r);
+  check_mfc_types (ar, r);
   expect (c_archive_is_buffer_empty (ar), "nothing left over");
 }
 
@@ -223,16 +255,21 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   const Record *record;
 
-  if (argc != 4 || (strcmp (argv[3], "a") != 0 && strcmp (argv[3], "b") != 0))
+  CArchiveFormat format = C_ARCHIVE_FORMAT_NETWORK;
+
+  if ((argc != 4 && argc != 5) || (strcmp (argv[3], "a") != 0 && strcmp (argv[3], "b") != 0))
     {
-      fprintf (stderr, "usage: %s write|check FILE a|b\n", argv[0]);
+      fprintf (stderr, "usage: %s write|check FILE a|b [network|mfc]\n", argv[0]);
       return 2;
     }
+  if (argc == 5)
+    format = strcmp (argv[4], "mfc") == 0 ? C_ARCHIVE_FORMAT_MFC : C_ARCHIVE_FORMAT_NETWORK;
   record = &records[argv[3][0] - 'a'];
+  noon = g_date_time_new_utc (2000, 1, 1, 12, 0, 0);
   test_classes_register ();
   if (strcmp (argv[1], "write") == 0)
     {
-      g_autoptr (CArchive) ar = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
+      g_autoptr (CArchive) ar = c_archive_new_store_to_memory (format);
       g_autoptr (GBytes) bytes = NULL;
 
       write_record (ar, record);
@@ -253,7 +290,7 @@ main (int argc, char **argv)
       if (file == NULL)
         goto fail;
       bytes = g_mapped_file_get_bytes (file);
-      ar = c_archive_new_load_from_bytes (bytes, C_ARCHIVE_FORMAT_NETWORK);
+      ar = c_archive_new_load_from_bytes (bytes, format);
       check_record (ar, record);
       if (!c_archive_check (ar, &error))
         goto fail;

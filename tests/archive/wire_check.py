@@ -8,6 +8,7 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
+import datetime
 import math
 import os
 import re
@@ -317,7 +318,145 @@ class Versioned:
         self.b = r.long()
 
 
-CLASSES = {"CNode": (1, Node), "CVersioned": (2, Versioned)}
+class StringList:
+    """CStringList, schema 0: a count and that many CStrings (§12)."""
+    CLASS, SCHEMA = "CStringList", 0
+
+    def __init__(self, items=()):
+        self.items = list(items)
+
+    def store(self, w):
+        w.strv(self.items)
+
+    def load(self, r):
+        self.items = r.strv()
+
+
+CLASSES = {"CNode": (1, Node), "CVersioned": (2, Versioned), "CStringList": (0, StringList)}
+
+
+# MFC's collections (§12) and value types (§13), written from the specification alone.
+
+EPOCH_OLE = datetime.datetime(1899, 12, 30, tzinfo=datetime.timezone.utc)
+EPOCH_UNIX = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+TIME64_MARK = 0x8000000A
+STATUS = {"error": -1, "valid": 0, "invalid": 1, "null": 2}
+
+
+def ole_date(when):
+    """§13.2: days since 1899-12-30; before it, the fraction still runs forward."""
+    ms = (when - EPOCH_OLE) // datetime.timedelta(milliseconds=1)
+    day, rest = divmod(ms, 86400000)
+    return day + rest / 86400000 if day >= 0 else day - rest / 86400000
+
+
+def from_ole_date(date):
+    day = math.floor(date) if date >= 0 else math.ceil(date)
+    ms = round(abs(date - day) * 86400000)
+    return EPOCH_OLE + datetime.timedelta(days=day, milliseconds=ms)
+
+
+class MfcWriter(Writer):
+    def __init__(self, fmt, version=0x0E00):
+        super().__init__(fmt)
+        self.version = version
+
+    def strv(self, items):
+        self.count(len(items))
+        for text in items:
+            self.cstring(text)
+
+    def numbers(self, code, values):
+        self.count(len(values))
+        for v in values:
+            self.pack(code, v)
+
+    def object_list(self, objs):
+        self.count(len(objs))
+        for obj in objs:
+            self.write_object(obj)
+
+    def entries(self, pairs, key, value):  # keys in ascending order (§12)
+        self.count(len(pairs))
+        for k in sorted(pairs):
+            key(k)
+            value(pairs[k])
+
+    def raw_elements(self, data, n):  # the elements' memory, in both formats
+        self.count(n)
+        self.out += data
+
+    def mfc_bool(self, v):  # §13.3: MFC 6 writes bool as an int
+        if self.fmt == MFC and self.version < 0x0700:
+            self.long(1 if v else 0)
+        else:
+            self.bool(v)
+
+    def ctime(self, when):
+        seconds = (when - EPOCH_UNIX) // datetime.timedelta(seconds=1)
+        if self.fmt == MFC and self.version < 0x0800:
+            self.long(seconds)
+        else:
+            self.dword(TIME64_MARK)
+            self.longlong(seconds)
+
+    def ole(self, status, code, value):
+        self.long(STATUS[status])
+        if code == "cy":
+            self.long(value >> 32)
+            self.dword(value & 0xFFFFFFFF)
+        else:
+            self.double(value if status == "valid" else 0.0)
+
+
+class MfcReader(Reader):
+    def __init__(self, data, fmt, classes, version=0x0E00):
+        super().__init__(data, fmt, classes)
+        self.version = version
+
+    def strv(self):
+        return [self.cstring() for _ in range(self.count())]
+
+    def numbers(self, code):
+        return [self.unpack(code) for _ in range(self.count())]
+
+    def object_list(self):
+        return [self.read_object() for _ in range(self.count())]
+
+    def entries(self, key, value):
+        result = {}
+        for _ in range(self.count()):
+            k = key()
+            if k in result:
+                raise WireError("duplicate key %r" % (k,))
+            result[k] = value()
+        return result
+
+    def raw_elements(self, size):
+        n = self.count()
+        return self.take(n * size)
+
+    def mfc_bool(self):
+        if self.fmt == MFC and self.version < 0x0700:
+            return self.long() != 0
+        return self.bool()
+
+    def ctime(self):
+        first = self.dword()
+        if first == TIME64_MARK and (self.fmt == NETWORK or self.version >= 0x0800):
+            seconds = self.longlong()
+        else:
+            seconds = first - (1 << 32) if first & 0x80000000 else first
+        return EPOCH_UNIX + datetime.timedelta(seconds=seconds)
+
+    def ole(self, code):
+        status = {v: k for k, v in STATUS.items()}.get(self.long())
+        if status is None:
+            raise WireError("bad status")
+        if code == "cy":
+            hi, lo = self.long(), self.dword()
+            return status, (hi << 32) | lo
+        return status, self.double()
 
 failures = []
 checks = [0]
@@ -461,8 +600,11 @@ RECORDS = {
 NUMBERS = ["byte", "word", "long", "dword", "int", "unsigned", "short", "char", "wchar"]
 
 
-def encode_record(rec):
-    w = Writer(NETWORK)
+NOON = datetime.datetime(2000, 1, 1, 12, tzinfo=datetime.timezone.utc)
+
+
+def encode_record(rec, fmt=NETWORK):
+    w = MfcWriter(fmt)
     for name in NUMBERS:
         getattr(w, name)(rec[name])
     w.bool(rec["yes"])
@@ -483,11 +625,16 @@ def encode_record(rec):
     for obj in (a, b, None):
         w.write_object(obj)
     w.write_class("CNode", 1)
+    w.strv(rec["list"])
+    for v in (rec["node_a"], rec["node_b"], -rec["node_a"], -rec["node_b"]):
+        w.long(v)
+    w.ole("valid", "d", ole_date(NOON))
+    w.ole("valid", "cy", rec["long"])
     return bytes(w.out)
 
 
-def decode_record(data, rec):
-    r = Reader(data, NETWORK, CLASSES)
+def decode_record(data, rec, fmt=NETWORK):
+    r = MfcReader(data, fmt, CLASSES)
     for name in NUMBERS:
         check(getattr(r, name)() == rec[name], "record: " + name)
     check(r.bool() is rec["yes"] and r.bool() is rec["no"], "record: bools")
@@ -507,23 +654,150 @@ def decode_record(data, rec):
     check(a.value == rec["node_a"] and b.value == rec["node_b"], "record: node values")
     check(a.next is b and b.next is a and null is None, "record: cycle and NULL")
     check(r.read_class() is Node, "record: class")
+    check(r.strv() == rec["list"], "record: CStringList")
+    check([r.long() for _ in range(4)]
+          == [rec["node_a"], rec["node_b"], -rec["node_a"], -rec["node_b"]], "record: CRect")
+    status, date = r.ole("d")
+    check(status == "valid" and from_ole_date(date) == NOON, "record: COleDateTime")
+    check(r.ole("cy") == ("valid", rec["long"]), "record: COleCurrency")
     check(r.at_end(), "record: bytes left")
 
 
 def check_interop(helper):
-    with tempfile.TemporaryDirectory() as tmp:
-        from_c = os.path.join(tmp, "from-c.bin")
-        subprocess.run([helper, "write", from_c, "a"], check=True)
-        with open(from_c, "rb") as f:
-            data = f.read()
-        decode_record(data, RECORDS["a"])
-        check(data == encode_record(RECORDS["a"]), "record a: Python encodes C's bytes")
+    for fmt in (NETWORK, MFC):
+        with tempfile.TemporaryDirectory() as tmp:
+            from_c = os.path.join(tmp, "from-c.bin")
+            subprocess.run([helper, "write", from_c, "a", fmt], check=True)
+            with open(from_c, "rb") as f:
+                data = f.read()
+            decode_record(data, RECORDS["a"], fmt)
+            check(data == encode_record(RECORDS["a"], fmt),
+                  "record a (%s): Python encodes C's bytes" % fmt)
 
-        from_python = os.path.join(tmp, "from-python.bin")
-        with open(from_python, "wb") as f:
-            f.write(encode_record(RECORDS["b"]))
-        result = subprocess.run([helper, "check", from_python, "b"])
-        check(result.returncode == 0, "record b: C decodes Python's bytes")
+            from_python = os.path.join(tmp, "from-python.bin")
+            with open(from_python, "wb") as f:
+                f.write(encode_record(RECORDS["b"], fmt))
+            result = subprocess.run([helper, "check", from_python, "b", fmt])
+            check(result.returncode == 0, "record b (%s): C decodes Python's bytes" % fmt)
+
+
+def node(value):
+    return Node(value)
+
+
+def collection_vectors():
+    """§12.1: name -> (write(w), check(r))."""
+    def write_objects(w):
+        n = Node(7)
+        w.object_list([n, None, n])
+
+    def check_objects(r):
+        a, null, b = r.object_list()
+        return a.value == 7 and a.next is None and null is None and b is a
+
+    def write_word_map(w):
+        w.entries({7: None, 3: Node(1)}, w.word, w.write_object)
+
+    def check_word_map(r):
+        m = r.entries(r.word, r.read_object)
+        return set(m) == {3, 7} and m[7] is None and m[3].value == 1
+
+    return {
+        "strv": (lambda w: w.strv(["one", "", "two"]),
+                 lambda r: r.strv() == ["one", "", "two"]),
+        "words": (lambda w: w.numbers("H", [1, 0xABCD]), lambda r: r.numbers("H") == [1, 0xABCD]),
+        "dwords": (lambda w: w.numbers("I", [1, 0xDEADBEEF]),
+                   lambda r: r.numbers("I") == [1, 0xDEADBEEF]),
+        "objects": (write_objects, check_objects),
+        "string map": (lambda w: w.entries({"b": "2", "a": "1"}, w.cstring, w.cstring),
+                       lambda r: r.entries(r.cstring, r.cstring) == {"a": "1", "b": "2"}),
+        "word map": (write_word_map, check_word_map),
+        "string object map": (lambda w: w.entries({"x": None}, w.cstring, w.write_object),
+                              lambda r: r.entries(r.cstring, r.read_object) == {"x": None}),
+        "elements": (lambda w: w.raw_elements(struct.pack("<ii", 1, -1), 2),
+                     lambda r: struct.unpack("<ii", r.raw_elements(4)) == (1, -1)),
+        "element map": (lambda w: w.raw_elements(struct.pack("<Hi", 5, 9), 1),
+                        lambda r: struct.unpack("<Hi", r.raw_elements(6)) == (5, 9)),
+        "CStringList object": (lambda w: w.write_object(StringList(["a"])),
+                               lambda r: r.read_object().items == ["a"]),
+    }
+
+
+def spec_table(spec, name, columns):
+    block = spec.split("<!-- %s:begin -->" % name)[1].split("<!-- %s:end -->" % name)[0]
+    lines = [line for line in block.splitlines() if line.startswith("|")]
+    rows = []
+    for line in lines[2:]:  # after the header and the separator
+        cells = [c.strip().strip("`") for c in line.split("|")[1:-1]]
+        if len(cells) == columns:
+            rows.append(cells)
+    return rows
+
+
+def check_collections(spec):
+    vectors = collection_vectors()
+    rows = spec_table(spec, "collections", 3)
+    check(len(rows) == len(vectors), "collections table: %d rows" % len(rows))
+    for name, net, mfc in rows:
+        write, read = vectors[name]
+        for fmt, expected in ((NETWORK, net), (MFC, mfc)):
+            w = MfcWriter(fmt)
+            write(w)
+            check(hexbytes(w.out) == expected,
+                  "collection %s (%s): encoded %s" % (name, fmt, hexbytes(w.out)))
+            r = MfcReader(unhex(expected), fmt, CLASSES)
+            check(read(r) and r.at_end(), "collection %s (%s): decoded wrong" % (name, fmt))
+
+
+def iso(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def mfc_type_codec(kind, value):
+    """§13: (write(w), check(r)) for one row of the mfc-types table."""
+    numbers = [int(v, 0) for v in value.split(",")] if kind in ("BOOL", "POINT", "SIZE", "RECT",
+                                                                 "bool") else []
+    if kind == "BOOL":
+        return (lambda w: w.long(numbers[0]), lambda r: r.long() == numbers[0])
+    if kind in ("POINT", "SIZE", "RECT"):
+        return (lambda w: [w.long(v) for v in numbers],
+                lambda r: [r.long() for _ in numbers] == numbers)
+    if kind == "bool":
+        return (lambda w: w.mfc_bool(numbers[0]), lambda r: r.mfc_bool() == bool(numbers[0]))
+    if kind == "CTime":
+        return (lambda w: w.ctime(iso(value)), lambda r: r.ctime() == iso(value))
+    if kind == "CTime64":
+        seconds = (iso(value) - EPOCH_UNIX) // datetime.timedelta(seconds=1)
+        return (lambda w: w.longlong(seconds), lambda r: r.longlong() == seconds)
+    if kind in ("CTimeSpan", "CTimeSpan64"):
+        code = "q" if kind.endswith("64") else "i"
+        return (lambda w: w.pack(code, int(value)), lambda r: r.unpack(code) == int(value))
+    status, _, rest = value.partition(" ")
+    if kind == "COleDateTime":
+        date = ole_date(iso(rest)) if rest else 0.0
+        return (lambda w: w.ole(status, "d", date),
+                lambda r: (lambda s, d: s == status and (not rest or from_ole_date(d) == iso(rest)))
+                (*r.ole("d")))
+    if kind == "COleDateTimeSpan":
+        days = int(rest) / 86400 if rest else 0.0
+        return (lambda w: w.ole(status, "d", days), lambda r: r.ole("d") == (status, days))
+    amount = int(rest) if rest else 0
+    return (lambda w: w.ole(status, "cy", amount), lambda r: r.ole("cy") == (status, amount))
+
+
+def check_mfc_types(spec):
+    rows = spec_table(spec, "mfc-types", 5)
+    check(len(rows) > 25, "mfc-types table: %d rows" % len(rows))
+    for kind, value, version, net, mfc in rows:
+        version = int(version, 0) if version else 0x0E00
+        write, read = mfc_type_codec(kind, value)
+        for fmt, expected in ((NETWORK, net), (MFC, mfc)):
+            w = MfcWriter(fmt, version)
+            write(w)
+            check(hexbytes(w.out) == expected,
+                  "%s %s (%s): encoded %s" % (kind, value, fmt, hexbytes(w.out)))
+            r = MfcReader(unhex(expected), fmt, CLASSES, version)
+            check(read(r) and r.at_end(), "%s %s (%s): decoded wrong" % (kind, value, fmt))
 
 
 def main():
@@ -532,6 +806,8 @@ def main():
         spec = f.read()
     check_vectors(spec)
     check_graph(spec)
+    check_collections(spec)
+    check_mfc_types(spec)
     check_interop(helper)
     print("%d passed, %d failed" % (checks[0] - len(failures), len(failures)))
     return 1 if failures else 0
