@@ -43,6 +43,25 @@ typedef enum
   FUZZ_OP_NODE,   /* must be an FNode */
   FUZZ_OP_CLASS,
   FUZZ_OP_MAP, /* maps a fresh object, reads nothing */
+  /* MFC's collections and value types (fuzz-archive-mfc.c) */
+  FUZZ_OP_MFC_VERSION, /* BYTE: which version, then nothing */
+  FUZZ_OP_STRV,
+  FUZZ_OP_WORDS,
+  FUZZ_OP_DWORDS,
+  FUZZ_OP_OBJECT_LIST,
+  FUZZ_OP_STRING_MAP,
+  FUZZ_OP_STRING_OBJECT_MAP,
+  FUZZ_OP_WORD_OBJECT_MAP,
+  FUZZ_OP_ELEMENTS,    /* BYTE element size, then the elements */
+  FUZZ_OP_ELEMENT_MAP, /* BYTE key size, BYTE value size, then the map */
+  FUZZ_OP_WIN_BOOL,
+  FUZZ_OP_RECT,
+  FUZZ_OP_TIME,
+  FUZZ_OP_TIME64,
+  FUZZ_OP_TIME_SPAN,
+  FUZZ_OP_OLE_DATE,
+  FUZZ_OP_OLE_SPAN,
+  FUZZ_OP_OLE_CURRENCY,
   FUZZ_N_OPS
 } FuzzOp;
 
@@ -65,5 +84,10 @@ void fuzz_register_classes (void);
 FuzzNode *fuzz_node_new (gint32 value, GObject *next);
 void fuzz_node_set_next (FuzzNode *self, GObject *next);
 FuzzVersioned *fuzz_versioned_new (gint32 value, const char *text);
+
+/* fuzz-archive-mfc.c: the reads of FUZZ_OP_MFC_VERSION and the ops after it (objects read
+ * go to keep), and the seeds that write them. */
+void fuzz_read_mfc_op (CArchive *ar, FuzzOp op, GPtrArray *keep);
+void fuzz_write_mfc_seed (CArchive *ar);
 
 G_END_DECLS

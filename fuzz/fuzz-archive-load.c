@@ -174,8 +174,14 @@ run_op (CArchive *ar, FuzzOp op, GPtrArray *keep)
       case FUZZ_OP_RAW:
         read_raw (ar);
         break;
-      default:
+      case FUZZ_OP_OBJECT:
+      case FUZZ_OP_NODE:
+      case FUZZ_OP_CLASS:
+      case FUZZ_OP_MAP:
         read_objects (ar, op, keep);
+        break;
+      default:
+        fuzz_read_mfc_op (ar, op, keep);
     }
 }
 

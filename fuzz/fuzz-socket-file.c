@@ -234,6 +234,12 @@ run_op (CArchive *ar, FuzzOp op, GString *log, GPtrArray *keep)
     note_string (log, "line", c_archive_read_string (ar));
   else if (op == FUZZ_OP_RAW)
     read_raw (ar, log);
+  else if (op >= FUZZ_OP_MFC_VERSION)
+    {
+      /* MFC's collections and value types: the error and position after them are compared. */
+      fuzz_read_mfc_op (ar, op, keep);
+      log_append (log, "mfc op %d\n", (int) op);
+    }
   else
     read_objects (ar, op, log, keep);
 }

@@ -87,6 +87,7 @@ static const struct
   { "numbers", write_numbers },
   { "texts", write_texts },
   { "objects", write_objects },
+  { "mfc-types", fuzz_write_mfc_seed },
 };
 
 static const struct
