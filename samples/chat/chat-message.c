@@ -6,9 +6,10 @@
  *
  *     ar << (WORD) m_bClose;      WORD
  *     ar << m_strText;            CString
- *     m_msgList.Serialize (ar);   WriteCount, then each CString
+ *     m_msgList.Serialize (ar);   CStringList: WriteCount, then each CString
  *
- * and chat_message_serialize() does exactly that, so in C_ARCHIVE_FORMAT_MFC the bytes are
+ * and chat_message_serialize() does exactly that (the CStringList with
+ * c_archive_write_strv() and c_archive_read_strv()), so in C_ARCHIVE_FORMAT_MFC the bytes are
  * those of the MFC samples and an afxsock client can talk to the MFC server and back. In
  * the default network format the same fields are big-endian with 32-bit lengths.
  */
@@ -53,25 +54,26 @@ store (ChatMessage *self, CArchive *archive)
 {
   c_archive_write_word (archive, self->close ? 1 : 0);
   c_archive_write_cstring (archive, self->text);
-  c_archive_write_count (archive, self->lines->len);
-  for (guint i = 0; i < self->lines->len; i++)
-    c_archive_write_cstring (archive, g_ptr_array_index (self->lines, i));
+  /* m_msgList.Serialize (ar): the lines, NULL-terminated for the call. */
+  g_ptr_array_add (self->lines, NULL);
+  c_archive_write_strv (archive, (const char *const *) self->lines->pdata);
+  g_ptr_array_remove_index (self->lines, self->lines->len - 1);
 }
 
 static void
 load (ChatMessage *self, CArchive *archive)
 {
-  guint64 count;
+  g_auto (GStrv) lines = NULL;
 
   /* MFC reads the WORD into a BOOL: any value but 0 means close. */
   self->close = c_archive_read_word (archive) != 0;
   g_free (self->text);
   self->text = c_archive_read_cstring (archive);
+  /* The archive's count limit bounds the list; the strings grow with what arrives. */
+  lines = c_archive_read_strv (archive);
   g_ptr_array_set_size (self->lines, 0);
-  count = c_archive_read_count (archive);
-  /* The archive's count limit bounds the loop; an error ends it at once. */
-  for (guint64 i = 0; i < count && c_archive_get_error (archive) == NULL; i++)
-    g_ptr_array_add (self->lines, c_archive_read_cstring (archive));
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_ptr_array_add (self->lines, g_steal_pointer (&lines[i]));
 }
 
 /**
