@@ -29,6 +29,32 @@ G_BEGIN_DECLS
  * number arrays) or c_collection_get_map() (the maps) and fill or read it in place. For a
  * collection that is a member of a class (MFC's `m_list.Serialize (ar)`), use the
  * archive's collection functions, such as c_archive_write_strv(), directly.
+ *
+ * ```c
+ * // ar << &list, as an MFC program writes a CStringList it owns
+ * static void
+ * store_names (CArchive *ar)
+ * {
+ *   g_autoptr (CCollection) list = c_collection_new (C_TYPE_STRING_LIST);
+ *
+ *   g_ptr_array_add (c_collection_get_items (list), g_strdup ("Kim"));
+ *   c_archive_write_object (ar, G_OBJECT (list));
+ * }
+ *
+ * // ar >> pList, and the strings it held
+ * static void
+ * load_names (CArchive *ar)
+ * {
+ *   g_autoptr (GObject) list = c_archive_read_object (ar, C_TYPE_STRING_LIST);
+ *
+ *   if (list != NULL)
+ *     {
+ *       GPtrArray *names = c_collection_get_items (C_COLLECTION (list));
+ *       for (guint i = 0; i < names->len; i++)
+ *         g_print ("%s\n", (const char *) names->pdata[i]);
+ *     }
+ * }
+ * ```
  */
 #define C_TYPE_COLLECTION (c_collection_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL

@@ -16,7 +16,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 TYPES = {"AsyncSocket", "Socket", "SocketFile", "Archive", "Serializable", "TlsSettings",
-         "SocketService"}
+         "SocketService", "Collection"}
 CORE = "{http://www.gtk.org/introspection/core/1.0}"
 
 gir, source_root, build_root, cc = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
