@@ -679,8 +679,8 @@ test_roundtrip_everywhere (TestWriter writer, TestReader reader)
     }
 }
 
-static char *
-spec_cell (const char *raw)
+char *
+test_spec_cell (const char *raw)
 {
   g_autofree char *trimmed = g_strstrip (g_strdup (raw));
   gsize length = strlen (trimmed);
@@ -727,7 +727,7 @@ test_spec_table (const char *spec_path, const char *name)
       cr_assert_geq (n, 3, "bad row in table %s: %s", name, *line);
       row = g_new0 (char *, n - 1);
       for (guint i = 1; i + 1 < n; i++)
-        row[i - 1] = spec_cell (cells[i]);
+        row[i - 1] = test_spec_cell (cells[i]);
       g_ptr_array_add (rows, row);
     }
   cr_assert_gt (rows->len, 0, "table %s not found in %s", name, spec_path);

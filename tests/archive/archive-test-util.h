@@ -167,4 +167,7 @@ G_BEGIN_DECLS
  * trimmed and without backquotes. */
 GPtrArray *test_spec_table (const char *spec_path, const char *name);
 
+/* A table cell trimmed, its backquotes removed. */
+char *test_spec_cell (const char *raw);
+
 G_END_DECLS

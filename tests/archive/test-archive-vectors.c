@@ -44,18 +44,6 @@ read_spec (void)
   return text;
 }
 
-/* "`abc`" -> "abc" */
-static char *
-cell (const char *raw)
-{
-  g_autofree char *trimmed = g_strstrip (g_strdup (raw));
-  gsize length = strlen (trimmed);
-
-  if (length >= 2 && trimmed[0] == '`' && trimmed[length - 1] == '`')
-    return g_strndup (trimmed + 1, length - 2);
-  return g_strdup (trimmed);
-}
-
 static GPtrArray *
 load_vectors (void)
 {
@@ -79,10 +67,10 @@ load_vectors (void)
       cells = g_strsplit (*line, "|", -1);
       cr_assert_eq (g_strv_length (cells), 6, "bad vector row: %s", *line);
       vector = g_new0 (Vector, 1);
-      vector->type = cell (cells[1]);
-      vector->value = cell (cells[2]);
-      vector->hex[0] = cell (cells[3]);
-      vector->hex[1] = cell (cells[4]);
+      vector->type = test_spec_cell (cells[1]);
+      vector->value = test_spec_cell (cells[2]);
+      vector->hex[0] = test_spec_cell (cells[3]);
+      vector->hex[1] = test_spec_cell (cells[4]);
       g_ptr_array_add (vectors, vector);
     }
   cr_assert_gt (vectors->len, 50, "the vector table was not found");
