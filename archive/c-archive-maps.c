@@ -40,11 +40,19 @@ typedef struct
   const char *name;
   KeyKind key;
   ValueKind value;
+  const char *writer; /* the public functions, for their criticals */
+  const char *reader;
 } MapKind;
 
-static const MapKind string_to_string = { "CMapStringToString", KEY_STRING, VALUE_STRING };
-static const MapKind string_to_object = { "CMapStringToOb", KEY_STRING, VALUE_OBJECT };
-static const MapKind word_to_object = { "CMapWordToOb", KEY_WORD, VALUE_OBJECT };
+static const MapKind string_to_string
+    = { "CMapStringToString", KEY_STRING, VALUE_STRING, "c_archive_write_string_map",
+        "c_archive_read_string_map" };
+static const MapKind string_to_object
+    = { "CMapStringToOb", KEY_STRING, VALUE_OBJECT, "c_archive_write_string_object_map",
+        "c_archive_read_string_object_map" };
+static const MapKind word_to_object
+    = { "CMapWordToOb", KEY_WORD, VALUE_OBJECT, "c_archive_write_word_object_map",
+        "c_archive_read_word_object_map" };
 
 static void
 name_entry (CArchive *self, const char *map, guint64 index, guint64 count)
@@ -74,7 +82,7 @@ write_map (CArchive *self, const MapKind *kind, GHashTable *map)
   g_autofree gpointer *keys = NULL;
   guint n = 0;
 
-  if (!c_archive_check_self (self, "c_archive_write_map") || self->error != NULL)
+  if (!c_archive_check_self (self, kind->writer) || self->error != NULL)
     return;
   keys = g_hash_table_get_keys_as_array (map, &n);
   qsort (keys, n, sizeof *keys, kind->key == KEY_STRING ? compare_string_keys : compare_word_keys);
@@ -121,7 +129,7 @@ read_map (CArchive *self, const MapKind *kind, GType expected_type)
   GHashTable *map = new_map (kind);
   guint64 n;
 
-  if (!c_archive_check_self (self, "c_archive_read_map"))
+  if (!c_archive_check_self (self, kind->reader))
     return map;
   n = c_archive_read_count (self);
   for (guint64 i = 0; i < n && self->error == NULL; i++)
