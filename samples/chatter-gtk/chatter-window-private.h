@@ -25,7 +25,7 @@ typedef struct
   const char *call; /* CHATTER_CALL_*, NULL when none */
   gint64 started;
   gint64 ended;
-  guint frames; /* frame clock paints */
+  guint frames; /* frames painted (the frame clock's paint phase ran) */
   guint ticks;  /* frame clock updates (animation ticks) */
 } Wait;
 

@@ -417,7 +417,7 @@ chatter_window_close_request (GtkWindow *window)
 /* Frames: counted while a call waits, to show that the window keeps drawing. */
 
 static void
-on_after_paint (GdkFrameClock *clock, ChatterWindow *self)
+on_paint (GdkFrameClock *clock, ChatterWindow *self)
 {
   self->frames++;
   if (self->wait.call != NULL)
@@ -438,8 +438,7 @@ chatter_window_realize (GtkWidget *widget)
 
   GTK_WIDGET_CLASS (chatter_window_parent_class)->realize (widget);
   self->clock = g_object_ref (gtk_widget_get_frame_clock (widget));
-  self->paint_handler
-      = g_signal_connect (self->clock, "after-paint", G_CALLBACK (on_after_paint), self);
+  self->paint_handler = g_signal_connect (self->clock, "paint", G_CALLBACK (on_paint), self);
   self->update_handler = g_signal_connect (self->clock, "update", G_CALLBACK (on_update), self);
 }
 
