@@ -22,6 +22,8 @@ struct _ChatterInspect
   guint dumps;
   guint screenshots;
   char *screenshot_problem;
+  GdkFrameClock *clock; /* while a screenshot waits for the next paint */
+  gulong after_paint;
 };
 
 static void
@@ -107,21 +109,52 @@ on_dump (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+screenshot_answered (ChatterInspect *self, const char *problem)
+{
+  g_clear_pointer (&self->screenshot_problem, g_free);
+  self->screenshot_problem = g_strdup (problem);
+  self->screenshots++;
+  write_state (self);
+}
+
+/* Just after a paint, when the window's render node is the one on the screen (between a
+ * change and the next paint, GTK has none to give). */
+static void
+on_after_paint (GdkFrameClock *clock, ChatterInspect *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_clear_signal_handler (&self->after_paint, self->clock);
+  g_clear_object (&self->clock);
+  if (self->window == NULL)
+    screenshot_answered (self, "the window is gone");
+  else if (!save_screenshot (GTK_WIDGET (self->window), self->screenshot_file, &error))
+    screenshot_answered (self, error->message);
+  else
+    screenshot_answered (self, NULL);
+}
+
 static gboolean
 on_screenshot (gpointer data)
 {
   ChatterInspect *self = data;
-  g_autoptr (GError) error = NULL;
+  GdkFrameClock *clock;
 
-  g_clear_pointer (&self->screenshot_problem, g_free);
+  if (self->after_paint != 0)
+    return G_SOURCE_CONTINUE; /* one is coming */
   if (self->screenshot_file == NULL)
-    self->screenshot_problem = g_strdup ("no --screenshot-file");
-  else if (self->window == NULL)
-    self->screenshot_problem = g_strdup ("the window is gone");
-  else if (!save_screenshot (GTK_WIDGET (self->window), self->screenshot_file, &error))
-    self->screenshot_problem = g_strdup (error->message);
-  self->screenshots++;
-  write_state (self);
+    screenshot_answered (self, "no --screenshot-file");
+  else if (self->window == NULL
+           || (clock = gtk_widget_get_frame_clock (GTK_WIDGET (self->window))) == NULL)
+    screenshot_answered (self, "the window is not shown");
+  else
+    {
+      self->clock = g_object_ref (clock);
+      self->after_paint
+          = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), self);
+      gtk_widget_queue_draw (GTK_WIDGET (self->window));
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -149,6 +182,11 @@ chatter_inspect_free (ChatterInspect *self)
     return;
   g_clear_handle_id (&self->dump_source, g_source_remove);
   g_clear_handle_id (&self->screenshot_source, g_source_remove);
+  if (self->clock != NULL)
+    {
+      g_clear_signal_handler (&self->after_paint, self->clock);
+      g_clear_object (&self->clock);
+    }
   if (self->window != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->window), (gpointer *) &self->window);
   g_free (self->state_file);

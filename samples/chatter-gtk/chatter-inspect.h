@@ -5,9 +5,10 @@
  * With --state-file FILE, SIGUSR1 makes chatter-gtk write FILE: a JSON object with what the
  * window's widgets show (chatter_window_describe), written whole (a new file renamed over
  * the old one). With --screenshot-file PNG too, SIGUSR2 renders the window as GTK draws it
- * into PNG, then writes FILE. Each FILE counts the requests served ("dumps",
- * "screenshots"), so that a script that sent a signal knows when its answer is there. FILE
- * is written once at start, when the handlers are in place: signals may be sent from then on.
+ * into PNG, just after its next paint, then writes FILE. Each FILE counts the requests
+ * served ("dumps", "screenshots"), so that a script that sent a signal knows when its answer
+ * is there. FILE is written once at start, when the handlers are in place: signals may be
+ * sent from then on.
  */
 #pragma once
 
