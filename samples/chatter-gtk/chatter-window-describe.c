@@ -66,6 +66,22 @@ describe_conversation (ChatterWindow *self, JsonBuilder *builder)
   json_builder_end_array (builder);
 }
 
+/* The text selected in the conversation, or null. */
+static void
+describe_selection (ChatterWindow *self, JsonBuilder *builder)
+{
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+
+  if (!gtk_text_buffer_get_selection_bounds (self->buffer, &start, &end))
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+  text = gtk_text_buffer_get_text (self->buffer, &start, &end, FALSE);
+  json_builder_add_string_value (builder, text);
+}
+
 void
 chatter_window_describe (ChatterWindow *self, JsonBuilder *builder)
 {
@@ -91,6 +107,8 @@ chatter_window_describe (ChatterWindow *self, JsonBuilder *builder)
   json_builder_add_string_value (builder, gtk_editable_get_text (GTK_EDITABLE (self->entry)));
   json_builder_set_member_name (builder, "entry_sensitive");
   json_builder_add_boolean_value (builder, gtk_widget_is_sensitive (GTK_WIDGET (self->entry)));
+  json_builder_set_member_name (builder, "selection");
+  describe_selection (self, builder);
   json_builder_set_member_name (builder, "blocking");
   json_builder_add_boolean_value (builder, chatter_window_is_blocking (self));
   describe_wait (builder, "wait", &self->wait, now);

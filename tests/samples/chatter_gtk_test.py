@@ -122,6 +122,8 @@ class FakeServer:
         self.listener.close()
 
     def accepted(self):
+        if self.connection is not None:
+            self.connection.close()
         self.listener.settimeout(DEADLINE)
         raw, _ = self.listener.accept()
         raw.settimeout(DEADLINE)
@@ -137,6 +139,11 @@ class FakeServer:
             more = self.connection.recv(65536)
             assert more, "closed before %r came: %r" % (wanted, self.received)
             self.received += more
+
+    def drop(self):
+        """Closes the connection without TLS's close_notify (Python sends none on close)."""
+        self.connection.close()
+        self.connection = None
 
     def expect_closed(self):
         try:
@@ -271,6 +278,15 @@ def main(workdir):
                                 "showing bob's reply")
         assert lines(state, "line") == ["%s: %s" % (NAME, MESSAGE), "bob: " + REPLY], state
         assert state["entry"] == "", state
+        # The conversation is text to select: Shift+Tab from the entry reaches it, Ctrl+A
+        # selects all of it (as it shows), Tab goes back to the entry.
+        window.key("shift+Tab")
+        window.wait_for(lambda s: s["focus"] == "conversation-view", "focusing the conversation")
+        window.key("ctrl+a")
+        state = window.wait_for(lambda s: s["selection"] is not None, "selecting the conversation")
+        assert state["selection"] == "\n".join(lines(state)), state
+        window.key("Tab")
+        window.wait_for(lambda s: s["focus"] == "message-entry", "focusing the entry again")
 
         # 3. The server stalls; a new connect blocks in its TLS handshake.
         os.kill(server.process.pid, signal.SIGSTOP)
@@ -361,6 +377,18 @@ def main(workdir):
             assert lines(state, "error")[-1].startswith("Receiving: "), lines(state)
             assert "cancelled" in lines(state, "error")[-1], lines(state)
             fake.expect_closed()
+
+            # 6. A server that drops the connection without a word: the window says so.
+            window.key("ctrl+n")
+            window.wait_for(dialog_ready, "showing the connect dialog a sixth time")
+            window.key("Return")
+            fake.accepted()
+            window.wait_for(connected, "connected to the server that will drop it")
+            fake.drop()
+            state = window.wait_for(lambda s: s["link"] == "disconnected", "noticing the drop")
+            dropped = lines(state, "error")[-1]
+            assert dropped.startswith(("The connection was lost: ",
+                                       "The server hung up without closing")), lines(state)
         figures.append("state dumps the window wrote while a call blocked: %d"
                        % window.answered_while_blocked)
         figures.extend(["the window's conversation at the end:"] + [
