@@ -15,11 +15,11 @@ DEADLINE = 30.0
 class Proc:
     """A child process; threads collect its stdout and stderr lines as they arrive."""
 
-    def __init__(self, args, interactive=False):
+    def __init__(self, args, interactive=False, env=None):
         self.args = [str(a) for a in args]
         self.process = subprocess.Popen(
             self.args, stdin=subprocess.PIPE if interactive else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
         self.lines = {"out": [], "err": []}
         self.changed = threading.Condition()
         self.threads = [threading.Thread(target=self._collect, args=(stream, name), daemon=True)
@@ -94,10 +94,10 @@ def start_server(server_path, mode, *extra):
     return server, port
 
 
-def start_client(client_path, mode, port, name, *extra, interactive=False):
+def start_client(client_path, mode, port, name, *extra, interactive=False, env=None):
     args = [client_path, "--host", "127.0.0.1", "--port", port, "--name", name]
     args += ["--mfc"] if mode == "mfc" else []
-    return Proc(args + list(extra), interactive=interactive)
+    return Proc(args + list(extra), interactive=interactive, env=env)
 
 
 def conversation(proc):
