@@ -26,6 +26,10 @@ struct _CArchiveCodePage
   GIConv encoder; /* UTF-8 to the code page */
 };
 
+/* The properties of the options (c_archive_install_text_properties()). */
+static GParamSpec *wide_strings_pspec;
+static GParamSpec *code_page_pspec;
+
 /* Wide text is written through a small buffer, so that a long string costs no second
  * copy of itself. */
 #define WIDE_CHUNK 2048
@@ -163,7 +167,7 @@ c_archive_set_code_page (CArchive *self, const char *code_page, GError **error)
     return FALSE;
   c_archive_clear_code_page (self);
   self->code_page = opened;
-  g_object_notify (G_OBJECT (self), "code-page");
+  g_object_notify_by_pspec (G_OBJECT (self), code_page_pspec);
   return TRUE;
 }
 
@@ -205,7 +209,7 @@ c_archive_set_wide_strings (CArchive *self, gboolean wide_strings)
     return;
   self->wide_strings = wide_strings;
   self->mfc_narrow_below = wide_strings ? 0 : C_ARCHIVE_MFC_LENGTH_WORD;
-  g_object_notify (G_OBJECT (self), "wide-strings");
+  g_object_notify_by_pspec (G_OBJECT (self), wide_strings_pspec);
 }
 
 /**
@@ -236,8 +240,6 @@ enum
   PROP_CODE_PAGE
 };
 
-static GParamSpec *wide_strings_pspec;
-static GParamSpec *code_page_pspec;
 static void (*archive_get_property) (GObject *, guint, GValue *, GParamSpec *);
 static void (*archive_set_property) (GObject *, guint, const GValue *, GParamSpec *);
 static void (*archive_constructed) (GObject *);
