@@ -106,6 +106,13 @@ struct _CArchive
   /* The peer's _MFC_VER, for the MFC format's fields whose bytes changed between
    * versions (c-archive-time.c, C++ bool): C_ARCHIVE_MFC_VERSION_LATEST unless set. */
   guint mfc_version;
+  /* The MFC format's text (c-archive-codepage.c): every string and line wide, as a Unicode
+   * build writes them; the code page of an ANSI peer (NULL: ASCII narrow, UTF-8 read). */
+  gboolean wide_strings;
+  struct _CArchiveCodePage *code_page;
+  /* What the direct path of c_archive_write_cstring() writes as a one-byte narrow MFC
+   * string: lengths below 0xFF, below 0 with wide_strings (one comparison for both). */
+  gsize mfc_narrow_below;
 
   /* Object graph state: ids are shared by classes and objects and start at 1. */
   GHashTable *stored_objects; /* GObject* (ref held) -> id */
@@ -194,5 +201,24 @@ void c_archive_clear_objects (CArchive *self);
 void c_archive_reset_objects (CArchive *self);
 
 /* c-archive-properties.c */
+
+/* c-archive-string.c and c-archive-codepage.c: the MFC format's text. */
+typedef struct _CArchiveCodePage CArchiveCodePage;
+/* MFC's escape from a one-byte string length (c-archive-string.c). */
+#define C_ARCHIVE_MFC_LENGTH_WORD 0xFF
+void c_archive_put_mfc_length (CArchive *self, guint64 length, gboolean wide);
+void c_archive_write_cstring_general (CArchive *self, const char *text, gsize length,
+                                      gboolean nul_allowed);
+char *c_archive_read_cstring_general (CArchive *self, gboolean nul_allowed, gsize *length);
+void c_archive_install_text_properties (GObjectClass *object_class);
+void c_archive_clear_code_page (CArchive *self);
+gboolean c_archive_utf8_valid (const char *text, gsize length, gboolean nul_allowed, gsize *bad);
+void c_archive_put_mfc_text (CArchive *self, const char *text, gsize length);
+gboolean c_archive_put_mfc_line (CArchive *self, const char *text, gsize length);
+char *c_archive_decode_narrow (CArchive *self, const guint8 *raw, gsize n, gboolean nul_allowed,
+                               const char *what, guint64 offset, gsize *length);
+char *c_archive_decode_wide (CArchive *self, const guint8 *raw, gsize n_units, gboolean nul_allowed,
+                             const char *what, guint64 offset, gsize *length);
+char *c_archive_read_wide_line (CArchive *self);
 
 G_END_DECLS

@@ -16,8 +16,8 @@
 #define MFC_LENGTH_DWORD 0xFFFF
 #define LENGTH_QWORD 0xFFFFFFFFu
 
-static void
-put_mfc_length (CArchive *self, guint64 length, gboolean wide)
+void
+c_archive_put_mfc_length (CArchive *self, guint64 length, gboolean wide)
 {
   if (wide)
     {
@@ -62,7 +62,7 @@ static void
 c_archive_put_length (CArchive *self, guint64 length, gboolean wide)
 {
   if (self->format == C_ARCHIVE_FORMAT_MFC)
-    put_mfc_length (self, length, wide);
+    c_archive_put_mfc_length (self, length, wide);
   else
     put_network_length (self, length);
 }
@@ -195,7 +195,8 @@ put_cstring_fast (CArchive *self, const char *text, gsize length)
       self->end += length + 4;
       return TRUE;
     }
-  if (length >= MFC_LENGTH_WORD || self->buffer_size - self->end < length + 1
+  /* mfc_narrow_below is MFC_LENGTH_WORD, or 0 for a Unicode peer (every string wide). */
+  if (length >= self->mfc_narrow_below || self->buffer_size - self->end < length + 1
       || !is_plain_ascii ((const guint8 *) text, length))
     return FALSE;
   out = self->buffer + self->end;
@@ -203,18 +204,6 @@ put_cstring_fast (CArchive *self, const char *text, gsize length)
   memcpy (out + 1, text, length);
   self->end += length + 1;
   return TRUE;
-}
-
-static void
-put_utf16le (CArchive *self, const char *text, gsize length)
-{
-  glong n_units = 0;
-  gunichar2 *units = g_utf8_to_utf16 (text, (glong) length, NULL, &n_units, NULL);
-
-  put_mfc_length (self, (guint64) n_units, TRUE);
-  for (glong i = 0; i < n_units; i++)
-    c_archive_put_uint (self, units[i], 2);
-  g_free (units);
 }
 
 static G_GNUC_NO_INLINE void write_cstring_slow (CArchive *self, const char *text);
@@ -227,7 +216,10 @@ static G_GNUC_NO_INLINE void write_cstring_slow (CArchive *self, const char *tex
  * Writes a length-prefixed string (MFC's `ar << CString`). The network format writes the
  * UTF-8 bytes after a DWORD length. The MFC format writes ASCII text as MFC's narrow
  * string and any other text as MFC's wide string (UTF-16LE), which both ANSI and Unicode
- * MFC programs read. Text that is not valid UTF-8 is #C_ARCHIVE_ERROR_BAD_DATA.
+ * MFC programs read; c_archive_set_wide_strings() and c_archive_set_code_page() change
+ * that for a Unicode or an ANSI peer. Text that is not valid UTF-8 is
+ * #C_ARCHIVE_ERROR_BAD_DATA. For a string with NUL characters inside, use
+ * c_archive_write_cstring_len().
  *
  * This is the string for records: any text, newlines included, read back whole by
  * c_archive_read_cstring(). c_archive_write_string() is another thing: a text line without
@@ -246,8 +238,6 @@ c_archive_write_cstring (CArchive *self, const char *text)
 static void
 write_cstring_slow (CArchive *self, const char *text)
 {
-  gsize length;
-
   if (!c_archive_check_self (self, "c_archive_write_cstring"))
     return;
 #ifndef G_DISABLE_CHECKS
@@ -257,59 +247,32 @@ write_cstring_slow (CArchive *self, const char *text)
       return;
     }
 #endif
+  c_archive_write_cstring_general (self, text, strlen (text), FALSE);
+}
+
+/* Any string, NULs inside where nul_allowed (the text's length says where it ends). */
+void
+c_archive_write_cstring_general (CArchive *self, const char *text, gsize length,
+                                 gboolean nul_allowed)
+{
+  gsize bad = 0;
+
   if (!c_archive_begin_field (self, "CString", TRUE))
     return;
-  length = strlen (text);
-  if (!g_utf8_validate_len (text, length, NULL))
+  if (!c_archive_utf8_valid (text, length, nul_allowed, &bad))
     {
-      c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA, "the text is not valid UTF-8");
+      c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA,
+                      "the text is not valid UTF-8 (byte 0x%02x at byte %" G_GSIZE_FORMAT ")",
+                      (guint8) text[bad], bad);
       return;
     }
-  if (self->format == C_ARCHIVE_FORMAT_MFC && !is_ascii (text, length))
+  if (self->format == C_ARCHIVE_FORMAT_MFC && (self->wide_strings || !is_ascii (text, length)))
     {
-      put_utf16le (self, text, length);
+      c_archive_put_mfc_text (self, text, length);
       return;
     }
   c_archive_put_length (self, length, FALSE);
   c_archive_put (self, text, length);
-}
-
-static char *
-decode_utf8 (CArchive *self, GByteArray *raw)
-{
-  /* An empty GByteArray may have no data pointer at all. */
-  if (raw->len == 0)
-    return g_strdup ("");
-  if (!g_utf8_validate_len ((const char *) raw->data, raw->len, NULL)
-      || memchr (raw->data, 0, raw->len) != NULL)
-    {
-      c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA,
-                      "the string is not valid UTF-8 or contains NUL");
-      return NULL;
-    }
-  return g_strndup ((const char *) raw->data, raw->len);
-}
-
-static char *
-decode_utf16le (CArchive *self, GByteArray *raw)
-{
-  gsize n_units = raw->len / 2;
-  gunichar2 *units = g_new (gunichar2, n_units + 1);
-  char *text = NULL;
-  gboolean has_nul = FALSE;
-
-  for (gsize i = 0; i < n_units; i++)
-    {
-      units[i] = (gunichar2) (raw->data[2 * i] | raw->data[2 * i + 1] << 8);
-      has_nul |= units[i] == 0;
-    }
-  if (!has_nul)
-    text = g_utf16_to_utf8 (units, (glong) n_units, NULL, NULL, NULL);
-  g_free (units);
-  if (text == NULL)
-    c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA,
-                    "the wide string is not valid UTF-16 or contains NUL");
-  return text;
 }
 
 /* The common string, when all of it is at hand: a narrow string with a DWORD (network) or
@@ -346,8 +309,10 @@ find_cstring_fast (CArchive *self, gsize *length, gsize *end)
   if (n > available - head || n > self->limits[C_ARCHIVE_LIMIT_STRING_LENGTH])
     return NULL;
   in += head;
+  /* Text that is not ASCII is UTF-8 here, but for a code page's (c-archive-codepage.c). */
   if (!is_plain_ascii (in, n)
-      && (!g_utf8_validate_len ((const char *) in, n, NULL) || memchr (in, 0, n) != NULL))
+      && ((self->code_page != NULL && self->format == C_ARCHIVE_FORMAT_MFC)
+          || !g_utf8_validate_len ((const char *) in, n, NULL) || memchr (in, 0, n) != NULL))
     return NULL;
   *length = n;
   *end = self->cur + head + n;
@@ -355,7 +320,6 @@ find_cstring_fast (CArchive *self, gsize *length, gsize *end)
 }
 
 static G_GNUC_NO_INLINE char *read_cstring_slow (CArchive *self);
-static char *read_cstring_general (CArchive *self);
 
 /**
  * c_archive_read_cstring:
@@ -396,37 +360,43 @@ c_archive_read_cstring (CArchive *self)
 static char *
 read_cstring_slow (CArchive *self)
 {
+  gsize length;
+
   if (!c_archive_check_self (self, "c_archive_read_cstring"))
     return NULL;
-  return read_cstring_general (self);
+  return c_archive_read_cstring_general (self, FALSE, &length);
 }
 
 /* Everything find_cstring_fast() leaves: strings not all in the buffer yet, wide MFC
- * strings, 64-bit lengths, and every error. */
-static char *
-read_cstring_general (CArchive *self)
+ * strings, code pages, NULs, 64-bit lengths, and every error. Sets *length (0 after an
+ * error). */
+char *
+c_archive_read_cstring_general (CArchive *self, gboolean nul_allowed, gsize *length)
 {
   g_autoptr (GByteArray) raw = NULL;
-  guint64 length;
+  guint64 n;
   gboolean wide;
-  char *text;
+  char *text = NULL;
 
-  if (!c_archive_begin_field (self, "CString", FALSE)
-      || !c_archive_take_length (self, &length, &wide))
+  *length = 0;
+  if (!c_archive_begin_field (self, "CString", FALSE) || !c_archive_take_length (self, &n, &wide))
     return g_strdup ("");
-  if (wide && length > G_MAXUINT64 / 2)
-    length = G_MAXUINT64;
-  else if (wide)
-    length *= 2;
   raw = g_byte_array_new ();
-  if (c_archive_check_length (self, length, "a string")
-      && c_archive_take_into (self, (gsize) length, raw))
-    text = wide ? decode_utf16le (self, raw) : decode_utf8 (self, raw);
-  else
-    text = NULL;
+  if (c_archive_check_length (self, wide && n > G_MAXUINT64 / 2 ? G_MAXUINT64 : (wide ? 2 : 1) * n,
+                              "a string")
+      && c_archive_take_into (self, (gsize) (wide ? 2 : 1) * n, raw))
+    {
+      guint64 offset = c_archive_position (self) - raw->len;
+
+      text = wide ? c_archive_decode_wide (self, raw->data, raw->len / 2, nul_allowed, "string",
+                                           offset, length)
+                  : c_archive_decode_narrow (self, raw->data, raw->len, nul_allowed, "string",
+                                             offset, length);
+    }
   if (text != NULL)
     return text;
-  c_archive_explain_cstring_failure (self, length, wide, raw);
+  *length = 0;
+  c_archive_explain_cstring_failure (self, n, wide, raw);
   return g_strdup ("");
 }
 
@@ -484,8 +454,7 @@ read_cstring_into_slow (CArchive *self, char *buffer, gsize size)
       return 0;
     }
 #endif
-  text = read_cstring_general (self);
-  length = strlen (text);
+  text = c_archive_read_cstring_general (self, FALSE, &length);
   if (self->error == NULL && length >= size)
     c_archive_fail (self, C_ARCHIVE_ERROR_LIMIT_EXCEEDED,
                     "a string of %" G_GSIZE_FORMAT
@@ -665,7 +634,9 @@ c_archive_read_bytes (CArchive *self)
  *
  * Writes text as it is, with neither length nor terminator (MFC's `WriteString`): add
  * "\n" to make it a line for c_archive_read_string(). The bytes are UTF-8 in both
- * formats (a Unicode MFC build writes UTF-16 here; see `docs/wire-format.md`).
+ * formats, but in the MFC format with c_archive_set_wide_strings() (UTF-16LE, as a Unicode
+ * MFC build writes them) or c_archive_set_code_page() (the code page, as an ANSI build
+ * writes them); see `docs/wire-format.md`.
  *
  * Use it for line-based text: a log, a text protocol, a peer that reads lines. For a string
  * field of a record use c_archive_write_cstring(): its length lets any text through,
@@ -687,6 +658,8 @@ c_archive_write_string (CArchive *self, const char *text)
       c_archive_fail (self, C_ARCHIVE_ERROR_BAD_DATA, "the text is not valid UTF-8");
       return;
     }
+  if (self->format == C_ARCHIVE_FORMAT_MFC && c_archive_put_mfc_line (self, text, length))
+    return;
   c_archive_put (self, text, length);
 }
 
@@ -725,9 +698,10 @@ strip_newline (GByteArray *line)
  * Reads a line of text up to "\n" (MFC's `ReadString`). The newline, and a "\r" before
  * it, are dropped. A last line without newline is returned as it is. Reaching the end of
  * the archive with nothing read is not an error: the result is then %NULL, as MFC's
- * `ReadString` returns `FALSE`. A line that is not UTF-8 or holds a NUL character is
- * #C_ARCHIVE_ERROR_BAD_DATA; when it looks like a string of c_archive_write_cstring()
- * (a length field, then text), the error says so.
+ * `ReadString` returns `FALSE`. A line that is not UTF-8 (or, in the MFC format, text of
+ * the archive's code page, or UTF-16LE with c_archive_set_wide_strings()) or holds a NUL
+ * character is #C_ARCHIVE_ERROR_BAD_DATA; when it looks like a string of
+ * c_archive_write_cstring() (a length field, then text), the error says so.
  *
  * Returns: (transfer full) (nullable): the line in UTF-8, or %NULL at the end of the
  *   archive or after an error
@@ -737,12 +711,15 @@ c_archive_read_string (CArchive *self)
 {
   g_autoptr (GByteArray) line = NULL;
   gboolean complete = FALSE;
+  gsize length;
   char *text;
 
   g_return_val_if_fail (C_IS_ARCHIVE (self), NULL);
 
   if (!c_archive_begin_field (self, "line", FALSE))
     return NULL;
+  if (self->format == C_ARCHIVE_FORMAT_MFC && self->wide_strings)
+    return c_archive_read_wide_line (self);
   line = g_byte_array_new ();
   while (!complete && self->error == NULL)
     {
@@ -753,7 +730,8 @@ c_archive_read_string (CArchive *self)
   if (self->error != NULL || (line->len == 0 && !complete))
     return NULL;
   strip_newline (line);
-  text = decode_utf8 (self, line);
+  text = c_archive_decode_narrow (self, line->data, line->len, FALSE, "line", self->field_offset,
+                                  &length);
   if (text == NULL)
     c_archive_explain_line_failure (self, line->data, line->len);
   return text;

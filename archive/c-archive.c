@@ -120,6 +120,7 @@ c_archive_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_error (&self->error);
   g_free (self->buffer);
+  c_archive_clear_code_page (self);
   G_OBJECT_CLASS (c_archive_parent_class)->finalize (object);
 }
 
@@ -232,6 +233,9 @@ c_archive_class_init (CArchiveClass *klass)
       = limit_param ("max-objects", "Max objects", C_ARCHIVE_LIMIT_OBJECTS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* CArchive:wide-strings and CArchive:code-page live with the text (c-archive-codepage.c). */
+  c_archive_install_text_properties (object_class);
 }
 
 static void

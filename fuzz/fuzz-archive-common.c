@@ -317,3 +317,16 @@ fuzz_register_classes (void)
                                       C_ARCHIVE_CLASS_VERSIONABLE);
   c_archive_register_class_with_name (FUZZ_TYPE_BAG, "FBag", 1, C_ARCHIVE_CLASS_NONE);
 }
+
+/* The text options */
+
+void
+fuzz_set_text_options (CArchive *ar, gboolean wide_strings, guint code_page)
+{
+  static const char *const code_pages[] = { NULL, "CP949", "CP932", "CP1252" };
+  g_autoptr (GError) error = NULL;
+
+  c_archive_set_wide_strings (ar, wide_strings);
+  if (!c_archive_set_code_page (ar, code_pages[code_page % G_N_ELEMENTS (code_pages)], &error))
+    g_error ("fuzz: %s", error->message);
+}

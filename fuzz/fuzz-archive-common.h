@@ -42,7 +42,8 @@ typedef enum
   FUZZ_OP_OBJECT, /* any registered class */
   FUZZ_OP_NODE,   /* must be an FNode */
   FUZZ_OP_CLASS,
-  FUZZ_OP_MAP, /* maps a fresh object, reads nothing */
+  FUZZ_OP_MAP,         /* maps a fresh object, reads nothing */
+  FUZZ_OP_CSTRING_LEN, /* a CString with NULs: c_archive_read_cstring_len() */
   /* MFC's collections and value types (fuzz-archive-mfc.c) */
   FUZZ_OP_MFC_VERSION, /* BYTE: which version, then nothing */
   FUZZ_OP_STRV,
@@ -81,6 +82,19 @@ G_DECLARE_FINAL_TYPE (FuzzVersioned, fuzz_versioned, FUZZ, VERSIONED, GObject)
 G_DECLARE_FINAL_TYPE (FuzzBag, fuzz_bag, FUZZ, BAG, GObject)
 
 void fuzz_register_classes (void);
+
+/* The MFC format's text options (docs/wire-format.md §5.5), from bits of a flags byte:
+ * FUZZ_FLAG_WIDE_STRINGS, and a code page in the two bits at FUZZ_CODE_PAGE_SHIFT (none,
+ * CP949, CP932, CP1252). fuzz-archive-load takes these bits of its flags byte as they are;
+ * fuzz-socket-file has its own bits and passes them on. */
+enum
+{
+  FUZZ_FLAG_WIDE_STRINGS = 1 << 3,
+  FUZZ_CODE_PAGE_SHIFT = 4,
+  FUZZ_CODE_PAGE_MASK = 3 << FUZZ_CODE_PAGE_SHIFT,
+};
+
+void fuzz_set_text_options (CArchive *ar, gboolean wide_strings, guint code_page);
 FuzzNode *fuzz_node_new (gint32 value, GObject *next);
 void fuzz_node_set_next (FuzzNode *self, GObject *next);
 FuzzVersioned *fuzz_versioned_new (gint32 value, const char *text);

@@ -1,6 +1,7 @@
 /* fuzz-archive-load.c: libFuzzer target for loading archives (both formats, objects too)
  *
- * Input: one flags byte (format and transport, see fuzz-archive-common.h), then an archive
+ * Input: one flags byte (format, transport and text options, see fuzz-archive-common.h),
+ * then an archive
  * that is a series of operations, each a BYTE naming a read and the field to read. The
  * target must never crash, leak or hang, whatever the bytes; the archive's sticky error
  * ends the series.
@@ -10,6 +11,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz-archive-common.h"
@@ -88,6 +90,17 @@ read_raw (CArchive *ar)
   guint8 buffer[256];
 
   c_archive_read (ar, buffer, c_archive_read_byte (ar));
+}
+
+/* The text with NULs has the length it says, and a NUL after it. */
+static void
+read_cstring_len (CArchive *ar)
+{
+  gsize length = 1;
+  g_autofree char *text = c_archive_read_cstring_len (ar, &length);
+
+  if (text[length] != '\0' || (c_archive_get_error (ar) != NULL && length != 0))
+    abort ();
 }
 
 static void
@@ -174,6 +187,9 @@ run_op (CArchive *ar, FuzzOp op, GPtrArray *keep)
       case FUZZ_OP_RAW:
         read_raw (ar);
         break;
+      case FUZZ_OP_CSTRING_LEN:
+        read_cstring_len (ar);
+        break;
       case FUZZ_OP_OBJECT:
       case FUZZ_OP_NODE:
       case FUZZ_OP_CLASS:
@@ -199,6 +215,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   c_archive_set_limit (ar, C_ARCHIVE_LIMIT_STRING_LENGTH, 1 << 20);
   c_archive_set_limit (ar, C_ARCHIVE_LIMIT_COUNT, 1 << 16);
   c_archive_set_limit (ar, C_ARCHIVE_LIMIT_OBJECTS, 1 << 12);
+  fuzz_set_text_options (ar, (data[0] & FUZZ_FLAG_WIDE_STRINGS) != 0,
+                         (data[0] & FUZZ_CODE_PAGE_MASK) >> FUZZ_CODE_PAGE_SHIFT);
   keep = g_ptr_array_new_with_free_func (g_object_unref);
   for (int i = 0; i < 1024 && c_archive_get_error (ar) == NULL; i++)
     {

@@ -4,7 +4,8 @@
  * CSocket whose bytes arrive in chunks, then the end of the stream. The input:
  *
  *   byte 0       flags: bit 0 the MFC format (else network order), bit 1 a 16-byte archive
- *                buffer (else MFC's 4096)
+ *                buffer (else MFC's 4096), bit 2 wide strings, bits 3-4 a code page (none,
+ *                CP949, CP932, CP1252: fuzz_set_text_options())
  *   byte 1       k (its low 4 bits): how many chunk sizes follow
  *   k bytes      chunk sizes, 1 to 256 bytes each, used in turn (none: 1 byte at a time)
  *   the rest     an archive that is a series of operations, as for fuzz-archive-load: a BYTE
@@ -35,6 +36,8 @@ int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 #define FLAG_MFC (1 << 0)
 #define FLAG_SMALL_BUFFER (1 << 1)
+#define FLAG_WIDE_STRINGS (1 << 2)
+#define CODE_PAGE_SHIFT 3
 #define MAX_OPS 1024
 
 /* A CSocket whose blocking calls must not wait: on_message_pending runs only inside a wait. */
@@ -107,6 +110,17 @@ note_string (GString *log, const char *kind, char *text)
   else
     log_append (log, "%s %zu %s\n", kind, strlen (text), text);
   g_free (text);
+}
+
+/* Text with NULs: its length and a hash of all of it. */
+static void
+note_text_len (CArchive *ar, GString *log)
+{
+  gsize length = 0;
+  g_autofree char *text = c_archive_read_cstring_len (ar, &length);
+  g_autoptr (GBytes) bytes = g_bytes_new_static (text, length);
+
+  log_append (log, "cstring_len %zu %u\n", length, g_bytes_hash (bytes));
 }
 
 static void
@@ -234,6 +248,8 @@ run_op (CArchive *ar, FuzzOp op, GString *log, GPtrArray *keep)
     note_string (log, "line", c_archive_read_string (ar));
   else if (op == FUZZ_OP_RAW)
     read_raw (ar, log);
+  else if (op == FUZZ_OP_CSTRING_LEN)
+    note_text_len (ar, log);
   else if (op >= FUZZ_OP_MFC_VERSION)
     {
       /* MFC's collections and value types: the error and position after them are compared. */
@@ -244,9 +260,9 @@ run_op (CArchive *ar, FuzzOp op, GString *log, GPtrArray *keep)
     read_objects (ar, op, log, keep);
 }
 
-/* Reads the series of operations into @log. */
+/* Reads the series of operations into @log, with the text options of @flags. */
 static void
-read_archive (CArchive *ar, GString *log)
+read_archive (CArchive *ar, guint8 flags, GString *log)
 {
   GPtrArray *keep = g_ptr_array_new_with_free_func (g_object_unref);
   const GError *error;
@@ -255,6 +271,7 @@ read_archive (CArchive *ar, GString *log)
   c_archive_set_limit (ar, C_ARCHIVE_LIMIT_STRING_LENGTH, 1 << 20);
   c_archive_set_limit (ar, C_ARCHIVE_LIMIT_COUNT, 1 << 16);
   c_archive_set_limit (ar, C_ARCHIVE_LIMIT_OBJECTS, 1 << 12);
+  fuzz_set_text_options (ar, (flags & FLAG_WIDE_STRINGS) != 0, (flags >> CODE_PAGE_SHIFT) & 3);
   for (int i = 0; i < MAX_OPS && c_archive_get_error (ar) == NULL; i++)
     {
       guint8 op;
@@ -276,8 +293,8 @@ read_archive (CArchive *ar, GString *log)
 }
 
 static void
-read_through_socket (CArchiveFormat format, gsize buffer_size, GBytes *archive, const gsize *chunks,
-                     gsize n_chunks, GString *log)
+read_through_socket (guint8 flags, CArchiveFormat format, gsize buffer_size, GBytes *archive,
+                     const gsize *chunks, gsize n_chunks, GString *log)
 {
   g_autoptr (CSocket) reader = g_object_new (fuzz_socket_get_type (), NULL);
   g_autoptr (CSocketFile) file = NULL;
@@ -288,7 +305,7 @@ read_through_socket (CArchiveFormat format, gsize buffer_size, GBytes *archive, 
   file = c_socket_file_new (reader);
   ar = c_archive_new_load_from_stream (g_io_stream_get_input_stream (G_IO_STREAM (file)), format,
                                        buffer_size);
-  read_archive (ar, log);
+  read_archive (ar, flags, log);
 }
 
 static void
@@ -359,9 +376,10 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   header = 2 + n_chunks;
   archive = g_bytes_new_static (data + header, size - header);
 
-  read_through_socket (format, buffer_size, archive, chunks, MAX (n_chunks, 1), socket_log);
+  read_through_socket (data[0], format, buffer_size, archive, chunks, MAX (n_chunks, 1),
+                       socket_log);
   ar = c_archive_new_load_from_data (data + header, size - header, format);
-  read_archive (ar, memory_log);
+  read_archive (ar, data[0], memory_log);
   g_object_unref (ar);
   if (!g_string_equal (socket_log, memory_log))
     report_difference (socket_log->str, memory_log->str);

@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "fuzz-archive-common.h"
 
@@ -55,6 +56,31 @@ write_texts (CArchive *ar)
   op (ar, FUZZ_OP_LINE), c_archive_write_string (ar, "a line\r\n");
 }
 
+/* Text for the archive's options (docs/wire-format.md §5.5): what its code page has, NULs
+ * through the _len op, lines. */
+static void
+write_option_texts (CArchive *ar)
+{
+  const char *code_page = c_archive_get_code_page (ar);
+  const char *text = g_strcmp0 (code_page, "CP949") == 0   ? "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4"
+                     : g_strcmp0 (code_page, "CP932") == 0 ? "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+                     : code_page != NULL                   ? "caf\xc3\xa9 \xe2\x82\xac"
+                                                           : "h\xc3\xa9llo \xf0\x9f\x98\x80";
+  g_autofree char *line = g_strconcat (text, "\r\n", NULL);
+  g_autofree char *with_nul = g_strconcat ("a", text, NULL);
+
+  op (ar, FUZZ_OP_CSTRING), c_archive_write_cstring (ar, text);
+  op (ar, FUZZ_OP_CSTRING), c_archive_write_cstring (ar, "ascii");
+  op (ar, FUZZ_OP_CSTRING_LEN), c_archive_write_cstring_len (ar, "\0", 1);
+  with_nul[0] = '\0';
+  op (ar, FUZZ_OP_CSTRING_LEN), c_archive_write_cstring_len (ar, with_nul, strlen (text) + 1);
+  op (ar, FUZZ_OP_LINE), c_archive_write_string (ar, line);
+  op (ar, FUZZ_OP_STRING_LIST);
+  c_archive_write_count (ar, 2);
+  c_archive_write_cstring (ar, text);
+  c_archive_write_cstring (ar, "");
+}
+
 static void
 write_objects (CArchive *ar)
 {
@@ -84,10 +110,9 @@ static const struct
   const char *name;
   void (*write) (CArchive *ar);
 } kinds[] = {
-  { "numbers", write_numbers },
-  { "texts", write_texts },
-  { "objects", write_objects },
-  { "mfc-types", fuzz_write_mfc_seed },
+  { "numbers", write_numbers },           { "texts", write_texts },
+  { "objects", write_objects },           { "mfc-types", fuzz_write_mfc_seed },
+  { "option-texts", write_option_texts },
 };
 
 static const struct
@@ -99,6 +124,11 @@ static const struct
   { "mfc", FUZZ_FLAG_MFC },
   { "net-1byte", FUZZ_FLAG_ONE_BYTE_STREAM },
   { "mfc-7byte", FUZZ_FLAG_MFC | FUZZ_FLAG_SEVEN_BYTE_STREAM },
+  { "mfc-wide", FUZZ_FLAG_MFC | FUZZ_FLAG_WIDE_STRINGS },
+  { "mfc-cp949", FUZZ_FLAG_MFC | 1 << FUZZ_CODE_PAGE_SHIFT },
+  { "mfc-cp932-1byte", FUZZ_FLAG_MFC | FUZZ_FLAG_ONE_BYTE_STREAM | 2 << FUZZ_CODE_PAGE_SHIFT },
+  { "mfc-wide-cp1252-7byte", FUZZ_FLAG_MFC | FUZZ_FLAG_SEVEN_BYTE_STREAM | FUZZ_FLAG_WIDE_STRINGS
+                                 | 3 << FUZZ_CODE_PAGE_SHIFT },
 };
 
 static gboolean
@@ -139,6 +169,11 @@ save_hostile (const char *dir)
       "CFoo",
       11 },
     { "hostile-wide-surrogate", FUZZ_FLAG_MFC, "\x0e\xff\xfe\xff\x01\x00\xd8", 7 },
+    { "hostile-cp949-bad-bytes", FUZZ_FLAG_MFC | 1 << FUZZ_CODE_PAGE_SHIFT, "\x0e\x03\x81\x20\x41",
+      5 },
+    { "hostile-cp949-cut-character", FUZZ_FLAG_MFC | 1 << FUZZ_CODE_PAGE_SHIFT,
+      "\x0e\x03\x41\x42\xc7", 5 },
+    { "hostile-wide-line-odd", FUZZ_FLAG_MFC | FUZZ_FLAG_WIDE_STRINGS, "\x11\x41\x00\x42", 4 },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (hostile); i++)
@@ -170,6 +205,12 @@ main (int argc, char **argv)
         g_autofree char *name = NULL;
         g_autofree char *truncated = NULL;
 
+        /* The text options (and text the code page has) for the option-texts kind only. */
+        if ((variants[v].flags & (FUZZ_FLAG_WIDE_STRINGS | FUZZ_CODE_PAGE_MASK)) != 0
+            && kinds[k].write != write_option_texts)
+          continue;
+        fuzz_set_text_options (ar, (variants[v].flags & FUZZ_FLAG_WIDE_STRINGS) != 0,
+                               (variants[v].flags & FUZZ_CODE_PAGE_MASK) >> FUZZ_CODE_PAGE_SHIFT);
         kinds[k].write (ar);
         if (!c_archive_check (ar, NULL))
           return 1;

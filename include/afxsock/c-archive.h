@@ -441,6 +441,20 @@ void c_archive_set_object_schema (CArchive *self, gint schema);
 AFXSOCK_AVAILABLE_IN_ALL
 void c_archive_serialize_properties (CArchive *self, GObject *object);
 
+/* The MFC format's text: Unicode builds, ANSI code pages; strings with NULs */
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_set_wide_strings (CArchive *self, gboolean wide_strings);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_archive_get_wide_strings (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_archive_set_code_page (CArchive *self, const char *code_page, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+const char *c_archive_get_code_page (CArchive *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_archive_write_cstring_len (CArchive *self, const char *text, gsize length);
+AFXSOCK_AVAILABLE_IN_ALL
+char *c_archive_read_cstring_len (CArchive *self, gsize *length);
+
 G_END_DECLS
 
 /* The interface of self-serializing objects belongs with the archive. */

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   chat-client [--host H] [--port N] [--name NAME] [--mfc]
+ *   chat-client [--host H] [--port N] [--name NAME] [--mfc [--codepage CP]]
  *               [--say TEXT] [--after N] [--say TEXT]... [--wait-for N]
  *               [--tls [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE]]
  *
@@ -22,6 +22,10 @@
  * CArchive; on_receive reads messages while the archive's buffer holds more. Standard
  * input is read asynchronously from the main loop, so the client never freezes waiting on
  * either side.
+ *
+ * With --mfc --codepage=CP949 (or another Windows code page) the strings travel as an ANSI
+ * MFC CHATTER built for that code page writes and reads them (c_archive_set_code_page()); a
+ * line with a character the code page lacks is not sent, and the client says why.
  *
  * With --tls the conversation is encrypted (sample-tls.h): the server's certificate is
  * verified against the system's CAs and --tls-ca's, and must be for the host of --host. The
@@ -51,12 +55,13 @@ static struct
   int port;
   char *name;
   gboolean mfc;
+  char *codepage;
   int wait_for;
   int timeout_ms;
   guint after;
   GArray *script; /* ScriptLine */
   SampleTls tls;
-} options = { NULL, 7778, NULL, FALSE, 0, 10000, 0, NULL, { 0 } };
+} options = { NULL, 7778, NULL, FALSE, NULL, 0, 10000, 0, NULL, { 0 } };
 
 #define CHAT_TYPE_CLIENT (chat_client_get_type ())
 G_DECLARE_FINAL_TYPE (ChatClient, chat_client, CHAT, CLIENT, CSocket)
@@ -122,11 +127,17 @@ say_now (ChatClient *self, const char *line)
 {
   g_autofree char *text = g_strdup_printf ("%s: %s", options.name, line);
   g_autoptr (ChatMessage) message = chat_message_new (FALSE, text);
+  g_autoptr (GError) error = NULL;
 
   /* Half the limit, since MFC's format may need two bytes per character. */
   if (strlen (text) > CHAT_MAX_TEXT_BYTES / 2)
     {
       g_print ("*** line too long, not sent\n");
+      return;
+    }
+  if (!chat_text_fits (text, options.codepage, &error))
+    {
+      g_print ("*** not sent: %s\n", error->message);
       return;
     }
   send_message (self, message);
@@ -343,6 +354,9 @@ chat_client_open (ChatClient *self)
   self->out = c_archive_new_store_to_stream (
       g_io_stream_get_output_stream (G_IO_STREAM (self->file)), format, 0);
   chat_message_set_limits (self->in);
+  /* Checked by parse_options: these cannot fail. */
+  c_archive_set_code_page (self->in, options.codepage, NULL);
+  c_archive_set_code_page (self->out, options.codepage, NULL);
 }
 
 static void
@@ -393,6 +407,10 @@ parse_options (int *argc, char ***argv)
       "NAME" },
     { "mfc", 0, 0, G_OPTION_ARG_NONE, &options.mfc,
       "Use MFC's archive format (default: network order)", NULL },
+    { "codepage", 0, 0, G_OPTION_ARG_STRING, &options.codepage,
+      "With --mfc: strings in the Windows code page CP of an ANSI MFC peer (CP1252, CP949, "
+      "CP932, CP936, ...; default: ASCII, other text as UTF-16)",
+      "CP" },
     { "say", 's', 0, G_OPTION_ARG_CALLBACK, on_say, "Say TEXT instead of reading input", "TEXT" },
     { "after", 'a', 0, G_OPTION_ARG_CALLBACK, on_after,
       "The following --say lines wait until N messages were seen", "N" },
@@ -418,6 +436,11 @@ parse_options (int *argc, char ***argv)
   if (options.port <= 0 || options.port > 65535 || options.wait_for < 0 || options.timeout_ms < 0)
     {
       g_printerr ("chat-client: a port, count or timeout is out of range\n");
+      return FALSE;
+    }
+  if (!chat_check_code_page (options.codepage, options.mfc, &error))
+    {
+      g_printerr ("chat-client: %s\n", error->message);
       return FALSE;
     }
   if (options.host == NULL)
@@ -449,7 +472,8 @@ main (int argc, char **argv)
       g_printerr ("chat-client: %s\n", error->message);
       return 1;
     }
-  g_print ("*** connected to %s port %d as %s%s\n", options.host, options.port, options.name,
+  g_print ("*** connected to %s port %d as %s%s%s%s\n", options.host, options.port, options.name,
+           options.codepage ? ", code page " : "", options.codepage ? options.codepage : "",
            options.tls.enabled ? ", over TLS" : "");
   chat_client_open (client);
   if (options.script->len == 0 && options.wait_for == 0)
@@ -466,6 +490,7 @@ main (int argc, char **argv)
   g_array_unref (options.script);
   g_free (options.host);
   g_free (options.name);
+  g_free (options.codepage);
   sample_tls_clear (&options.tls);
   return status;
 }

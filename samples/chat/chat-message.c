@@ -120,3 +120,58 @@ chat_format (gboolean mfc)
 {
   return mfc ? C_ARCHIVE_FORMAT_MFC : C_ARCHIVE_FORMAT_NETWORK;
 }
+
+/**
+ * chat_check_code_page:
+ * @code_page: (nullable): the `--codepage` option
+ * @mfc: the `--mfc` switch
+ * @error: where a code page that cannot be used is said
+ *
+ * Checks `--codepage`: the Windows code page of ANSI MFC peers (c_archive_set_code_page()),
+ * meaningful in MFC's format only, since the network format is UTF-8.
+ *
+ * Returns: whether both programs can use @code_page (%NULL: none)
+ */
+gboolean
+chat_check_code_page (const char *code_page, gboolean mfc, GError **error)
+{
+  g_autoptr (CArchive) probe = NULL;
+
+  if (code_page == NULL)
+    return TRUE;
+  if (!mfc)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--codepage needs --mfc: the network format is always UTF-8");
+      return FALSE;
+    }
+  probe = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_MFC);
+  return c_archive_set_code_page (probe, code_page, error);
+}
+
+/**
+ * chat_text_fits:
+ * @text: what a client is about to say
+ * @code_page: (nullable): the code page of the conversation
+ * @error: where a character the code page lacks is named
+ *
+ * A storing archive refuses text its code page cannot represent, and its error is sticky:
+ * the connection would be over. This asks first, with a message written to memory.
+ *
+ * Returns: whether @text can be sent in @code_page
+ */
+gboolean
+chat_text_fits (const char *text, const char *code_page, GError **error)
+{
+  g_autoptr (CArchive) probe = NULL;
+  g_autoptr (ChatMessage) message = NULL;
+
+  if (code_page == NULL)
+    return TRUE;
+  probe = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_MFC);
+  message = chat_message_new (FALSE, text);
+  if (!c_archive_set_code_page (probe, code_page, error))
+    return FALSE;
+  chat_message_serialize (message, probe);
+  return c_archive_check (probe, error);
+}

@@ -35,6 +35,8 @@ void chat_message_add_line (ChatMessage *self, const char *line);
 void chat_message_serialize (ChatMessage *self, CArchive *archive);
 void chat_message_set_limits (CArchive *archive);
 CArchiveFormat chat_format (gboolean mfc);
+gboolean chat_check_code_page (const char *code_page, gboolean mfc, GError **error);
+gboolean chat_text_fits (const char *text, const char *code_page, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ChatMessage, chat_message_free)
 

@@ -2,14 +2,16 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   chat-server [--port N] [--address A] [--mfc] [--exit-after N] [--timeout MS]
+ *   chat-server [--port N] [--address A] [--mfc [--codepage CP]] [--exit-after N] [--timeout MS]
  *               [--history N]
  *               [--tls-certificate FILE --tls-key FILE [--tls-client-ca FILE]]
  *
  * Keeps the conversation and relays to every client what it has not seen yet; a client that
  * joins late gets the last --history lines first (default 1000): the history is bounded, so
  * a client that talks without end costs the server no more than that. Messages are chat-message.h's records, in network
- * byte order or, with --mfc, in MFC's own format: byte for byte what CHATSRVR sends.
+ * byte order or, with --mfc, in MFC's own format: byte for byte what CHATSRVR sends. With
+ * --codepage=CP949 (or another Windows code page) too, the strings are those of an ANSI
+ * CHATSRVR built for that code page (c_archive_set_code_page()).
  *
  * Each client's messages are read CHATTER's way, with a loading CArchive in on_receive
  * (MFC's ProcessPendingRead), but without CHATSRVR's trap: there, a blocking CSocket reads
@@ -66,6 +68,7 @@
 static struct
 {
   CArchiveFormat format;
+  char *code_page; /* --codepage, NULL for none */
   guint timeout_ms;
   guint exit_after;       /* 0: serve until a signal */
   GPtrArray *history;     /* the latest lines: from 'first' on, at most twice history_limit */
@@ -469,6 +472,9 @@ chat_connection_open (ChatConnection *self)
    * sends them): refusing any keeps a message that has not fully arrived cheap to try. */
   chat_message_set_limits (self->in);
   c_archive_set_limit (self->in, C_ARCHIVE_LIMIT_COUNT, 0);
+  /* Checked by parse_options: these cannot fail. */
+  c_archive_set_code_page (self->in, server.code_page, NULL);
+  c_archive_set_code_page (self->out, server.code_page, NULL);
 }
 
 /* The service (sample-service.h) does what MFC's CListeningSocket did: accepts each client
@@ -559,14 +565,18 @@ say_goodbye (CSocketService *service)
 }
 
 static gboolean
-parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc, int *exit_after,
-               int *timeout_ms, int *history, SampleTls *tls)
+parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc, char **code_page,
+               int *exit_after, int *timeout_ms, int *history, SampleTls *tls)
 {
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, port, "Port to listen on (0: any)", "N" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, address, "Address to listen on (default: all)", "A" },
     { "mfc", 0, 0, G_OPTION_ARG_NONE, mfc, "Use MFC's archive format (default: network order)",
       NULL },
+    { "codepage", 0, 0, G_OPTION_ARG_STRING, code_page,
+      "With --mfc: strings in the Windows code page CP of ANSI MFC peers (CP1252, CP949, CP932, "
+      "CP936, ...; default: ASCII, other text as UTF-16)",
+      "CP" },
     { "exit-after", 'n', 0, G_OPTION_ARG_INT, exit_after, "Shut down after N messages", "N" },
     { "timeout", 't', 0, G_OPTION_ARG_INT, timeout_ms,
       "Milliseconds a message may take to arrive or go out (default 5000)", "MS" },
@@ -591,6 +601,11 @@ parse_options (int *argc, char ***argv, int *port, char **address, gboolean *mfc
       g_printerr ("chat-server: a port, count, timeout or --history is out of range\n");
       return FALSE;
     }
+  if (!chat_check_code_page (*code_page, *mfc, &error))
+    {
+      g_printerr ("chat-server: %s\n", error->message);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -611,8 +626,8 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, ""); /* text in the locale's encoding: GLib converts (sample-options.h) */
   setvbuf (stdout, NULL, _IOLBF, 0);
-  if (!parse_options (&argc, &argv, &service_options.port, &address, &mfc, &exit_after, &timeout_ms,
-                      &history, &tls))
+  if (!parse_options (&argc, &argv, &service_options.port, &address, &mfc, &server.code_page,
+                      &exit_after, &timeout_ms, &history, &tls))
     return 2;
   server.format = chat_format (mfc);
   server.exit_after = (guint) exit_after;
@@ -629,7 +644,8 @@ main (int argc, char **argv)
       g_printerr ("chat-server: %s\n", error->message);
       return 1;
     }
-  g_print ("messages in %s%s\n", mfc ? "MFC's archive format" : "network byte order",
+  g_print ("messages in %s%s%s%s\n", mfc ? "MFC's archive format" : "network byte order",
+           server.code_page ? ", code page " : "", server.code_page ? server.code_page : "",
            tls.enabled ? ", over TLS" : "");
 
   g_unix_signal_add (SIGINT, on_signal, "interrupted");
@@ -643,6 +659,7 @@ main (int argc, char **argv)
   g_ptr_array_unref (server.connections);
   g_ptr_array_unref (server.history);
   g_main_loop_unref (server.loop);
+  g_free (server.code_page);
   sample_tls_clear (&tls);
   return 0;
 }

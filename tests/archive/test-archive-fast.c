@@ -406,6 +406,7 @@ Test (archive_fast, bad_string_bytes_are_found_at_every_position, .timeout = 60)
             g_autoptr (CArchive) ar = NULL;
             g_autoptr (CArchive) ar2 = NULL;
             g_autofree char *text = NULL;
+            g_autofree char *expected = NULL;
             char into[64] = "unchanged";
             guint8 prefix[4] = { 0, 0, 0, (guint8) n };
 
@@ -426,9 +427,15 @@ Test (archive_fast, bad_string_bytes_are_found_at_every_position, .timeout = 60)
             cr_assert_eq (c_archive_read_byte (ar), 7);
             text = c_archive_read_cstring (ar);
             cr_assert_str_eq (text, "");
-            test_assert_archive_error (ar, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_BAD_DATA,
-                                       "reading CString at offset 1: the string is not valid "
-                                       "UTF-8 or contains NUL",
+            /* The error names the bad byte's place in the string. */
+            expected = bad[b] == 0
+                           ? g_strdup_printf ("reading CString at offset 1: the string contains "
+                                              "NUL (at byte %zu,",
+                                              at)
+                           : g_strdup_printf ("reading CString at offset 1: the string is not "
+                                              "valid UTF-8 (byte 0x%02x at byte %zu,",
+                                              bad[b], at);
+            test_assert_archive_error (ar, C_ARCHIVE_ERROR, C_ARCHIVE_ERROR_BAD_DATA, expected,
                                        NULL);
             cr_assert_eq (c_archive_read_byte (ar2), 7);
             cr_assert_eq (c_archive_read_cstring_into (ar2, into, sizeof into), 0);

@@ -135,7 +135,7 @@ static const Malformed table[] = {
   { "line over the limit", N, "61 62 63 64 65 66 0a", NULL, READ_LINE, SETUP_LINE_LIMIT_4,
     C_ARCHIVE_ERROR_LIMIT_EXCEEDED, "reading line at offset 0: a line of" },
   { "line not UTF-8", N, "61 ff 0a", NULL, READ_LINE, SETUP_NONE, C_ARCHIVE_ERROR_BAD_DATA,
-    "reading line at offset 0: the string is not valid UTF-8" },
+    "reading line at offset 0: the line is not valid UTF-8 (byte 0xff at byte 1, offset 1)" },
   { "unknown class name", N, "ff ff 00 01 00 05 43 46 6f 6f 31", NULL, READ_OBJECT_ANY, SETUP_NONE,
     C_ARCHIVE_ERROR_BAD_CLASS, "reading object at offset 0: unknown class 'CFoo1'" },
   { "class name of length 0", N, "ff ff 00 01 00 00", NULL, READ_OBJECT_ANY, SETUP_NONE,

@@ -484,16 +484,17 @@ Test (archive, other_string_failures_keep_their_errors, .timeout = 10)
       "end of archive" },
     /* a string with a NUL inside, the bytes after the length not text */
     { C_ARCHIVE_FORMAT_NETWORK, FALSE, "00 00 00 02 41 00", C_ARCHIVE_ERROR_BAD_DATA,
-      "not valid UTF-8 or contains NUL" },
+      "the string contains NUL (at byte 1, offset 5): read strings with NULs with "
+      "c_archive_read_cstring_len()" },
     /* a line with invalid UTF-8 that starts as text */
     { C_ARCHIVE_FORMAT_NETWORK, TRUE, "61 62 ff 0a", C_ARCHIVE_ERROR_BAD_DATA,
-      "not valid UTF-8 or contains NUL" },
+      "the line is not valid UTF-8 (byte 0xff at byte 2, offset 2)" },
     /* a line with a zero first byte whose "length" runs past the line */
     { C_ARCHIVE_FORMAT_NETWORK, TRUE, "00 00 00 09 61 0a", C_ARCHIVE_ERROR_BAD_DATA,
-      "not valid UTF-8 or contains NUL" },
+      "the line contains NUL (at byte 0, offset 0)" },
     /* MFC: a control byte whose "length" runs past the line */
     { C_ARCHIVE_FORMAT_MFC, TRUE, "07 00 61 0a", C_ARCHIVE_ERROR_BAD_DATA,
-      "not valid UTF-8 or contains NUL" },
+      "the line contains NUL (at byte 1, offset 1)" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

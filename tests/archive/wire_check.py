@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # wire_check.py: an independent CArchive decoder and encoder, written from
-# docs/wire-format.md alone with the struct module (no afxsock code), checked against
-# the specification's test vectors and against the C library through
-# archive-wire-helper.
+# docs/wire-format.md alone with the struct module and Python's codecs (no afxsock
+# code), checked against the specification's test vectors (§10.1-§10.4) and against the
+# C library through archive-wire-helper.
 #
 # Usage: wire_check.py HELPER WIRE_FORMAT_MD
 #
@@ -800,11 +800,117 @@ def check_mfc_types(spec):
             check(read(r) and r.at_end(), "%s %s (%s): decoded wrong" % (kind, value, fmt))
 
 
+# Text options (§5.5, §10.4), with Python's own codecs: the peer's code page
+# ("CP949" is Python's "cp949"), "utf-16-le" for wide text.
+
+def parse_text_value(value):
+    m = re.fullmatch(r'"(.*)"(?: × (\S+))?', value)
+    unit = m.group(1).replace("\\n", "\n").replace("\\r", "\r").replace("\\0", "\0")
+    return unit * (int(m.group(2), 0) if m.group(2) else 1)
+
+
+def encode_text(kind, text, fmt, wide, code_page):
+    """§5.5, writing: a string (kind "CString" or "CString (len)") or a line."""
+    w = Writer(fmt)
+    if fmt == NETWORK:
+        if kind == "line":
+            w.line(text)
+        else:
+            data = text.encode("utf-8")
+            w.network_length(len(data))
+            w.out += data
+    elif kind == "line":
+        if wide:
+            w.out += text.encode("utf-16-le")
+        elif code_page:
+            w.out += text.encode(code_page)
+        else:
+            w.out += text.encode("utf-8")
+    elif wide or (not code_page and any(ord(c) >= 0x80 for c in text)):
+        units = text.encode("utf-16-le")
+        w.mfc_string_length(len(units) // 2, True)
+        w.out += units
+    else:
+        data = text.encode(code_page or "ascii")
+        w.mfc_string_length(len(data), False)
+        w.out += data
+    return bytes(w.out)
+
+
+def decode_text(kind, data, fmt, wide, code_page):
+    """§5.5, reading: narrow strings in the code page, wide ones in UTF-16LE, wide lines
+    up to the unit 0a 00."""
+    r = Reader(data, fmt, CLASSES)
+    if fmt == NETWORK:
+        if kind == "line":
+            return r.line()
+        return r.take(r.network_length()).decode("utf-8")
+    if kind == "line":
+        if not wide:
+            end = data.find(b"\n")
+            end = len(data) if end < 0 else end + 1
+            raw = r.take(end).rstrip(b"\n").rstrip(b"\r")
+            return raw.decode(code_page or "utf-8")
+        units = b""
+        while not r.at_end():
+            unit = r.take(2)
+            units += unit
+            if unit == b"\n\0":
+                break
+        if units.endswith(b"\n\0"):
+            units = units[:-2]
+        if units.endswith(b"\r\0"):
+            units = units[:-2]
+        return units.decode("utf-16-le")
+    n, is_wide = r.mfc_string_length()
+    if is_wide:
+        return r.take(2 * n).decode("utf-16-le")
+    return r.take(n).decode(code_page or "utf-8")
+
+
+def check_text_vectors(spec):
+    block = spec.split("<!-- text:begin -->")[1].split("<!-- text:end -->")[0]
+    rows = 0
+    for line in block.splitlines():
+        cells = [c.strip().strip("`") for c in line.split("|")[1:-1]]
+        if len(cells) != 5 or cells[0] in ("type", "---"):
+            continue
+        kind, options, value = cells[0], cells[1], cells[2]
+        wide = "wide" in options
+        code_page = next((o.strip().lower() for o in options.split(",")
+                          if o.strip().startswith("CP")), None)
+        rows += 1
+        if kind == "string length":  # the MFC length prefix alone (§4.1)
+            n = int(value, 0)
+            w = Writer(MFC)
+            w.mfc_string_length(n, wide)
+            check(hexbytes(w.out) == cells[4],
+                  "text vector length %s: encoded %s" % (value, hexbytes(w.out)))
+            r = Reader(unhex(cells[4]), MFC, CLASSES)
+            check(r.mfc_string_length() == (n, wide) and r.at_end(),
+                  "text vector length %s: decoded wrong" % value)
+            continue
+        text = parse_text_value(value)
+        for fmt, expected in ((NETWORK, cells[3]), (MFC, cells[4])):
+            prefix = expected.endswith("…")
+            expected = expected.rstrip("…").strip()
+            data = encode_text(kind, text, fmt, wide, code_page)
+            shown = data[:len(unhex(expected))] if prefix else data
+            what = "text vector %s [%s] %s (%s)" % (kind, options, value, fmt)
+            check(hexbytes(shown) == expected, "%s: encoded %s" % (what, hexbytes(shown)))
+            source = data if prefix else unhex(expected)
+            decoded = decode_text(kind, source, fmt, wide, code_page)
+            check(decoded == (text.rstrip("\n").rstrip("\r") if kind == "line" else text),
+                  "%s: decoded %r" % (what, decoded))
+    check(rows > 20, "text vector table found (%d rows)" % rows)
+
+
 def main():
     helper, spec_path = sys.argv[1], sys.argv[2]
     with open(spec_path, encoding="utf-8") as f:
         spec = f.read()
     check_vectors(spec)
+    check_text_vectors(spec)
     check_graph(spec)
     check_collections(spec)
     check_mfc_types(spec)

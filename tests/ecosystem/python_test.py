@@ -355,6 +355,26 @@ def test_datagrams_and_raw_archive_reads():
     assert archive.read(10) == b""
 
 
+def test_code_page_and_nuls_through_introspection():
+    store = Afx.Archive.new_store_to_memory(Afx.ArchiveFormat.MFC)
+    store.props.code_page = "CP949"
+    store.write_cstring_len("a\0한".encode())  # a string with a NUL: bytes in, bytes out
+    store.set_wide_strings(True)
+    store.write_cstring("ab")
+    data = store.steal_bytes()
+    assert data.get_data() == bytes.fromhex("04 61 00 c7 d1 ff fe ff 02 61 00 62 00"), data
+    archive = Afx.Archive.new_load_from_bytes(data, Afx.ArchiveFormat.MFC)
+    assert archive.set_code_page("949")
+    assert archive.read_cstring_len() == "a\0한".encode()
+    assert archive.read_cstring() == "ab"
+    try:
+        archive.set_code_page("no such code page")
+        raise AssertionError("an unknown code page was taken")
+    except GLib.Error as error:
+        assert error.matches(GLib.convert_error_quark(), GLib.ConvertError.NO_CONVERSION), error
+    assert archive.props.code_page == "949"
+
+
 if sys.argv[1] == "--serve":
     serve(sys.argv[2] if len(sys.argv) > 2 else None)
     sys.exit(0)
@@ -416,7 +436,7 @@ def test_service_holds_python_connections():
 
 TESTS = [test_echo_one_mebibyte, test_unkept_accepted_socket_is_closed,
          test_blocking_socket_keeps_the_loop_running, test_serializable_to_a_c_peer, test_tls_echo,
-         test_datagrams_and_raw_archive_reads,
+         test_datagrams_and_raw_archive_reads, test_code_page_and_nuls_through_introspection,
          test_service_holds_python_connections]
 
 failed = 0
