@@ -104,6 +104,16 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_connect_address (CAsyncSocket *self, GSocketAddress *address,
                                          GError **error);
 AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_connect_timeout (CAsyncSocket *self, guint timeout_ms);
+AFXSOCK_AVAILABLE_IN_ALL
+guint c_async_socket_get_connect_timeout (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_connect_attempt_delay (CAsyncSocket *self, guint delay_ms);
+AFXSOCK_AVAILABLE_IN_ALL
+guint c_async_socket_get_connect_attempt_delay (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+guint c_async_socket_get_connect_attempts (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error);
 
 /* Data */
