@@ -175,6 +175,29 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_ioctl (CAsyncSocket *self, gulong command, guint32 *argument,
                                GError **error);
 
+/* Multicast (datagram sockets; beyond MFC) */
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_join_multicast_group (CAsyncSocket *self, const char *group,
+                                              const char *source, const char *interface,
+                                              GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_leave_multicast_group (CAsyncSocket *self, const char *group,
+                                               const char *source, const char *interface,
+                                               GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_multicast_interface (CAsyncSocket *self, const char *interface,
+                                                 GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_multicast_ttl (CAsyncSocket *self, guint ttl, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_multicast_ttl (CAsyncSocket *self, guint *ttl, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_multicast_loopback (CAsyncSocket *self, gboolean loopback,
+                                                GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_multicast_loopback (CAsyncSocket *self, gboolean *loopback,
+                                                GError **error);
+
 /* State and accounting */
 AFXSOCK_AVAILABLE_IN_ALL
 int c_async_socket_get_last_error (void);
