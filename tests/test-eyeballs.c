@@ -341,6 +341,34 @@ Test (eyeballs, a_resolver_without_per_family_lookups_still_races, .timeout = 30
   fixture_close (&f);
 }
 
+Test (eyeballs, a_datagram_socket_takes_the_first_address_as_its_peer, .timeout = 30)
+{
+  Fixture f;
+  g_autoptr (TestSocket) client = test_socket_new ();
+  g_autoptr (TestSocket) receiver = test_socket_new ();
+  g_autoptr (GError) error = NULL;
+  guint port = 0;
+
+  fixture_open (&f, FALSE);
+  cr_assert (c_async_socket_create (S (receiver), 0, C_SOCK_DGRAM, C_FD_ALL, "::1", &error));
+  cr_assert (c_async_socket_get_sock_name (S (receiver), NULL, &port, &error));
+  receiver->read_on_receive = TRUE;
+  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV6, "::1", 0);
+  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV4, "127.0.0.1", 0);
+  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_DGRAM, C_FD_ALL, NULL, &error));
+  start_connect (client, NAME, port);
+  wait_connect (client, g_get_monotonic_time ());
+  assert_connected_to (client, "::1");
+  cr_assert_eq (c_async_socket_get_connect_attempts (S (client)), 1);
+  drain_context ();
+  cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 1);
+  /* A send without an address goes to the peer. */
+  send_text (client, "datagram");
+  cr_assert (run_until_received (receiver, 8), "the peer got nothing");
+  g_clear_object (&client);
+  fixture_close (&f);
+}
+
 /* ---- When every attempt fails ------------------------------------------------------------ */
 
 Test (eyeballs, all_refused_is_one_on_connect_with_the_last_error, .timeout = 30)
