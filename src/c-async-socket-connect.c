@@ -623,7 +623,10 @@ connect_native (CAsyncSocket *self, const struct sockaddr *address, socklen_t le
  * of their own, made with the same family and type and given the options set on the
  * socket before the connect (and its bound address, or its port if the application chose
  * one). If the winner is one of those, it takes the place of the socket's descriptor under
- * the same descriptor number (c_async_socket_get_handle() does not change).
+ * the same descriptor number (c_async_socket_get_handle() does not change). Where no second
+ * descriptor can be had (out of descriptors, or a chosen port the socket does not share:
+ * `SO_REUSEADDR`, which c_async_socket_create() sets on stream sockets, lets it), the
+ * addresses are tried one at a time.
  *
  * With #CAsyncSocket:connect-timeout set, a connect (by name or address) that has not
  * ended within that time is given up: `on_connect` says `ETIMEDOUT`, and

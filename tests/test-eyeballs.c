@@ -369,6 +369,71 @@ Test (eyeballs, a_datagram_socket_takes_the_first_address_as_its_peer, .timeout 
   fixture_close (&f);
 }
 
+/* The application chose the local port: every attempt binds it (the socket has
+ * SO_REUSEADDR from create), and the winner connects from it. */
+Test (eyeballs, a_client_bound_to_its_own_port_races_from_it, .timeout = 30)
+{
+  Fixture f;
+  guint port, local_port = 0, bound = 0;
+  g_autoptr (TestSocket) probe = test_socket_new ();
+  g_autoptr (TestSocket) client = test_socket_new ();
+  g_autoptr (GError) error = NULL;
+
+  fixture_open (&f, FALSE);
+  port = listen_both (&f, FALSE, TRUE);
+  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV6, "::1", 0);
+  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV4, "127.0.0.1", 0);
+  /* A free port, found by binding and closing. */
+  cr_assert (c_async_socket_create (S (probe), 0, C_SOCK_STREAM, C_FD_NONE, NULL, &error));
+  cr_assert (c_async_socket_get_sock_name (S (probe), NULL, &local_port, &error));
+  c_async_socket_close (S (probe));
+  cr_assert (c_async_socket_create (S (client), local_port, C_SOCK_STREAM, C_FD_ALL, NULL, &error),
+             "%s", error ? error->message : "");
+  g_object_set (client, "connect-attempt-delay", 20, NULL);
+  start_connect (client, NAME, port);
+  wait_connect (client, g_get_monotonic_time ());
+  assert_connected_to (client, "127.0.0.1");
+  cr_assert_eq (c_async_socket_get_connect_attempts (S (client)), 2);
+  cr_assert (c_async_socket_get_sock_name (S (client), NULL, &bound, &error));
+  cr_assert_eq (bound, local_port, "connected from port %u, not %u", bound, local_port);
+  assert_one_on_connect (client);
+  g_clear_object (&client);
+  fixture_close (&f);
+}
+
+/* A port that a second descriptor cannot share (no SO_REUSEADDR): the addresses are tried
+ * one at a time on the socket's own descriptor, and only the deadline ends a dropped one. */
+Test (eyeballs, an_unshareable_port_tries_one_address_at_a_time, .timeout = 30)
+{
+  Fixture f;
+  guint port, local_port = 0;
+  g_autoptr (TestSocket) probe = test_socket_new ();
+  g_autoptr (TestSocket) client = test_socket_new ();
+  g_autoptr (GError) error = NULL;
+
+  fixture_open (&f, FALSE);
+  port = listen_both (&f, FALSE, TRUE);
+  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV6, "::1", 0);
+  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV4, "127.0.0.1", 0);
+  cr_assert (c_async_socket_create (S (probe), 0, C_SOCK_STREAM, C_FD_NONE, NULL, &error));
+  cr_assert (c_async_socket_get_sock_name (S (probe), NULL, &local_port, &error));
+  c_async_socket_close (S (probe));
+  cr_assert (
+      c_async_socket_socket (S (client), C_SOCK_STREAM, C_FD_ALL, 0, G_SOCKET_FAMILY_IPV6, &error));
+  cr_assert (c_async_socket_bind (S (client), local_port, "::", &error), "%s",
+             error ? error->message : "");
+  g_object_set (client, "connect-attempt-delay", 20, "connect-timeout", 300, NULL);
+  start_connect (client, NAME, port);
+  wait_connect (client, g_get_monotonic_time ());
+  cr_assert_eq (client->errors[C_NOTIFY_CONNECT], ETIMEDOUT, "on_connect (%s)",
+                g_strerror (client->errors[C_NOTIFY_CONNECT]));
+  cr_assert_eq (c_async_socket_get_connect_attempts (S (client)), 1);
+  cr_assert_eq (syn_sent_towards (port), 0);
+  assert_one_on_connect (client);
+  g_clear_object (&client);
+  fixture_close (&f);
+}
+
 /* ---- When every attempt fails ------------------------------------------------------------ */
 
 Test (eyeballs, all_refused_is_one_on_connect_with_the_last_error, .timeout = 30)
