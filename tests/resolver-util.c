@@ -418,13 +418,45 @@ tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+gboolean
+run_until_polled (gboolean (*func) (gpointer data), gpointer data, guint deadline_ms)
+{
+  GSource *ticker = g_timeout_source_new (1);
+  gboolean held;
+
+  g_source_set_callback (ticker, tick, NULL, NULL);
+  g_source_attach (ticker, g_main_context_get_thread_default ());
+  held = run_until_within (func, data, deadline_ms);
+  g_source_destroy (ticker);
+  g_source_unref (ticker);
+  return held;
+}
+
+typedef struct
+{
+  guint port, n;
+} SynWait;
+
+static gboolean
+enough_syn_sent (gpointer data)
+{
+  SynWait *wait = data;
+  return syn_sent_towards (wait->port) == wait->n;
+}
+
+gboolean
+run_until_syn_sent (guint port, guint n)
+{
+  SynWait wait = { port, n };
+  return run_until_polled (enough_syn_sent, &wait, TEST_DEADLINE_MS);
+}
+
 TestSocket *
 make_full_listener (const char *address, guint *port, GPtrArray *fillers)
 {
   TestSocket *listener = make_listener_on (address, port);
   QueueWait wait = { *port, strchr (address, ':') != NULL };
   g_autoptr (GError) error = NULL;
-  GSource *ticker;
 
   /* A backlog of 1 holds two connections, none of them accepted; with more waiting than
    * the backlog, Linux drops new SYNs. */
@@ -442,12 +474,7 @@ make_full_listener (const char *address, guint *port, GPtrArray *fillers)
     }
   /* The listener's side of the last handshake ends just after the client's: the loop runs,
    * with a ticker to look again, until the kernel shows the queue full. */
-  ticker = g_timeout_source_new (1);
-  g_source_set_callback (ticker, tick, NULL, NULL);
-  g_source_attach (ticker, g_main_context_get_thread_default ());
-  run_until_within (queue_is_full, &wait, 5000);
-  g_source_destroy (ticker);
-  g_source_unref (ticker);
+  run_until_polled (queue_is_full, &wait, 5000);
   cr_assert (accept_queue_full (*port, wait.ipv6), "the accept queue of %s port %u is not full",
              address, *port);
   return listener;

@@ -41,6 +41,12 @@ gboolean accept_queue_full (guint port, gboolean ipv6);
 /* Descriptors open in this process. */
 guint open_descriptors (void);
 
+/* Runs the thread-default context, looking at @func again every millisecond (for what no
+ * event announces: the kernel's tables), until it holds or @deadline_ms pass. */
+gboolean run_until_polled (gboolean (*func) (gpointer data), gpointer data, guint deadline_ms);
+/* Until @n sockets are in SYN_SENT towards @port; FALSE if the deadline passed first. */
+gboolean run_until_syn_sent (guint port, guint n);
+
 /* A listener on @address:@port (0: any port; the port is returned) whose accept queue is
  * full: connections to it hang in SYN_SENT, as to a host whose packets are dropped. The
  * connections that fill it are added to @fillers. */

@@ -530,9 +530,9 @@ Test (eyeballs, close_during_the_race_leaves_nothing_behind, .timeout = 30)
   /* A second connect while the race runs is refused. */
   cr_assert_not (c_async_socket_connect (S (client), NAME, port, &error));
   assert_error (error, C_SOCKET_ERROR, C_SOCKET_ERROR_IN_PROGRESS, "connect");
-  run_for (150);
+  cr_assert (run_until_syn_sent (port, 2), "%u attempts in SYN_SENT, not 2",
+             syn_sent_towards (port));
   cr_assert_eq (c_async_socket_get_connect_attempts (S (client)), 2);
-  cr_assert_eq (syn_sent_towards (port), 2, "both attempts should hang");
   cr_assert_eq (open_descriptors (), descriptors + 1, "%u descriptors, %u before",
                 open_descriptors (), descriptors);
   c_async_socket_close (S (client));
@@ -544,6 +544,12 @@ Test (eyeballs, close_during_the_race_leaves_nothing_behind, .timeout = 30)
   fixture_close (&f);
 }
 
+static gboolean
+lookup_cancelled (gpointer data)
+{
+  return test_resolver_cancelled (data) == 1;
+}
+
 Test (eyeballs, unref_while_resolving_and_racing, .timeout = 30)
 {
   Fixture f;
@@ -552,22 +558,21 @@ Test (eyeballs, unref_while_resolving_and_racing, .timeout = 30)
 
   fixture_open (&f, FALSE);
   port = listen_both (&f, FALSE, FALSE);
-  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV6, "::1", 100);
+  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV6, "::1", TEST_RESOLVER_NEVER);
   test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV4, "127.0.0.1", 0);
-  /* Dropped while the IPv6 lookup is under way (the IPv4 answer is in). */
+  /* Dropped while the IPv6 lookup is under way and the IPv4 attempt hangs. */
   client = new_client (NULL);
   start_connect (client, NAME, port);
-  run_for (20);
+  cr_assert (run_until_syn_sent (port, 1));
   g_object_unref (client);
-  run_for (150);
-  cr_assert_eq (test_resolver_cancelled (f.resolver), 1);
+  cr_assert_eq (syn_sent_towards (port), 0);
+  cr_assert (run_until (lookup_cancelled, f.resolver), "the IPv6 lookup was not cancelled");
   /* Dropped while two attempts hang. */
   test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV6, "::1", 0);
   client = new_client (NULL);
   g_object_set (client, "connect-attempt-delay", 10, NULL);
   start_connect (client, NAME, port);
-  run_for (100);
-  cr_assert_eq (syn_sent_towards (port), 2);
+  cr_assert (run_until_syn_sent (port, 2));
   g_object_unref (client);
   cr_assert_eq (syn_sent_towards (port), 0);
   fixture_close (&f);
@@ -578,6 +583,16 @@ unref_on_connect (TestSocket *socket, CNotify which, int error_code, gpointer da
 {
   if (which == C_NOTIFY_CONNECT)
     g_object_unref (socket); /* MFC's delete this */
+}
+
+static gboolean
+finalized (gpointer data)
+{
+  GObject *object = g_weak_ref_get (data);
+  gboolean gone = object == NULL;
+
+  g_clear_object (&object);
+  return gone;
 }
 
 Test (eyeballs, unref_inside_on_connect_after_a_second_descriptor_won, .timeout = 30)
@@ -597,8 +612,7 @@ Test (eyeballs, unref_inside_on_connect_after_a_second_descriptor_won, .timeout 
   client->hook = unref_on_connect;
   g_object_set (client, "connect-attempt-delay", 20, NULL);
   start_connect (client, NAME, port);
-  run_for (200);
-  cr_assert_null (g_weak_ref_get (&weak), "the socket outlived its last reference");
+  cr_assert (run_until (finalized, &weak), "the socket outlived its last reference");
   g_weak_ref_clear (&weak);
   cr_assert_eq (open_descriptors (), descriptors);
   fixture_close (&f);
