@@ -1,5 +1,4 @@
-/* test-eyeballs.c: connect by host name (Happy Eyeballs v2, RFC 8305) and the connect
- * deadline, on loopback
+/* test-eyeballs.c: connect by host name (Happy Eyeballs v2, RFC 8305) on loopback
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -16,136 +15,8 @@
  */
 #include <errno.h>
 
-#include "resolver-util.h"
+#include "connect-util.h"
 #include "tls-util.h"
-
-#define NAME "dual.test"
-
-typedef struct
-{
-  TestResolver *resolver;
-  GPtrArray *sockets; /* listeners and fillers, closed at the end */
-} Fixture;
-
-static void
-fixture_open (Fixture *f, gboolean plain)
-{
-  /* GTask's first use opens a descriptor for good (its worker context): before any count. */
-  g_type_ensure (G_TYPE_TASK);
-  f->resolver = test_resolver_install (plain);
-  f->sockets = g_ptr_array_new_with_free_func (g_object_unref);
-}
-
-static void
-fixture_close (Fixture *f)
-{
-  g_clear_pointer (&f->sockets, g_ptr_array_unref);
-  test_resolver_uninstall (f->resolver);
-  drain_context ();
-}
-
-/* Listeners on [::1]:P and 127.0.0.1:P, each alive or dead (full accept queue); returns P. */
-static guint
-listen_both (Fixture *f, gboolean ipv6_alive, gboolean ipv4_alive)
-{
-  guint port = 0;
-
-  if (ipv6_alive)
-    g_ptr_array_add (f->sockets, make_listener_on ("::1", &port));
-  else
-    g_ptr_array_add (f->sockets, make_full_listener ("::1", &port, f->sockets));
-  if (ipv4_alive)
-    g_ptr_array_add (f->sockets, make_listener_on ("127.0.0.1", &port));
-  else
-    g_ptr_array_add (f->sockets, make_full_listener ("127.0.0.1", &port, f->sockets));
-  return port;
-}
-
-static TestSocket *
-new_client (const char *address)
-{
-  TestSocket *client = test_socket_new ();
-  g_autoptr (GError) error = NULL;
-
-  cr_assert (c_async_socket_create (S (client), 0, C_SOCK_STREAM, C_FD_ALL, address, &error), "%s",
-             error ? error->message : "");
-  return client;
-}
-
-static void
-start_connect (TestSocket *client, const char *name, guint port)
-{
-  g_autoptr (GError) error = NULL;
-  int before = client->counts[C_NOTIFY_CONNECT];
-
-  cr_assert (c_async_socket_connect (S (client), name, port, &error), "connect: %s",
-             error ? error->message : "");
-  cr_assert_eq (client->counts[C_NOTIFY_CONNECT], before, "on_connect inside connect");
-}
-
-/* Runs until on_connect; returns the milliseconds it took from @start. */
-static double
-wait_connect (TestSocket *client, gint64 start)
-{
-  cr_assert (run_until_count (client, C_NOTIFY_CONNECT, 1), "no on_connect");
-  return (double) (g_get_monotonic_time () - start) / 1000.0;
-}
-
-static char *
-peer_of (TestSocket *client)
-{
-  g_autoptr (GError) error = NULL;
-  char *peer = NULL;
-
-  cr_assert (c_async_socket_get_peer_name (S (client), &peer, NULL, &error), "%s",
-             error ? error->message : "");
-  return peer;
-}
-
-static void
-assert_connected_to (TestSocket *client, const char *address)
-{
-  g_autofree char *peer = NULL;
-  const GError *why = c_async_socket_get_close_error (S (client));
-
-  cr_assert_eq (client->errors[C_NOTIFY_CONNECT], 0, "on_connect (%s): %s",
-                g_strerror (client->errors[C_NOTIFY_CONNECT]), why ? why->message : "no GError");
-  peer = peer_of (client);
-  cr_assert_str_eq (peer, address, "connected to %s, not %s", peer, address);
-}
-
-/* on_connect came once, and on_send after it on success. */
-static void
-assert_one_on_connect (TestSocket *client)
-{
-  drain_context ();
-  cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 1, "%d on_connect notifications",
-                client->counts[C_NOTIFY_CONNECT]);
-  if (client->errors[C_NOTIFY_CONNECT] == 0)
-    cr_assert (run_until_count (client, C_NOTIFY_SEND, 1), "no on_send after on_connect");
-  else
-    cr_assert_eq (client->counts[C_NOTIFY_SEND], 0, "on_send after a failed connect");
-}
-
-/* Bytes go both ways over the connection the race left: the listener accepts it, and the
- * socket's notifications work on the descriptor that won. */
-static void
-assert_round_trip (TestSocket *client, TestSocket *listener)
-{
-  g_autoptr (TestSocket) server = test_socket_new ();
-  g_autoptr (GError) error = NULL;
-
-  cr_assert (run_until_count (listener, C_NOTIFY_ACCEPT, 1), "no on_accept");
-  cr_assert (c_async_socket_accept (S (listener), S (server), NULL, &error), "%s",
-             error ? error->message : "");
-  server->read_on_receive = TRUE;
-  client->read_on_receive = TRUE;
-  send_text (client, "ping");
-  cr_assert (run_until_received (server, 4), "the server got nothing");
-  send_text (server, "pong");
-  cr_assert (run_until_received (client, 4), "the client got nothing");
-  cr_assert (memcmp (client->received->data, "pong", 4) == 0);
-}
 
 /* ---- Which address wins ------------------------------------------------------------------ */
 
@@ -496,22 +367,6 @@ Test (eyeballs, a_name_without_addresses_is_ehostunreach_with_the_reason, .timeo
 
 /* ---- Strange programs --------------------------------------------------------------------- */
 
-static gboolean
-time_passed (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean passed = FALSE;
-
-  g_timeout_add (ms, time_passed, &passed);
-  cr_assert (run_until_flag (&passed));
-}
-
 Test (eyeballs, close_during_the_race_leaves_nothing_behind, .timeout = 30)
 {
   Fixture f;
@@ -618,108 +473,6 @@ Test (eyeballs, unref_inside_on_connect_after_a_second_descriptor_won, .timeout 
   fixture_close (&f);
 }
 
-/* ---- The connect deadline ---------------------------------------------------------------- */
-
-static void
-assert_timed_out (TestSocket *client, const char *target, guint ms)
-{
-  const GError *why = c_async_socket_get_close_error (S (client));
-  g_autofree char *expected = g_strdup_printf ("connect to %s: timed out after %u ms", target, ms);
-
-  cr_assert_eq (client->errors[C_NOTIFY_CONNECT], ETIMEDOUT, "on_connect (%s)",
-                g_strerror (client->errors[C_NOTIFY_CONNECT]));
-  cr_assert_not_null (why, "no GError for the deadline");
-  cr_assert (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_TIMED_OUT), "%s", why->message);
-  cr_assert_str_eq (why->message, expected);
-}
-
-Test (deadline, a_full_accept_queue_times_out_and_the_socket_connects_again, .timeout = 30)
-{
-  Fixture f;
-  guint port = 0, good_port = 0;
-  g_autoptr (TestSocket) client = NULL;
-  g_autofree char *target = NULL;
-  TestSocket *good;
-  gint64 start;
-
-  fixture_open (&f, FALSE);
-  g_ptr_array_add (f.sockets, make_full_listener ("127.0.0.1", &port, f.sockets));
-  client = new_client (NULL);
-  cr_assert_eq (c_async_socket_get_connect_timeout (S (client)), 0);
-  c_async_socket_set_connect_timeout (S (client), 200);
-  start = g_get_monotonic_time ();
-  start_connect (client, "127.0.0.1", port);
-  cr_log_info ("full accept queue, connect-timeout 200 ms: on_connect (ETIMEDOUT) after %.1f ms",
-               wait_connect (client, start));
-  target = g_strdup_printf ("127.0.0.1:%u", port);
-  assert_timed_out (client, target, 200);
-  cr_assert_eq (syn_sent_towards (port), 0, "the timed-out attempt still hangs");
-  assert_one_on_connect (client);
-
-  good = make_listener_on ("127.0.0.1", &good_port);
-  g_ptr_array_add (f.sockets, good);
-  start_connect (client, "127.0.0.1", good_port);
-  cr_assert (run_until_count (client, C_NOTIFY_CONNECT, 2));
-  assert_connected_to (client, "127.0.0.1");
-  cr_assert_null (c_async_socket_get_close_error (S (client)), "the deadline's reason stayed");
-  /* The deadline of a connect that succeeded never fires. */
-  run_for (300);
-  cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 2);
-  g_clear_object (&client);
-  fixture_close (&f);
-}
-
-Test (deadline, a_race_of_dead_addresses_times_out, .timeout = 30)
-{
-  Fixture f;
-  guint port, descriptors;
-  g_autoptr (TestSocket) client = NULL;
-  g_autofree char *target = NULL;
-  gint64 start;
-
-  fixture_open (&f, FALSE);
-  port = listen_both (&f, FALSE, FALSE);
-  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV6, "::1", 0);
-  test_resolver_set (f.resolver, NAME, G_SOCKET_FAMILY_IPV4, "127.0.0.1", 0);
-  client = new_client (NULL);
-  g_object_set (client, "connect-timeout", 600, NULL);
-  descriptors = open_descriptors ();
-  start = g_get_monotonic_time ();
-  start_connect (client, NAME, port);
-  cr_log_info ("both families dropped, connect-timeout 600 ms: ETIMEDOUT after %.1f ms",
-               wait_connect (client, start));
-  target = g_strdup_printf ("%s:%u", NAME, port);
-  assert_timed_out (client, target, 600);
-  cr_assert_eq (c_async_socket_get_connect_attempts (S (client)), 2);
-  cr_assert_eq (syn_sent_towards (port), 0);
-  cr_assert_eq (open_descriptors (), descriptors);
-  assert_one_on_connect (client);
-  g_clear_object (&client);
-  fixture_close (&f);
-}
-
-Test (deadline, a_name_that_never_resolves_times_out, .timeout = 30)
-{
-  Fixture f;
-  g_autoptr (TestSocket) client = NULL;
-
-  fixture_open (&f, FALSE);
-  test_resolver_set (f.resolver, "slow.test", G_SOCKET_FAMILY_IPV6, "::1", TEST_RESOLVER_NEVER);
-  test_resolver_set (f.resolver, "slow.test", G_SOCKET_FAMILY_IPV4, "127.0.0.1",
-                     TEST_RESOLVER_NEVER);
-  client = new_client (NULL);
-  c_async_socket_set_connect_timeout (S (client), 100);
-  start_connect (client, "slow.test", 4242);
-  wait_connect (client, g_get_monotonic_time ());
-  assert_timed_out (client, "slow.test:4242", 100);
-  cr_assert_eq (c_async_socket_get_connect_attempts (S (client)), 0);
-  drain_context ();
-  cr_assert_eq (test_resolver_cancelled (f.resolver), 2);
-  assert_one_on_connect (client);
-  g_clear_object (&client);
-  fixture_close (&f);
-}
-
 /* ---- CSocket and TLS take the same path -------------------------------------------------- */
 
 Test (eyeballs, csocket_blocking_connect_races_too, .timeout = 30)
@@ -803,35 +556,5 @@ Test (eyeballs, tls_connects_over_the_address_that_won, .timeout = 60)
   cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 1);
   g_clear_object (&client);
   server_close (&server);
-  fixture_close (&f);
-}
-
-Test (deadline, covers_the_tls_handshake, .timeout = 30)
-{
-  Fixture f;
-  guint port = 0;
-  g_autoptr (CTlsSettings) client_tls = client_settings ();
-  g_autoptr (TestSocket) client = NULL;
-  g_autoptr (GError) error = NULL;
-  const GError *why;
-
-  fixture_open (&f, FALSE);
-  /* A listener that takes the connection (in its queue) and never says a word. */
-  g_ptr_array_add (f.sockets, make_listener_on ("127.0.0.1", &port));
-  client = new_client (NULL);
-  c_async_socket_set_connect_timeout (S (client), 300);
-  cr_assert (c_async_socket_set_tls (S (client), client_tls, "localhost", &error));
-  start_connect (client, "127.0.0.1", port);
-  wait_connect (client, g_get_monotonic_time ());
-  cr_assert_eq (client->errors[C_NOTIFY_CONNECT], ETIMEDOUT);
-  why = c_async_socket_get_close_error (S (client));
-  cr_assert_not_null (why);
-  cr_assert (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_TIMED_OUT), "%s", why->message);
-  cr_assert (strstr (why->message, "timed out after 300 ms (in the TLS handshake)"), "%s",
-             why->message);
-  drain_context ();
-  cr_assert_eq (client->counts[C_NOTIFY_CONNECT], 1);
-  cr_assert_eq (client->counts[C_NOTIFY_CLOSE], 0, "on_close after a failed connect");
-  g_clear_object (&client);
   fixture_close (&f);
 }
