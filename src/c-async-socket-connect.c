@@ -5,12 +5,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "c-async-socket-private.h"
 #include "c-tls-private.h"
+#include "c-transport.h"
 
 gboolean
 c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *address,
@@ -25,6 +27,11 @@ c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *a
       c_set_io_error (error, error_code, "bind to %s", target);
       return FALSE;
     }
+  /* A port the application chose: Happy Eyeballs' other attempts must bind it too. */
+  priv->bound_port_fixed
+      = (address->sa_family == AF_INET && ((const struct sockaddr_in *) address)->sin_port != 0)
+        || (address->sa_family == AF_INET6
+            && ((const struct sockaddr_in6 *) address)->sin6_port != 0);
   return TRUE;
 }
 
@@ -300,8 +307,8 @@ c_async_socket_accept (CAsyncSocket *self, CAsyncSocket *connected, GSocketAddre
 /* Failures that are the outcome of the attempt (the peer's or the network's answer) are
  * reported through on_connect, exactly as when they arrive later; failures of the request
  * itself are reported by the call. */
-static gboolean
-is_connect_outcome (int error_code)
+gboolean
+c_async_socket_is_connect_outcome (int error_code)
 {
   switch (error_code)
     {
@@ -329,16 +336,22 @@ typedef enum
 
 /* After a failed attempt Linux keeps the socket in its "connecting" state, and the next
  * connect() only reports ECONNABORTED. Dissolving the old association first (connect to
- * AF_UNSPEC) makes the socket reusable, for the next resolved address or for an
- * application that calls connect again after on_connect reported a failure. */
-static void
-forget_failed_attempt (CAsyncSocketPrivate *priv)
+ * AF_UNSPEC) makes the socket reusable, for the next address of a connect by name or for
+ * an application that calls connect again after on_connect reported a failure. */
+void
+c_async_socket_dissolve_attempt (CAsyncSocketPrivate *priv)
 {
   struct sockaddr unspecified = { .sa_family = AF_UNSPEC };
 
-  if (priv->connect_error != 0)
-    connect (priv->fd, &unspecified, sizeof unspecified);
+  connect (priv->fd, &unspecified, sizeof unspecified);
   priv->connect_error = 0;
+}
+
+static void
+forget_failed_attempt (CAsyncSocketPrivate *priv)
+{
+  if (priv->connect_error != 0)
+    c_async_socket_dissolve_attempt (priv);
 }
 
 static ConnectStart
@@ -348,6 +361,7 @@ start_connect (CAsyncSocket *self, const struct sockaddr *address, socklen_t len
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
   forget_failed_attempt (priv);
+  priv->connect_attempts = 1;
   if (connect (priv->fd, address, length) == 0)
     {
       c_async_socket_mark_connected (self);
@@ -365,7 +379,7 @@ start_connect (CAsyncSocket *self, const struct sockaddr *address, socklen_t len
       c_set_last_error (EWOULDBLOCK);
       return CONNECT_STARTED;
     }
-  return is_connect_outcome (*error_code) ? CONNECT_OUTCOME : CONNECT_REJECTED;
+  return c_async_socket_is_connect_outcome (*error_code) ? CONNECT_OUTCOME : CONNECT_REJECTED;
 }
 
 static void
@@ -375,33 +389,98 @@ set_connect_target (CAsyncSocketPrivate *priv, const char *target)
   priv->connect_target = g_strdup (target);
 }
 
-/* Tries the remaining resolved addresses in order; TRUE when one attempt is under way. */
+/* ---- The deadline (CAsyncSocket:connect-timeout) ----------------------------------------- */
+
+static void
+stop_deadline (CAsyncSocketPrivate *priv)
+{
+  if (priv->connect_deadline == NULL)
+    return;
+  g_source_destroy (priv->connect_deadline);
+  g_clear_pointer (&priv->connect_deadline, g_source_unref);
+}
+
+/* The connect took longer than the socket's connect-timeout: whatever is under way (the
+ * resolution, the attempts, a TLS handshake) is given up, and on_connect says ETIMEDOUT,
+ * with a GError that says after how long. */
 static gboolean
-try_next_candidate (CAsyncSocket *self, int *last_error)
+deadline_passed (gpointer data)
+{
+  CAsyncSocket *self = data;
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  gboolean handshaking = priv->connected && c_transport_in_handshake (priv);
+  GError *reason
+      = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "connect to %s: timed out after %u ms%s",
+                     priv->connect_target ? priv->connect_target : "the peer",
+                     priv->connect_timeout_ms, handshaking ? " (in the TLS handshake)" : "");
+
+  g_clear_pointer (&priv->connect_deadline, g_source_unref);
+  g_debug ("%s", reason->message);
+  c_async_socket_dispatch_enter (self);
+  priv->connect_expired = TRUE;
+  c_set_last_error (ETIMEDOUT);
+  if (handshaking)
+    {
+      /* The handshake fails with the deadline's error, announced as its failure is. */
+      c_async_socket_abandon_handshake (self, ETIMEDOUT, reason);
+      g_error_free (reason);
+    }
+  else
+    {
+      c_async_socket_abandon_connect (self, ETIMEDOUT);
+      g_clear_error (&priv->close_reason);
+      priv->close_reason = reason;
+      c_async_socket_connect_settle (self, ETIMEDOUT);
+    }
+  c_async_socket_dispatch_leave (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_deadline (CAsyncSocket *self)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
-  while (priv->connect_candidates != NULL)
-    {
-      GSocketAddress *candidate = priv->connect_candidates->data;
-      struct sockaddr_storage storage;
-      socklen_t length;
-      int error_code = 0;
-      gboolean usable;
+  stop_deadline (priv);
+  if (priv->connect_timeout_ms == 0 || !(priv->connecting || priv->eyeballs != NULL))
+    return;
+  priv->connect_deadline = g_timeout_source_new (priv->connect_timeout_ms);
+  g_source_set_static_name (priv->connect_deadline, "afxsock connect deadline");
+  g_source_set_callback (priv->connect_deadline, deadline_passed, self, NULL);
+  g_source_attach (priv->connect_deadline, priv->context);
+}
 
-      priv->connect_candidates
-          = g_list_delete_link (priv->connect_candidates, priv->connect_candidates);
-      usable = c_address_from_gobject (candidate, priv->family, &storage, &length, NULL)
-               && (int) storage.ss_family == (int) priv->family;
-      g_object_unref (candidate);
-      if (!usable)
-        continue;
-      if (start_connect (self, (struct sockaddr *) &storage, length, &error_code)
-          == CONNECT_STARTED)
-        return TRUE;
-      *last_error = priv->connect_error = error_code;
+void
+c_async_socket_connect_done (CAsyncSocket *self)
+{
+  stop_deadline (c_async_socket_get_private (self));
+}
+
+/* ---- The end of a connect ---------------------------------------------------------------- */
+
+void
+c_async_socket_connect_settle (CAsyncSocket *self, int error_code)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  priv->connecting = FALSE;
+  priv->connect_error = error_code;
+  if (error_code == 0)
+    {
+      c_async_socket_mark_connected (self);
+      g_debug ("connected descriptor %d to %s", priv->fd, priv->connect_target);
+      /* TLS from the start: on_connect comes when the handshake has ended
+       * (c-async-socket-events.c, handshake_finished), and the deadline covers it. */
+      if (c_tls_on_connected (self))
+        return;
     }
-  return FALSE;
+  else
+    g_debug ("connect of descriptor %d to %s: %s", priv->fd, priv->connect_target,
+             g_strerror (error_code));
+  stop_deadline (priv);
+  /* A blocking connect (CSocket) returns the outcome itself. */
+  if (priv->events & C_FD_CONNECT && !priv->waiting)
+    c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
 }
 
 void
@@ -411,25 +490,10 @@ c_async_socket_connect_finished (CAsyncSocket *self, int error_code)
 
   priv->connecting = FALSE;
   priv->connect_error = error_code;
-  if (error_code == 0)
-    {
-      c_async_socket_mark_connected (self);
-      g_list_free_full (g_steal_pointer (&priv->connect_candidates), g_object_unref);
-      g_debug ("connected descriptor %d to %s", priv->fd, priv->connect_target);
-      /* TLS from the start: on_connect comes when the handshake has ended
-       * (c-async-socket-events.c, handshake_finished). */
-      if (c_tls_on_connected (self))
-        return;
-    }
-  else if (try_next_candidate (self, &error_code))
-    return;
+  if (priv->eyeballs != NULL)
+    c_eyeballs_own_finished (self, error_code); /* one attempt of several */
   else
-    g_debug ("connect of descriptor %d to %s: %s", priv->fd, priv->connect_target,
-             g_strerror (error_code));
-  priv->connect_error = error_code;
-  /* A blocking connect (CSocket) returns the outcome itself. */
-  if (priv->events & C_FD_CONNECT && !priv->waiting)
-    c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
+    c_async_socket_connect_settle (self, error_code);
 }
 
 void
@@ -437,18 +501,14 @@ c_async_socket_cancel_connect (CAsyncSocket *self)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
-  if (priv->resolve_cancellable != NULL)
-    {
-      g_cancellable_cancel (priv->resolve_cancellable);
-      g_clear_object (&priv->resolve_cancellable);
-    }
-  priv->resolving = FALSE;
-  g_list_free_full (g_steal_pointer (&priv->connect_candidates), g_object_unref);
+  stop_deadline (priv);
+  c_eyeballs_abandon (self);
   g_clear_pointer (&priv->connect_target, g_free);
 }
 
-/* Gives up a connect under way (CSocket's timeout or cancellation): the resolution is
- * cancelled and a kernel connect in progress dissolved, so the socket can connect again. */
+/* Gives up a connect under way (CSocket's timeout or cancellation, the deadline): the
+ * resolution and the other attempts are abandoned and a kernel connect in progress
+ * dissolved, so the socket can connect again. */
 void
 c_async_socket_abandon_connect (CAsyncSocket *self, int error_code)
 {
@@ -457,83 +517,30 @@ c_async_socket_abandon_connect (CAsyncSocket *self, int error_code)
 
   c_async_socket_cancel_connect (self);
   priv->connect_target = target;
-  priv->connect_error = error_code;
   if (priv->connecting)
-    forget_failed_attempt (priv);
+    c_async_socket_dissolve_attempt (priv);
   priv->connecting = FALSE;
   priv->connect_error = error_code;
 }
 
-static void
-resolved (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GWeakRef *weak = user_data;
-  g_autoptr (CAsyncSocket) self = g_weak_ref_get (weak);
-  g_autoptr (GError) error = NULL;
-  GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
-  CAsyncSocketPrivate *priv;
-  int error_code = EHOSTUNREACH;
-
-  g_weak_ref_clear (weak);
-  g_free (weak);
-  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_resolver_free_addresses (addresses);
-      return;
-    }
-  priv = c_async_socket_get_private (self);
-  priv->resolving = FALSE;
-  g_clear_object (&priv->resolve_cancellable);
-  for (GList *l = addresses; l != NULL; l = l->next)
-    priv->connect_candidates = g_list_prepend (
-        priv->connect_candidates, g_inet_socket_address_new (l->data, priv->connect_port));
-  priv->connect_candidates = g_list_reverse (priv->connect_candidates);
-  g_resolver_free_addresses (addresses);
-  if (error != NULL)
-    {
-      /* on_connect's EHOSTUNREACH says little: the resolver's own error says why, through
-       * c_async_socket_get_close_error() (and CSocket's connect error). */
-      g_autofree char *host = g_strdup (priv->connect_target);
-      char *colon = host != NULL ? strrchr (host, ':') : NULL;
-
-      if (colon != NULL)
-        *colon = '\0';
-      g_clear_error (&priv->close_reason);
-      priv->close_reason = g_error_new (error->domain, error->code, "cannot resolve %s: %s",
-                                        host != NULL ? host : "the host", error->message);
-      g_debug ("resolving %s: %s", priv->connect_target, error->message);
-    }
-
-  /* This runs from the main loop, not inside connect(): notifying here keeps the contract. */
-  if (!try_next_candidate (self, &error_code))
-    {
-      priv->connect_error = error_code;
-      if (priv->events & C_FD_CONNECT && !priv->waiting)
-        {
-          c_async_socket_dispatch_enter (self);
-          c_async_socket_notify (self, C_NOTIFY_CONNECT, error_code);
-          c_async_socket_dispatch_leave (self);
-        }
-    }
-}
-
-static void
-start_resolution (CAsyncSocket *self, const char *host, guint port)
+GError *
+c_async_socket_connect_failure (CAsyncSocket *self, const char *host)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  g_autoptr (GResolver) resolver = g_resolver_get_default ();
-  GWeakRef *weak = g_new0 (GWeakRef, 1);
+  const char *target = priv->connect_target ? priv->connect_target : host;
+  const GError *reason = priv->close_reason;
+  GError *error = NULL;
 
-  g_weak_ref_init (weak, self);
-  priv->resolving = TRUE;
-  priv->connect_port = (guint16) port;
-  priv->resolve_cancellable = g_cancellable_new ();
-  /* The callback must run where the socket's notifications do. */
-  g_main_context_push_thread_default (priv->context);
-  g_resolver_lookup_by_name_async (resolver, host, priv->resolve_cancellable, resolved, weak);
-  g_main_context_pop_thread_default (priv->context);
-  c_set_last_error (EWOULDBLOCK);
+  if (reason != NULL && priv->connect_expired)
+    return g_error_copy (reason); /* it says where already */
+  if (reason != NULL)
+    /* A failed resolution or TLS handshake: its own error, which says why. */
+    return g_error_new (reason->domain, reason->code, "connect to %s: %s", target, reason->message);
+  c_set_io_error (&error, priv->connect_error, "connect to %s", target);
+  return error;
 }
+
+/* ---- The calls --------------------------------------------------------------------------- */
 
 static gboolean
 check_can_connect (CAsyncSocket *self, GError **error)
@@ -547,7 +554,7 @@ check_can_connect (CAsyncSocket *self, GError **error)
       c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE, "connect: the socket is listening");
       return FALSE;
     }
-  if (priv->connecting || priv->resolving)
+  if (priv->connecting || priv->eyeballs != NULL)
     {
       c_set_socket_error (error, C_SOCKET_ERROR_IN_PROGRESS,
                           "connect: a connect is already in progress");
@@ -559,6 +566,7 @@ check_can_connect (CAsyncSocket *self, GError **error)
                           "connect: the socket is already connected");
       return FALSE;
     }
+  priv->connect_expired = FALSE;
   return TRUE;
 }
 
@@ -574,6 +582,7 @@ connect_native (CAsyncSocket *self, const struct sockaddr *address, socklen_t le
   switch (start_connect (self, address, length, &error_code))
     {
       case CONNECT_STARTED:
+        start_deadline (self);
         return TRUE;
       case CONNECT_OUTCOME:
         priv->connect_error = error_code;
@@ -594,18 +603,40 @@ connect_native (CAsyncSocket *self, const struct sockaddr *address, socklen_t le
  * @port: the port (ignored for Unix paths)
  * @error: return location for a #GError
  *
- * Starts connecting (MFC's `Connect`). Host names are resolved with GIO's resolver without
- * blocking the main loop; each resolved address the socket's family can reach is tried in
- * turn. The outcome arrives in `on_connect`: 0, or the errno of the failure
- * (`ECONNREFUSED`, `ETIMEDOUT`, …; a name that does not resolve is `EHOSTUNREACH`, with the
- * resolver's own error, such as %G_RESOLVER_ERROR_NOT_FOUND "cannot resolve
- * no-such-host.invalid: …", from c_async_socket_get_close_error()), and on success
- * `on_send` follows.
+ * Starts connecting (MFC's `Connect`). The outcome arrives in `on_connect`: 0, or the errno
+ * of the failure (`ECONNREFUSED`, `ETIMEDOUT`, …), and on success `on_send` follows.
+ *
+ * A host name is resolved with GIO's resolver without blocking the main loop, and its
+ * addresses race as RFC 8305 ("Happy Eyeballs" version 2) says: the IPv6 (AAAA) and IPv4
+ * (A) lookups run in parallel; attempts begin as soon as the IPv6 answer is in, or 50 ms
+ * after an IPv4 answer that came first; the families alternate, IPv6 first; each attempt
+ * gets #CAsyncSocket:connect-attempt-delay (250 ms by default) before the next one starts
+ * beside it, and a failed attempt starts the next at once. The first attempt to connect
+ * wins and the others are closed; `on_connect` comes once, at the end, with the last
+ * attempt's error when all of them failed. A name that does not resolve is `EHOSTUNREACH`,
+ * with the resolver's own error, such as %G_RESOLVER_ERROR_NOT_FOUND "cannot resolve
+ * no-such-host.invalid: …", from c_async_socket_get_close_error(). Only the addresses the
+ * socket's family reaches are looked up: IPv4 ones for an IPv4 socket, both for a
+ * dual-stack IPv6 socket (the default of c_async_socket_create()).
+ *
+ * The first attempt uses the socket's own descriptor; attempts beside it use descriptors
+ * of their own, made with the same family and type and given the options set on the
+ * socket before the connect (and its bound address, or its port if the application chose
+ * one). If the winner is one of those, it takes the place of the socket's descriptor under
+ * the same descriptor number (c_async_socket_get_handle() does not change). Where no second
+ * descriptor can be had (out of descriptors, or a chosen port the socket does not share:
+ * `SO_REUSEADDR`, which c_async_socket_create() sets on stream sockets, lets it), the
+ * addresses are tried one at a time.
+ *
+ * With #CAsyncSocket:connect-timeout set, a connect (by name or address) that has not
+ * ended within that time is given up: `on_connect` says `ETIMEDOUT`, and
+ * c_async_socket_get_close_error() says after how long.
  *
  * MFC's `Connect` returns FALSE with `WSAEWOULDBLOCK` for a connect in progress; this one
  * returns %TRUE whenever an `on_connect` will follow (c_async_socket_get_last_error() is then
  * `EWOULDBLOCK`, for code ported from MFC), and %FALSE, with no `on_connect`, when the
- * request itself is wrong. On a datagram socket it sets the default peer.
+ * request itself is wrong. On a datagram socket it sets the default peer (by name: the
+ * first address of the race's order).
  *
  * Returns: %TRUE if the connect was started
  */
@@ -640,7 +671,10 @@ c_async_socket_connect (CAsyncSocket *self, const char *host, guint port, GError
     }
   g_free (priv->connect_target);
   priv->connect_target = g_strdup_printf ("%s:%u", host, port);
-  start_resolution (self, host, port);
+  forget_failed_attempt (priv);
+  c_eyeballs_start (self, host, port);
+  start_deadline (self);
+  c_set_last_error (EWOULDBLOCK);
   return TRUE;
 }
 

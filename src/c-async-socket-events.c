@@ -345,6 +345,8 @@ static void
 handshake_finished (CAsyncSocket *self, CAsyncSocketPrivate *priv, CTransportHandshake handshake,
                     int error_code, GError *error)
 {
+  if (handshake == C_HANDSHAKE_CONNECT)
+    c_async_socket_connect_done (self); /* the connect's deadline covered the handshake */
   if (error_code == 0)
     {
       priv->write_wanted = TRUE;
@@ -402,7 +404,6 @@ c_async_socket_abandon_handshake (CAsyncSocket *self, int error_code, const GErr
 
   if (!c_transport_in_handshake (priv))
     return;
-  g_assert (priv->waiting);
   handshake = priv->transport->handshake;
   priv->transport->handshake = C_HANDSHAKE_NONE;
   handshake_finished (self, priv, handshake, error_code, g_error_copy (error));
@@ -464,8 +465,6 @@ process_events (CAsyncSocket *self, guint32 events)
       handle_datagrams (self, priv, events, incarnation);
       return;
     }
-  if (priv->resolving)
-    return;
   if (priv->connecting && !handle_connecting (self, priv, events))
     return;
   /* A stream socket that is neither connected nor listening reports "hang-up" and "room

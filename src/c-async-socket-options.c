@@ -6,7 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "c-async-socket-private.h"
@@ -233,6 +236,82 @@ c_async_socket_set_sock_opt_int (CAsyncSocket *self, int level, int option, int 
                                  GError **error)
 {
   return c_async_socket_set_sock_opt (self, option, &value, sizeof value, level, error);
+}
+
+/* The options a connect by name carries over to the descriptors of its other attempts
+ * (c-async-socket-eyeballs.c): those an application sets before connecting. */
+static const struct
+{
+  int level, option;
+} carried_options[] = {
+  { SOL_SOCKET, SO_KEEPALIVE },
+  { SOL_SOCKET, SO_OOBINLINE },
+  { SOL_SOCKET, SO_PRIORITY },
+  { SOL_SOCKET, SO_MARK },
+  { SOL_SOCKET, SO_RCVBUF },
+  { SOL_SOCKET, SO_SNDBUF },
+  { SOL_SOCKET, SO_RCVLOWAT },
+  { SOL_SOCKET, SO_REUSEADDR },
+  { SOL_SOCKET, SO_REUSEPORT },
+  { SOL_SOCKET, SO_BROADCAST },
+  { IPPROTO_TCP, TCP_NODELAY },
+  { IPPROTO_TCP, TCP_CORK },
+  { IPPROTO_TCP, TCP_KEEPIDLE },
+  { IPPROTO_TCP, TCP_KEEPINTVL },
+  { IPPROTO_TCP, TCP_KEEPCNT },
+  { IPPROTO_TCP, TCP_USER_TIMEOUT },
+  { IPPROTO_TCP, TCP_MAXSEG },
+  { IPPROTO_TCP, TCP_NOTSENT_LOWAT },
+  { IPPROTO_TCP, TCP_SYNCNT },
+  { IPPROTO_TCP, TCP_WINDOW_CLAMP },
+  { IPPROTO_IP, IP_TOS },
+  { IPPROTO_IP, IP_TTL },
+  { IPPROTO_IPV6, IPV6_V6ONLY },
+  { IPPROTO_IPV6, IPV6_TCLASS },
+  { IPPROTO_IPV6, IPV6_UNICAST_HOPS },
+};
+
+/* Gives descriptor @to (new, unconnected) the options set on @from that differ from a new
+ * descriptor's: defaults stay defaults (a buffer size copied as a number would turn off
+ * the kernel's automatic sizing). Options that do not apply to the pair fail quietly. */
+void
+c_async_socket_copy_options (int from, int to)
+{
+  struct linger linger;
+  char text[64];
+  socklen_t length;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (carried_options); i++)
+    {
+      int level = carried_options[i].level, option = carried_options[i].option;
+      int wanted = 0, current = 0;
+      socklen_t wanted_length = sizeof wanted, current_length = sizeof current;
+
+      if (getsockopt (from, level, option, &wanted, &wanted_length) < 0
+          || getsockopt (to, level, option, &current, &current_length) < 0 || wanted == current)
+        continue;
+      /* Linux reports twice the buffer sizes it was given. */
+      if (level == SOL_SOCKET && (option == SO_RCVBUF || option == SO_SNDBUF))
+        wanted /= 2;
+      setsockopt (to, level, option, &wanted, sizeof wanted);
+    }
+  length = sizeof linger;
+  if (getsockopt (from, SOL_SOCKET, SO_LINGER, &linger, &length) == 0 && linger.l_onoff)
+    setsockopt (to, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+  length = sizeof text;
+  if (getsockopt (from, SOL_SOCKET, SO_BINDTODEVICE, text, &length) == 0 && length > 0
+      && text[0] != '\0')
+    setsockopt (to, SOL_SOCKET, SO_BINDTODEVICE, text, length);
+  length = sizeof text;
+  if (getsockopt (from, IPPROTO_TCP, TCP_CONGESTION, text, &length) == 0 && length > 0)
+    {
+      char current[64];
+      socklen_t current_length = sizeof current;
+
+      if (getsockopt (to, IPPROTO_TCP, TCP_CONGESTION, current, &current_length) < 0
+          || strncmp (text, current, sizeof current) != 0)
+        setsockopt (to, IPPROTO_TCP, TCP_CONGESTION, text, (socklen_t) strnlen (text, length));
+    }
 }
 
 static gboolean

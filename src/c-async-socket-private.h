@@ -48,6 +48,7 @@ typedef enum
 
 typedef struct _CRecordState CRecordState;
 typedef struct _CTransport CTransport; /* c-transport.h */
+typedef struct _CEyeballs CEyeballs;   /* c-async-socket-eyeballs.c */
 
 typedef struct
 {
@@ -73,8 +74,7 @@ typedef struct
 
   /* Connection state */
   guint listening : 1;
-  guint resolving : 1;  /* a host name is being resolved for connect */
-  guint connecting : 1; /* the kernel's connect is in progress */
+  guint connecting : 1; /* the kernel's connect is in progress on the socket's descriptor */
   guint connected : 1;
   guint peer_closed : 1; /* end of stream (or hang-up) seen */
   guint close_delivered : 1;
@@ -104,11 +104,16 @@ typedef struct
   int accept_error;
   int close_error; /* a reset seen by a send or receive call, reported by on_close */
 
-  /* Name resolution and multi-address connects */
-  GCancellable *resolve_cancellable;
-  GList *connect_candidates; /* GInetSocketAddress*, still to try */
-  char *connect_target;      /* "host:port" for messages */
-  guint16 connect_port;
+  /* Connects (c-async-socket-connect.c): the deadline and its setting; a connect by host
+   * name is a race of attempts while 'eyeballs' is set (c-async-socket-eyeballs.c). */
+  CEyeballs *eyeballs;
+  char *connect_target; /* "host:port" for messages */
+  guint connect_timeout_ms;
+  guint attempt_delay_ms; /* Happy Eyeballs' connection attempt delay */
+  guint connect_attempts; /* addresses the last connect tried */
+  GSource *connect_deadline;
+  guint connect_expired : 1;  /* the last connect ended at its deadline */
+  guint bound_port_fixed : 1; /* bound to a port the application chose (not 0) */
 
   GSource *backoff_source;
   guint backoff_ms;
@@ -141,6 +146,7 @@ c_async_socket_get_private (CAsyncSocket *self)
 /* c-async-socket.c */
 gboolean c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocketType type,
                                  int protocol, GError **error);
+gboolean c_async_socket_replace_fd (CAsyncSocket *self, int fd, GError **error);
 void c_async_socket_defer (CAsyncSocket *self, CDeferred what);
 gboolean c_async_socket_check_created (CAsyncSocket *self, const char *operation, GError **error);
 void c_async_socket_fail (CAsyncSocket *self, int error_code, GError *reason);
@@ -150,8 +156,9 @@ void c_async_socket_install_properties (GObjectClass *object_class);
 
 /* c-async-socket-events.c */
 void c_async_socket_notify (CAsyncSocket *self, CNotify which, int error_code);
-/* A blocking call gave up on a handshake under way (timeout, cancel): it fails with @error,
- * announced by nothing but the call's return. */
+/* A handshake under way is given up (a blocking call's timeout or cancel, the connect's
+ * deadline): it fails with @error, announced as a failed handshake is (nothing but the
+ * call's return while a CSocket call waits; on_connect or on_handshake otherwise). */
 void c_async_socket_abandon_handshake (CAsyncSocket *self, int error_code, const GError *error);
 void c_async_socket_dispatch_enter (CAsyncSocket *self);
 void c_async_socket_dispatch_leave (CAsyncSocket *self);
@@ -193,12 +200,34 @@ void c_async_socket_records_flush_now (CAsyncSocket *self);
 void c_async_socket_records_discard_queue (CAsyncSocket *self);
 gboolean c_async_socket_records_pending (CAsyncSocket *self);
 
+/* c-async-socket-options.c */
+void c_async_socket_copy_options (int from, int to);
+
 /* c-async-socket-connect.c */
 gboolean c_async_socket_bind_address_native (CAsyncSocket *self, const struct sockaddr *address,
                                              socklen_t length, GError **error);
+/* The socket's own descriptor finished its connect attempt (events.c). */
 void c_async_socket_connect_finished (CAsyncSocket *self, int error_code);
+/* The connect is over: on_connect with @error_code, or, for TLS from the start, the
+ * handshake begins. */
+void c_async_socket_connect_settle (CAsyncSocket *self, int error_code);
+/* The TLS handshake of a connect ended (events.c): the deadline has nothing left to cover. */
+void c_async_socket_connect_done (CAsyncSocket *self);
+/* Makes the socket's descriptor reusable after a connect attempt on it. */
+void c_async_socket_dissolve_attempt (CAsyncSocketPrivate *priv);
+gboolean c_async_socket_is_connect_outcome (int error_code);
 void c_async_socket_cancel_connect (CAsyncSocket *self);
 void c_async_socket_abandon_connect (CAsyncSocket *self, int error_code);
+/* Why a blocking connect failed, for CSocket: a GError that says where. */
+GError *c_async_socket_connect_failure (CAsyncSocket *self, const char *host);
 void c_async_socket_cancel_backoff (CAsyncSocket *self);
+
+/* c-async-socket-eyeballs.c: connect by host name, Happy Eyeballs v2 (RFC 8305) */
+#define C_ATTEMPT_DELAY_DEFAULT_MS 250
+#define C_ATTEMPT_DELAY_MIN_MS 10
+#define C_ATTEMPT_DELAY_MAX_MS 60000
+void c_eyeballs_start (CAsyncSocket *self, const char *host, guint port);
+void c_eyeballs_own_finished (CAsyncSocket *self, int error_code);
+void c_eyeballs_abandon (CAsyncSocket *self);
 
 G_END_DECLS

@@ -144,6 +144,7 @@ c_async_socket_init (CAsyncSocket *self)
 
   priv->fd = C_INVALID_SOCKET;
   priv->family = G_SOCKET_FAMILY_INVALID;
+  priv->attempt_delay_ms = C_ATTEMPT_DELAY_DEFAULT_MS;
   c_async_socket_records_init (priv);
   ignore_sigpipe_once ();
 }
@@ -286,6 +287,7 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
   priv->events = C_FD_NONE;
   priv->listening = priv->connecting = priv->connected = FALSE;
   priv->shutdown_pending = FALSE;
+  priv->bound_port_fixed = FALSE;
   c_async_socket_events_reset (priv);
   priv->tcp_inq = C_TCP_INQ_UNTRIED;
   priv->deferred = 0;
@@ -299,6 +301,43 @@ c_async_socket_take_fd (CAsyncSocket *self, int fd, GSocketFamily family, CSocke
            : type == C_SOCK_DGRAM ? "datagram"
                                   : "raw or packet",
            family);
+  return TRUE;
+}
+
+/* Puts @fd, a connected descriptor of the socket's family and type (one of Happy Eyeballs'
+ * attempts, c-async-socket-eyeballs.c), in the place of the socket's own: the socket keeps
+ * its descriptor number, handle-map entry and state, and its old descriptor (with the
+ * attempt it held, if any) is closed. @fd is closed in any case. */
+gboolean
+c_async_socket_replace_fd (CAsyncSocket *self, int fd, GError **error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  int error_code;
+
+  c_reactor_remove (priv->reactor, &priv->watch, priv->fd);
+  if (dup3 (fd, priv->fd, O_CLOEXEC) < 0)
+    {
+      error_code = errno;
+      close (fd);
+      c_set_io_error (error, error_code, "moving the connection to descriptor %d", priv->fd);
+      if (!c_reactor_add (priv->reactor, &priv->watch, priv->fd, self,
+                          &c_async_socket_reactor_handlers, &error_code))
+        g_warning ("descriptor %d: cannot register it again: %s", priv->fd,
+                   g_strerror (error_code));
+      return FALSE;
+    }
+  close (fd);
+  priv->tcp_inq = C_TCP_INQ_UNTRIED;
+  if (!c_reactor_add (priv->reactor, &priv->watch, priv->fd, self, &c_async_socket_reactor_handlers,
+                      &error_code))
+    {
+      c_set_io_error (error, error_code, "registering descriptor %d with epoll", priv->fd);
+      c_async_socket_dissolve_attempt (priv);
+      return FALSE;
+    }
+  /* Work queued for the old registration is still due. */
+  if (priv->deferred != 0)
+    c_reactor_defer (priv->reactor, &priv->watch);
   return TRUE;
 }
 

@@ -367,7 +367,7 @@ c_socket_new (void)
 static gboolean
 connect_settled (BlockingCall *call, gpointer data)
 {
-  return !call->async->resolving && !call->async->connecting
+  return call->async->eyeballs == NULL && !call->async->connecting
          && !(call->async->connected && c_transport_in_handshake (call->async));
 }
 
@@ -379,7 +379,9 @@ connect_settled (BlockingCall *call, gpointer data)
  * @error: return location for a #GError
  *
  * Connects, blocking until the connection is established or has failed (MFC's
- * `CSocket::Connect`). Host names are resolved without freezing the main loop.
+ * `CSocket::Connect`). Host names are resolved without freezing the main loop, and their
+ * addresses race as c_async_socket_connect() describes (Happy Eyeballs). The call gives up
+ * at #CSocket:timeout or #CAsyncSocket:connect-timeout, whichever comes first.
  *
  * Returns: %TRUE when connected
  */
@@ -409,15 +411,8 @@ c_socket_connect (CSocket *self, const char *host, guint port, GError **error)
     }
   call.async->deferred &= ~C_DEFER_CONNECT; /* the return value is the outcome */
   connected = call.async->connected;
-  if (local == NULL && !connected && call.async->close_reason != NULL)
-    /* The TLS handshake failed: its own error, which says why. */
-    g_set_error (&local, call.async->close_reason->domain, call.async->close_reason->code,
-                 "connect to %s: %s",
-                 call.async->connect_target ? call.async->connect_target : host,
-                 call.async->close_reason->message);
-  else if (local == NULL && !connected)
-    c_set_io_error (&local, call.async->connect_error, "connect to %s",
-                    call.async->connect_target ? call.async->connect_target : host);
+  if (local == NULL && !connected)
+    local = c_async_socket_connect_failure (C_ASYNC_SOCKET (self), host);
   end_call (&call);
   if (local != NULL)
     g_propagate_error (error, local);

@@ -110,7 +110,7 @@ c_async_socket_set_tls (CAsyncSocket *self, CTlsSettings *settings, const char *
   priv = c_async_socket_get_private (self);
   if (!check_stream (self, "set_tls", error))
     return FALSE;
-  if (priv->connected || priv->connecting || priv->resolving)
+  if (priv->connected || priv->connecting || priv->eyeballs != NULL)
     {
       c_set_socket_error (error, C_SOCKET_ERROR_WRONG_STATE,
                           "set_tls: the socket is connected; use start_tls");

@@ -26,11 +26,12 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
     meson test -C build-sanitize --print-errorlogs --no-suite ecosystem
 
 # Valgrind memcheck on the C tests (the 10,000-connection test is left to the plain run). Peer
-# programs the tests start (openssl, Python, gnutls-serv, gnutls-cli) are not ours to check: skipped.
+# programs the tests start (openssl, Python, gnutls-serv, gnutls-cli, and ip and tc, which make
+# the network namespaces) are not ours to check: skipped.
 # tools/valgrind.supp holds the reports of glibc's own that are not errors.
 meson test -C build --print-errorlogs --no-suite scale --no-suite samples --no-suite ecosystem \
     --timeout-multiplier 4 \
-    --wrap="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/tools/valgrind.supp --trace-children=yes --trace-children-skip=*/python3*,*/openssl,*/gnutls-serv,*/gnutls-cli -q"
+    --wrap="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/tools/valgrind.supp --trace-children=yes --trace-children-skip=*/python3*,*/openssl,*/gnutls-serv,*/gnutls-cli,*/ip,*/tc -q"
 
 # The benchmarks in their short mode, so that they cannot rot (figures, not pass/fail:
 # docs/performance.md has the full run and its command).

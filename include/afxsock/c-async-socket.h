@@ -104,6 +104,16 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_connect_address (CAsyncSocket *self, GSocketAddress *address,
                                          GError **error);
 AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_connect_timeout (CAsyncSocket *self, guint timeout_ms);
+AFXSOCK_AVAILABLE_IN_ALL
+guint c_async_socket_get_connect_timeout (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+void c_async_socket_set_connect_attempt_delay (CAsyncSocket *self, guint delay_ms);
+AFXSOCK_AVAILABLE_IN_ALL
+guint c_async_socket_get_connect_attempt_delay (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
+guint c_async_socket_get_connect_attempts (CAsyncSocket *self);
+AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_shut_down (CAsyncSocket *self, CShutdownHow how, GError **error);
 
 /* Data */
@@ -164,6 +174,29 @@ gboolean c_async_socket_set_sock_opt_int (CAsyncSocket *self, int level, int opt
 AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_ioctl (CAsyncSocket *self, gulong command, guint32 *argument,
                                GError **error);
+
+/* Multicast (datagram sockets; beyond MFC) */
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_join_multicast_group (CAsyncSocket *self, const char *group,
+                                              const char *source, const char *interface,
+                                              GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_leave_multicast_group (CAsyncSocket *self, const char *group,
+                                               const char *source, const char *interface,
+                                               GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_multicast_interface (CAsyncSocket *self, const char *interface,
+                                                 GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_multicast_ttl (CAsyncSocket *self, guint ttl, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_multicast_ttl (CAsyncSocket *self, guint *ttl, GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_set_multicast_loopback (CAsyncSocket *self, gboolean loopback,
+                                                GError **error);
+AFXSOCK_AVAILABLE_IN_ALL
+gboolean c_async_socket_get_multicast_loopback (CAsyncSocket *self, gboolean *loopback,
+                                                GError **error);
 
 /* State and accounting */
 AFXSOCK_AVAILABLE_IN_ALL

@@ -2,7 +2,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   udp-peer --name NAME [--address A] [--port N] [--broadcast PORT] [--peer HOST:PORT…]
+ *   udp-peer --name NAME [--address A] [--port N] [--broadcast PORT]
+ *            [--multicast GROUP:PORT [--interface IF]] [--peer HOST:PORT…]
  *            [--say TEXT…] [--expect N] [--timeout SECONDS]
  *
  * Each peer has its own datagram socket (by default 127.0.0.1, any port) in record mode:
@@ -15,6 +16,15 @@
  *   themselves to 255.255.255.255:PORT from their own socket, which is bound to 127.0.0.1,
  *   so the broadcast goes out on the loopback interface only. PORT 0 picks a free port and
  *   prints it, for the next peers to use.
+ * - --multicast GROUP:PORT (239.255.42.99:5000, [ff15::42]:5000): the second socket is bound
+ *   to the wildcard address and PORT, shared the same way, and joins GROUP on one interface
+ *   (--interface, by name or index; by default "lo" when the own address is a loopback
+ *   address, else "any", which is the interface of the group's route); peers announce
+ *   themselves to GROUP:PORT, leaving by that interface, with a TTL of 1 and loopback on, so
+ *   that peers on the same machine hear it. Unlike a broadcast it reaches only the peers
+ *   that joined, on every machine of the link that did. PORT 0 picks a free port and prints
+ *   it. An IPv6 group needs an IPv6 --address (Linux's lo has no IPv6 multicast: use a real
+ *   interface).
  * - --peer HOST:PORT (numeric addresses): announce to these peers directly.
  *
  * A peer that hears an announcement answers it and sends the newcomer everything it has
@@ -26,6 +36,9 @@
  *   udp-peer --name alice --broadcast 0          (prints "discovery on port N")
  *   udp-peer --name bob --broadcast N
  *   udp-peer --name carol --broadcast N
+ * or through a group:
+ *   udp-peer --name alice --multicast 239.255.42.99:0      (prints "discovery on port N …")
+ *   udp-peer --name bob --multicast 239.255.42.99:N
  */
 #include <afxsock.h>
 #include <locale.h>
@@ -59,9 +72,10 @@ typedef struct
 {
   char *name;
   CAsyncSocket *socket;    /* our own address: all unicast, and sending broadcasts */
-  CAsyncSocket *discovery; /* the shared broadcast port, or NULL */
+  CAsyncSocket *discovery; /* the shared broadcast or multicast port, or NULL */
   char *own_key;           /* our own socket's address, "127.0.0.1:N" */
   guint discovery_port;
+  char *group;       /* the multicast group, or NULL for broadcast discovery */
   GPtrArray *listed; /* GSocketAddress: the --peer addresses */
   GHashTable *peers; /* "address:port" → Peer */
   GPtrArray *said;   /* GBytes: our messages so far, as records */
@@ -193,8 +207,10 @@ announce (gpointer data)
       gsize size;
       const void *bytes = g_bytes_get_data (hello, &size);
 
-      /* A NULL host is MFC's broadcast: 255.255.255.255, with SO_BROADCAST turned on. */
-      if (c_async_socket_send_to (self->socket, bytes, size, self->discovery_port, NULL, 0, &error)
+      /* To the group; or, with a NULL host, MFC's broadcast: 255.255.255.255, with
+       * SO_BROADCAST turned on. */
+      if (c_async_socket_send_to (self->socket, bytes, size, self->discovery_port, self->group, 0,
+                                  &error)
           < 0)
         g_printerr ("%s: announcing: %s\n", self->name, error->message);
     }
@@ -368,6 +384,66 @@ open_discovery_socket (Messenger *self, guint port, GError **error)
   return g_steal_pointer (&socket);
 }
 
+/* The discovery socket of a group: the group's port on the wildcard address, shared, and a
+ * member of the group on @interface; our own socket sends to it by that interface. */
+static CAsyncSocket *
+open_multicast_socket (Messenger *self, const char *group, guint port, const char *interface,
+                       GError **error)
+{
+  g_autoptr (CAsyncSocket) socket = c_async_socket_new ();
+  gboolean ipv6 = strchr (group, ':') != NULL;
+
+  if (!c_async_socket_socket (socket, C_SOCK_DGRAM, C_FD_READ, 0,
+                              ipv6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4, error)
+      || !c_async_socket_set_sock_opt_int (socket, SOL_SOCKET, SO_REUSEADDR, 1, error)
+      || !c_async_socket_set_sock_opt_int (socket, SOL_SOCKET, SO_REUSEPORT, 1, error)
+      || !c_async_socket_bind (socket, port, ipv6 ? "::" : "0.0.0.0", error)
+      || !c_async_socket_get_sock_name (socket, NULL, &self->discovery_port, error)
+      || !c_async_socket_join_multicast_group (socket, group, NULL, interface, error)
+      || !c_async_socket_set_record_mode (socket, TRUE, error)
+      || !c_async_socket_set_multicast_interface (self->socket, interface, error)
+      || !c_async_socket_set_multicast_ttl (self->socket, 1, error)
+      || !c_async_socket_set_multicast_loopback (self->socket, TRUE, error))
+    return NULL;
+  g_signal_connect (socket, "record", G_CALLBACK (on_record), self);
+  return g_steal_pointer (&socket);
+}
+
+/* GROUP:PORT, [GROUP]:PORT for IPv6; the group numeric and multicast. */
+static gboolean
+parse_group (const char *text, char **group, guint *port, GError **error)
+{
+  g_autoptr (GSocketConnectable) parsed = g_network_address_parse (text, 0, NULL);
+  g_autoptr (GInetAddress) address = NULL;
+
+  if (parsed != NULL)
+    address = g_inet_address_new_from_string (
+        g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)));
+  const char *colon = strrchr (text, ':');
+  gboolean has_port = colon != NULL && colon[1] != '\0'
+                      && strspn (colon + 1, "0123456789") == strlen (colon + 1)
+                      && (text[0] == '[' ? colon[-1] == ']' : strchr (text, ':') == colon);
+
+  if (address == NULL || !g_inet_address_get_is_multicast (address) || !has_port)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--multicast %s: expected a multicast group and a port, like "
+                   "239.255.42.99:5000 or [ff15::42]:5000",
+                   text);
+      return FALSE;
+    }
+  *group = g_inet_address_to_string (address);
+  *port = g_network_address_get_port (G_NETWORK_ADDRESS (parsed));
+  return TRUE;
+}
+
+static gboolean
+is_loopback (const char *address)
+{
+  g_autoptr (GInetAddress) parsed = g_inet_address_new_from_string (address);
+  return parsed != NULL && g_inet_address_get_is_loopback (parsed);
+}
+
 static gboolean
 parse_peer_list (Messenger *self, char **peers, GError **error)
 {
@@ -398,6 +474,9 @@ main (int argc, char **argv)
 {
   g_autofree char *name = NULL;
   g_autofree char *address = NULL;
+  g_autofree char *multicast = NULL;
+  g_autofree char *interface = NULL;
+  guint group_port = 0;
   g_auto (GStrv) peers = NULL;
   g_auto (GStrv) sayings = NULL;
   int port = 0, broadcast = -1, expected = 0, timeout = 0;
@@ -407,6 +486,12 @@ main (int argc, char **argv)
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Own port (default: any)", "N" },
     { "broadcast", 'b', 0, G_OPTION_ARG_INT, &broadcast,
       "Find peers by broadcast on this port (0: pick one)", "PORT" },
+    { "multicast", 'm', 0, G_OPTION_ARG_STRING, &multicast,
+      "Find peers through this multicast group (port 0: pick one)", "GROUP:PORT" },
+    { "interface", 'i', 0, G_OPTION_ARG_STRING, &interface,
+      "The group's interface, by name or index (default: lo for a loopback --address, "
+      "else the group's route)",
+      "IF" },
     { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &peers, "A peer's numeric address", "HOST:PORT" },
     { "say", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sayings, "Say this first (repeatable)", "TEXT" },
     { "expect", 'e', 0, G_OPTION_ARG_INT, &expected, "Quit after receiving N messages", "N" },
@@ -434,6 +519,25 @@ main (int argc, char **argv)
       g_printerr ("udp-peer: a --name is needed, and ports are 0 to 65535\n");
       return 2;
     }
+  if (multicast != NULL && broadcast >= 0)
+    {
+      g_printerr ("udp-peer: --broadcast or --multicast, not both\n");
+      return 2;
+    }
+  if (multicast != NULL && !parse_group (multicast, &self.group, &group_port, &error))
+    {
+      g_printerr ("udp-peer: %s\n", error->message);
+      return 2;
+    }
+  if (address == NULL)
+    address = g_strdup ("127.0.0.1");
+  if (self.group != NULL && strchr (self.group, ':') != NULL && strchr (address, ':') == NULL)
+    {
+      g_printerr ("udp-peer: the IPv6 group %s needs an IPv6 --address\n", self.group);
+      return 2;
+    }
+  if (interface == NULL && is_loopback (address))
+    interface = g_strdup ("lo");
 
   self.name = name;
   self.listed = g_ptr_array_new_with_free_func (g_object_unref);
@@ -443,19 +547,24 @@ main (int argc, char **argv)
   self.loop = g_main_loop_new (NULL, FALSE);
 
   if (!parse_peer_list (&self, peers, &error)
-      || (self.socket
-          = open_own_socket (&self, address ? address : "127.0.0.1", (guint) port, &error))
-             == NULL
+      || (self.socket = open_own_socket (&self, address, (guint) port, &error)) == NULL
       || !c_async_socket_get_sock_name (self.socket, &own, &own_port, &error)
       || (broadcast >= 0
-          && (self.discovery = open_discovery_socket (&self, (guint) broadcast, &error)) == NULL))
+          && (self.discovery = open_discovery_socket (&self, (guint) broadcast, &error)) == NULL)
+      || (self.group != NULL
+          && (self.discovery
+              = open_multicast_socket (&self, self.group, group_port, interface, &error))
+                 == NULL))
     {
       g_printerr ("udp-peer: %s\n", error->message);
       return 1;
     }
   self.own_key = g_strdup_printf ("%s:%u", own, own_port);
   g_print ("%s listening on %s port %u\n", name, own, own_port);
-  if (self.discovery != NULL)
+  if (self.discovery != NULL && self.group != NULL)
+    g_print ("discovery on port %u (group %s on %s)\n", self.discovery_port, self.group,
+             interface ? interface : "any interface");
+  else if (self.discovery != NULL)
     g_print ("discovery on port %u\n", self.discovery_port);
   fflush (stdout);
 
@@ -479,5 +588,6 @@ main (int argc, char **argv)
   g_ptr_array_unref (self.listed);
   g_main_loop_unref (self.loop);
   g_free (self.own_key);
+  g_free (self.group);
   return self.status;
 }

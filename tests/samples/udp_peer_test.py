@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Runs samples/udp-peer: three peers as processes on loopback, twice.
+"""Runs samples/udp-peer: three peers as processes on loopback, three times.
 
 First they find each other by broadcast (the first peer picks the shared port and prints
-it), then through peer lists (each peer is told the addresses of those started before it).
+it), then through a multicast group on lo (the same, with the group's port), then through
+peer lists (each peer is told the addresses of those started before it).
 A garbage datagram sent to the first peer must be reported and ignored. Each peer says two
 things and quits after hearing the four messages of the two others; every peer must have
 heard every message of the others, once, and none of its own.
@@ -61,15 +62,16 @@ def check(results, mode):
     print("%s: every peer heard the 4 messages of the two others" % mode)
 
 
-def run_broadcast():
+def run_discovery(first_args, other_args):
+    """The first peer picks the shared port; other_args(port) are the others' options."""
     peers, early = [], {}
     try:
-        first = start(names[0], ["--broadcast", "0"])
+        first = start(names[0], first_args)
         peers.append(first)
         line, early[names[0]] = read_until(first, "discovery on port ")
-        port = line.split()[-1]
+        port = line.split()[3]
         for name in names[1:]:
-            peer = start(name, ["--broadcast", port])
+            peer = start(name, other_args(port))
             peers.append(peer)
             # Started one after the other, each once the previous one is listening.
             _, early[name] = read_until(peer, "discovery on port ")
@@ -108,8 +110,19 @@ def run_peer_list():
                 peer.wait()
 
 
-check(run_broadcast(), "broadcast")
+GROUP = "239.255.71.99"
+check(run_discovery(["--broadcast", "0"], lambda port: ["--broadcast", port]), "broadcast")
+check(run_discovery(["--multicast", GROUP + ":0"],
+                    lambda port: ["--multicast", "%s:%s" % (GROUP, port), "--interface", "lo"]),
+      "multicast")
 check(run_peer_list(), "peer list")
+
+# A --multicast that is not a group and a port is refused with a clear message.
+for bad in ["10.0.0.1:5000", "239.255.71.99", "[ff15::1]"]:
+    result = subprocess.run([peer_path, "--name", "dave", "--multicast", bad],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2 and "--multicast " + bad in result.stderr, \
+        (bad, result.returncode, result.stderr)
 
 # A bad peer address is refused with a clear message.
 bad = subprocess.run([peer_path, "--name", "dave", "--peer", "nowhere"], capture_output=True,
