@@ -68,34 +68,86 @@ struct _CCollectionClass
   gpointer padding[4];
 };
 
+/**
+ * CStringArray:
+ *
+ * MFC's `CStringArray`: UTF-8 strings in c_collection_get_items().
+ */
 #define C_TYPE_STRING_ARRAY (c_string_array_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CStringArray, c_string_array, C, STRING_ARRAY, CCollection)
+/**
+ * CStringList:
+ *
+ * MFC's `CStringList`: UTF-8 strings in c_collection_get_items() (the same bytes as
+ * #CStringArray, another class name).
+ */
 #define C_TYPE_STRING_LIST (c_string_list_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CStringList, c_string_list, C, STRING_LIST, CCollection)
+/**
+ * CByteArray:
+ *
+ * MFC's `CByteArray`: #guint8 values in c_collection_get_values().
+ */
 #define C_TYPE_BYTE_ARRAY (c_byte_array_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CByteArray, c_byte_array, C, BYTE_ARRAY, CCollection)
+/**
+ * CWordArray:
+ *
+ * MFC's `CWordArray`: #guint16 values in c_collection_get_values().
+ */
 #define C_TYPE_WORD_ARRAY (c_word_array_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CWordArray, c_word_array, C, WORD_ARRAY, CCollection)
+/**
+ * CDWordArray:
+ *
+ * MFC's `CDWordArray`: #guint32 values in c_collection_get_values().
+ */
 #define C_TYPE_DWORD_ARRAY (c_dword_array_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CDWordArray, c_dword_array, C, DWORD_ARRAY, CCollection)
+/**
+ * CObArray:
+ *
+ * MFC's `CObArray`: objects (or %NULL) in c_collection_get_items().
+ */
 #define C_TYPE_OB_ARRAY (c_ob_array_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CObArray, c_ob_array, C, OB_ARRAY, CCollection)
+/**
+ * CObList:
+ *
+ * MFC's `CObList`: objects (or %NULL) in c_collection_get_items().
+ */
 #define C_TYPE_OB_LIST (c_ob_list_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CObList, c_ob_list, C, OB_LIST, CCollection)
+/**
+ * CMapStringToString:
+ *
+ * MFC's `CMapStringToString`: UTF-8 keys and values in c_collection_get_map().
+ */
 #define C_TYPE_MAP_STRING_TO_STRING (c_map_string_to_string_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CMapStringToString, c_map_string_to_string, C, MAP_STRING_TO_STRING,
                       CCollection)
+/**
+ * CMapStringToOb:
+ *
+ * MFC's `CMapStringToOb`: UTF-8 keys, objects (or %NULL) in c_collection_get_map().
+ */
 #define C_TYPE_MAP_STRING_TO_OB (c_map_string_to_ob_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CMapStringToOb, c_map_string_to_ob, C, MAP_STRING_TO_OB, CCollection)
+/**
+ * CMapWordToOb:
+ *
+ * MFC's `CMapWordToOb`: GUINT_TO_POINTER() of WORD keys, objects (or %NULL) in
+ * c_collection_get_map().
+ */
 #define C_TYPE_MAP_WORD_TO_OB (c_map_word_to_ob_get_type ())
 AFXSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (CMapWordToOb, c_map_word_to_ob, C, MAP_WORD_TO_OB, CCollection)
