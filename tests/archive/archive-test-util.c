@@ -733,3 +733,17 @@ test_spec_table (const char *spec_path, const char *name)
   cr_assert_gt (rows->len, 0, "table %s not found in %s", name, spec_path);
   return rows;
 }
+
+void
+test_assert_malformed (CArchive *archive, int code, const char *fragment, const char *what,
+                       Transport transport)
+{
+  const GError *error = c_archive_get_error (archive);
+
+  cr_assert_not_null (error, "%s (%s): no error", what, transport_names[transport]);
+  cr_assert (error->domain == C_ARCHIVE_ERROR && error->code == code,
+             "%s (%s): code %d, expected %d: %s", what, transport_names[transport], error->code,
+             code, error->message);
+  cr_assert (strstr (error->message, fragment) != NULL, "%s (%s): '%s' lacks '%s'", what,
+             transport_names[transport], error->message, fragment);
+}

@@ -170,4 +170,9 @@ GPtrArray *test_spec_table (const char *spec_path, const char *name);
 /* A table cell trimmed, its backquotes removed. */
 char *test_spec_cell (const char *raw);
 
+/* Asserts that @archive failed with C_ARCHIVE_ERROR @code and a message that contains
+ * @fragment; @what and @transport name the case in the failure. */
+void test_assert_malformed (CArchive *archive, int code, const char *fragment, const char *what,
+                            Transport transport);
+
 G_END_DECLS
