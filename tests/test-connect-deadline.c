@@ -26,7 +26,7 @@ assert_timed_out (TestSocket *client, const char *target, guint ms)
   cr_assert_str_eq (why->message, expected);
 }
 
-Test (deadline, a_full_accept_queue_times_out_and_the_socket_connects_again, .timeout = 30)
+Test (deadline, a_full_accept_queue_times_out_and_the_socket_connects_again, .timeout = 60)
 {
   Fixture f;
   guint port = 0, good_port = 0;
@@ -62,7 +62,7 @@ Test (deadline, a_full_accept_queue_times_out_and_the_socket_connects_again, .ti
   fixture_close (&f);
 }
 
-Test (deadline, a_race_of_dead_addresses_times_out, .timeout = 30)
+Test (deadline, a_race_of_dead_addresses_times_out, .timeout = 60)
 {
   Fixture f;
   guint port, descriptors;
@@ -91,7 +91,7 @@ Test (deadline, a_race_of_dead_addresses_times_out, .timeout = 30)
   fixture_close (&f);
 }
 
-Test (deadline, a_name_that_never_resolves_times_out, .timeout = 30)
+Test (deadline, a_name_that_never_resolves_times_out, .timeout = 60)
 {
   Fixture f;
   g_autoptr (TestSocket) client = NULL;
@@ -113,7 +113,7 @@ Test (deadline, a_name_that_never_resolves_times_out, .timeout = 30)
   fixture_close (&f);
 }
 
-Test (deadline, covers_the_tls_handshake, .timeout = 30)
+Test (deadline, covers_the_tls_handshake, .timeout = 60)
 {
   Fixture f;
   guint port = 0;
