@@ -12,27 +12,8 @@
 
 #include "c-transport.h"
 
-/* C_IS_ASYNC_SOCKET for the calls made once per message (send, receive): an application's
- * subclass fails G_TYPE_CHECK_INSTANCE_TYPE's exact-type shortcut and pays for a type walk
- * each time, so the last type that passed is remembered. */
-static gpointer known_type;
-
-static inline gboolean
-c_async_socket_is_instance (gconstpointer instance)
-{
-  const GTypeInstance *object = instance;
-  GType type;
-
-  if (object == NULL || object->g_class == NULL)
-    return FALSE;
-  type = object->g_class->g_type;
-  if ((gpointer) type == g_atomic_pointer_get (&known_type))
-    return TRUE;
-  if (!g_type_is_a (type, C_TYPE_ASYNC_SOCKET))
-    return FALSE;
-  g_atomic_pointer_set (&known_type, (gpointer) type);
-  return TRUE;
-}
+/* The last type that passed c_async_socket_is_instance() (c-async-socket-private.h). */
+gpointer c_async_socket_known_type;
 
 static gboolean
 check_data_socket (CAsyncSocket *self, const char *operation, GError **error)

@@ -187,6 +187,28 @@ c_async_socket_note_sent (CAsyncSocketPrivate *priv, gsize n)
   priv->stats.send_calls++;
 }
 
+/* C_IS_ASYNC_SOCKET for the calls made once per message (send, receive, send_record): an
+ * application's subclass fails G_TYPE_CHECK_INSTANCE_TYPE's exact-type shortcut and pays for
+ * a type walk each time, so the last type that passed is remembered (c-async-socket-io.c). */
+G_GNUC_INTERNAL extern gpointer c_async_socket_known_type;
+
+static inline gboolean
+c_async_socket_is_instance (gconstpointer instance)
+{
+  const GTypeInstance *object = instance;
+  GType type;
+
+  if (object == NULL || object->g_class == NULL)
+    return FALSE;
+  type = object->g_class->g_type;
+  if ((gpointer) type == g_atomic_pointer_get (&c_async_socket_known_type))
+    return TRUE;
+  if (!g_type_is_a (type, C_TYPE_ASYNC_SOCKET))
+    return FALSE;
+  g_atomic_pointer_set (&c_async_socket_known_type, (gpointer) type);
+  return TRUE;
+}
+
 /* c-async-socket-records.c */
 void c_async_socket_records_init (CAsyncSocketPrivate *priv);
 void c_async_socket_records_reset (CAsyncSocket *self);

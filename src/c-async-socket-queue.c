@@ -3,8 +3,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Sending goes through a bounded queue. A record is written at once when the queue is
- * empty; what the kernel does not take waits in the queue and leaves, header and payload
- * together, by vectored writes when the socket is writable. Past the high-water mark a send
+ * empty, straight from where the caller holds it (its GBytes, its memory, an archive's
+ * buffer: send_one); only what the kernel does not take waits in the queue, as a reference
+ * to the GBytes or a copy in a record block (c-record-blocks.c), and leaves, header and
+ * payload together, by vectored writes when the socket is writable. The queue is a ring of
+ * entries in one block, taken when the first record waits and given back when the last has
+ * left, so a queue that empties at every write allocates nothing. Past the high-water mark a send
  * is refused (or, if so configured, closes the connection: Redis's output-buffer limit), so
  * a reader that stalls cannot grow our memory without bound; on_drain says when the queue
  * is back under the low-water mark.
@@ -23,35 +27,101 @@
 #include <sys/uio.h>
 
 #include "c-async-socket-records-private.h"
+#include "c-record-blocks.h"
 #include "c-transport.h"
 #include <afxsock/c-archive.h>
 
 #define HEADER_SIZE C_RECORD_HEADER_SIZE
 #define MAX_IOV 64
+#define MIN_RING 8
 
-typedef struct
+/* A record waiting in the write queue: a reference to the application's GBytes, or a copy of
+ * bytes sent from memory in a block of its own (c-record-blocks.c). */
+typedef struct _CQueuedRecord
 {
-  GList link; /* in the write queue; data points to this record */
-  GBytes *bytes;
+  GBytes *bytes; /* NULL when the bytes are in block */
+  const guint8 *data;
+  gsize size;
+  guint8 *block;
+  gsize block_capacity;
+  gsize done; /* bytes of header + payload already sent */
   guint8 header[HEADER_SIZE];
-  gsize header_size; /* 0 for datagrams */
-  gsize done;        /* bytes of header + payload already sent */
+  guint8 header_size; /* 0 for datagrams */
 } QueuedRecord;
 
 static void
-queued_record_free (gpointer data)
+queued_record_clear (QueuedRecord *record)
 {
-  QueuedRecord *record = data;
-  g_bytes_unref (record->bytes);
-  g_free (record);
+  if (record->bytes != NULL)
+    g_bytes_unref (record->bytes);
+  c_record_block_give_back (record->block, record->block_capacity);
+}
+
+static inline QueuedRecord *
+ring_at (CRecordState *state, guint32 i)
+{
+  return &state->ring[(state->ring_head + i) & (state->ring_size - 1)];
+}
+
+/* A block for @entries queue entries, from the small blocks when it fits there. */
+static QueuedRecord *
+ring_take (guint32 entries, gsize *capacity)
+{
+  gsize want = (gsize) entries * sizeof (QueuedRecord);
+
+  if (want <= C_RECORD_SMALL_BLOCK_MAX)
+    return (QueuedRecord *) c_record_small_block_take (want, capacity);
+  return (QueuedRecord *) c_record_block_take (want, capacity);
+}
+
+static void
+ring_give_back (CRecordState *state)
+{
+  c_record_block_give_back ((guint8 *) state->ring, state->ring_block);
+  state->ring = NULL;
+  state->ring_block = 0;
+  state->ring_size = state->ring_head = 0;
+}
+
+/* The entry at the queue's tail, the ring growing (doubling: its size stays a power of
+ * two) when full. */
+static QueuedRecord *
+ring_push (CRecordState *state)
+{
+  if (state->queue_length == state->ring_size)
+    {
+      guint32 size = state->ring_size > 0 ? state->ring_size * 2 : MIN_RING;
+      gsize capacity;
+      QueuedRecord *ring = ring_take (size, &capacity);
+
+      for (guint32 i = 0; i < state->queue_length; i++)
+        ring[i] = *ring_at (state, i);
+      if (state->ring != NULL)
+        ring_give_back (state);
+      state->ring = ring;
+      state->ring_block = capacity;
+      state->ring_size = size;
+      state->ring_head = 0;
+    }
+  return ring_at (state, state->queue_length++);
+}
+
+/* Drops the entry at the head; the ring goes back with the last one. */
+static void
+ring_pop (CRecordState *state)
+{
+  queued_record_clear (ring_at (state, 0));
+  state->ring_head = (state->ring_head + 1) & (state->ring_size - 1);
+  if (--state->queue_length == 0)
+    ring_give_back (state);
 }
 
 /* Frees every record in the queue (the caller settles the counts). */
 void
 c_async_socket_records_free_queue (CRecordState *state)
 {
-  for (GList *link; (link = g_queue_pop_head_link (&state->queue)) != NULL;)
-    queued_record_free (link->data);
+  while (state->queue_length > 0)
+    ring_pop (state);
 }
 
 /* The connection is dead: what waits in the write queue can never leave. Frees it, so that a
@@ -70,10 +140,31 @@ c_async_socket_records_discard_queue (CAsyncSocket *self)
   priv->shutdown_pending = FALSE;
 }
 
-static gsize
-record_size (QueuedRecord *record)
+static inline gsize
+record_size (const QueuedRecord *record)
 {
-  return record->header_size + g_bytes_get_size (record->bytes);
+  return record->header_size + record->size;
+}
+
+/* Fills @iov with what is left of @record; returns the number of entries (0 to 2). */
+static int
+record_iov (const QueuedRecord *record, struct iovec *iov)
+{
+  int count = 0;
+  gsize done = record->done;
+
+  if (done < record->header_size)
+    {
+      iov[count].iov_base = (guint8 *) record->header + done;
+      iov[count++].iov_len = record->header_size - done;
+      done = record->header_size;
+    }
+  if (record->size > done - record->header_size)
+    {
+      iov[count].iov_base = (guint8 *) record->data + (done - record->header_size);
+      iov[count++].iov_len = record->size - (done - record->header_size);
+    }
+  return count;
 }
 
 /* Fills an iovec from the queue's head; returns the number of entries. */
@@ -82,24 +173,11 @@ gather (CRecordState *state, struct iovec *iov)
 {
   int count = 0;
 
-  for (GList *l = state->queue.head; l != NULL && count + 2 <= MAX_IOV; l = l->next)
+  for (guint32 i = 0; i < state->queue_length && count + 2 <= MAX_IOV; i++)
     {
-      QueuedRecord *record = l->data;
-      gsize payload_size;
-      const guint8 *payload = g_bytes_get_data (record->bytes, &payload_size);
-      gsize done = record->done;
+      QueuedRecord *record = ring_at (state, i);
 
-      if (done < record->header_size)
-        {
-          iov[count].iov_base = record->header + done;
-          iov[count++].iov_len = record->header_size - done;
-          done = record->header_size;
-        }
-      if (payload_size > done - record->header_size)
-        {
-          iov[count].iov_base = (guint8 *) payload + (done - record->header_size);
-          iov[count++].iov_len = payload_size - (done - record->header_size);
-        }
+      count += record_iov (record, iov + count);
       if (record->header_size == 0)
         break; /* datagrams leave one at a time */
     }
@@ -111,9 +189,9 @@ static void
 advance (CAsyncSocketPrivate *priv, CRecordState *state, gsize n)
 {
   state->queued_bytes -= n;
-  while (n > 0 || (state->queue.head && record_size (state->queue.head->data) == 0))
+  while (n > 0 || (state->queue_length > 0 && record_size (ring_at (state, 0)) == 0))
     {
-      QueuedRecord *record = g_queue_peek_head (&state->queue);
+      QueuedRecord *record = ring_at (state, 0);
       gsize left = record_size (record) - record->done;
       gsize step = MIN (n, left);
 
@@ -122,8 +200,26 @@ advance (CAsyncSocketPrivate *priv, CRecordState *state, gsize n)
       if (record->done < record_size (record))
         break;
       priv->stats.records_sent++;
-      queued_record_free (g_queue_pop_head_link (&state->queue)->data);
+      ring_pop (state);
     }
+}
+
+/* A failed write: FALSE when it closed the connection, TRUE when the kernel is only full
+ * (on_send's turn writes the rest). */
+static gboolean
+write_failed (CAsyncSocket *self, int error_code)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+
+  if (error_code == EAGAIN || error_code == EWOULDBLOCK || error_code == ENOBUFS)
+    {
+      c_async_socket_want_write (priv);
+      return TRUE;
+    }
+  c_async_socket_fail (self, error_code,
+                       g_error_new (G_IO_ERROR, g_io_error_from_errno (error_code), "send: %s",
+                                    g_strerror (error_code)));
+  return FALSE;
 }
 
 /* Writes what the kernel takes; returns FALSE on a failure that closed the connection. */
@@ -133,25 +229,14 @@ flush_queue (CAsyncSocket *self)
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
   CRecordState *state = priv->records;
 
-  while (state->queue.length > 0)
+  while (state->queue_length > 0)
     {
       struct iovec iov[MAX_IOV];
       int count = gather (state, iov);
       gssize n = c_transport_write (priv, iov, count, 0);
 
       if (n < 0)
-        {
-          int error_code = errno;
-          if (error_code == EAGAIN || error_code == EWOULDBLOCK || error_code == ENOBUFS)
-            {
-              c_async_socket_want_write (priv);
-              return TRUE;
-            }
-          c_async_socket_fail (self, error_code,
-                               g_error_new (G_IO_ERROR, g_io_error_from_errno (error_code),
-                                            "send: %s", g_strerror (error_code)));
-          return FALSE;
-        }
+        return write_failed (self, errno);
       c_async_socket_note_sent (priv, (gsize) n);
       advance (priv, state, (gsize) n);
     }
@@ -179,7 +264,7 @@ c_async_socket_records_uncork (CAsyncSocket *self, CRecordState *state)
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
   state->corked = FALSE;
-  if (!priv->write_wanted && state->queue.length > 0 && !c_async_socket_has_failed (priv)
+  if (!priv->write_wanted && state->queue_length > 0 && !c_async_socket_has_failed (priv)
       && flush_queue (self))
     check_drained (self);
 }
@@ -192,7 +277,7 @@ c_async_socket_records_flush_now (CAsyncSocket *self)
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
   CRecordState *state = priv->records;
 
-  if (state != NULL && state->queue.length > 0 && !c_async_socket_has_failed (priv))
+  if (state != NULL && state->queue_length > 0 && !c_async_socket_has_failed (priv))
     {
       state->corked = FALSE;
       flush_queue (self);
@@ -204,14 +289,14 @@ gboolean
 c_async_socket_records_pending (CAsyncSocket *self)
 {
   CRecordState *state = c_async_socket_get_private (self)->records;
-  return state != NULL && state->queue.length > 0;
+  return state != NULL && state->queue_length > 0;
 }
 
 /* A half-close asked for while records waited goes out after the last of them. */
 static void
 finish_pending_shutdown (CAsyncSocketPrivate *priv)
 {
-  if (priv->shutdown_pending && priv->records->queue.length == 0)
+  if (priv->shutdown_pending && priv->records->queue_length == 0)
     {
       priv->shutdown_pending = FALSE;
       c_transport_shutdown (priv, SHUT_WR);
@@ -240,7 +325,7 @@ c_async_socket_records_writable (CAsyncSocket *self)
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
   CRecordState *state = priv->records;
 
-  if (state == NULL || state->queue.length == 0)
+  if (state == NULL || state->queue_length == 0)
     return FALSE;
   if (!flush_queue (self))
     return TRUE;
@@ -248,7 +333,7 @@ c_async_socket_records_writable (CAsyncSocket *self)
   finish_pending_shutdown (priv);
   /* Once the queue is empty the turn goes on to the application: on_send says that
    * everything queued has left, e.g. that it may now close. */
-  return state->queue.length > 0;
+  return state->queue_length > 0;
 }
 
 static gboolean
@@ -320,6 +405,97 @@ check_queue_room (CAsyncSocket *self, gsize size, GError **error)
   return FALSE;
 }
 
+/* Keeps what is left of a record for the queue's tail: a reference to @bytes, the archive's
+ * buffer (a record over the small blocks' size), or a copy. */
+static void
+keep_record (QueuedRecord *queued, GBytes *bytes, const guint8 *data, gsize size, CArchive *archive)
+{
+  if (bytes == NULL && archive != NULL && size > C_RECORD_SMALL_BLOCK_MAX)
+    {
+      queued->bytes = c_archive_steal_bytes (archive);
+      queued->data = g_bytes_get_data (queued->bytes, NULL);
+      return;
+    }
+  if (bytes != NULL)
+    {
+      queued->bytes = g_bytes_ref (bytes);
+      queued->data = data;
+      return;
+    }
+  if (size > 0)
+    {
+      queued->block = size <= C_RECORD_SMALL_BLOCK_MAX
+                          ? c_record_small_block_take (size, &queued->block_capacity)
+                          : c_record_block_take (size, &queued->block_capacity);
+      memcpy (queued->block, data, size);
+      queued->data = queued->block;
+    }
+  if (archive != NULL)
+    c_archive_clear_bytes (archive);
+}
+
+/* Sends one record: @data, @size bytes, which @bytes (when not NULL) holds, or @archive's
+ * stored bytes. When nothing waits the record is written at once from where it is; only what
+ * the kernel does not take goes into the queue (keep_record). Returns FALSE when the record
+ * was refused (@error set; an archive keeps it). */
+static gboolean
+send_one (CAsyncSocket *self, GBytes *bytes, const guint8 *data, gsize size, CArchive *archive,
+          GError **error)
+{
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
+  gsize header_size = priv->type == C_SOCK_STREAM ? HEADER_SIZE : 0;
+  guint8 header[HEADER_SIZE]
+      = { (guint8) (size >> 24), (guint8) (size >> 16), (guint8) (size >> 8), (guint8) size };
+  CRecordState *state;
+  QueuedRecord *queued;
+  gsize done = 0;
+
+  if (!check_can_send_record (self, size, error))
+    return FALSE;
+  state = c_async_socket_records_state (self);
+  if (!check_queue_room (self, size + header_size, error))
+    return FALSE;
+  if (state->queue_length == 0 && !priv->write_wanted && !state->corked)
+    {
+      struct iovec iov[2] = { { header, header_size }, { (guint8 *) data, size } };
+      gssize n = c_transport_write (priv, iov + (header_size == 0), 1 + (header_size != 0), 0);
+
+      if (n < 0)
+        {
+          if (!write_failed (self, errno))
+            {
+              if (archive != NULL)
+                c_archive_clear_bytes (archive);
+              return TRUE; /* the failure is reported by on_close */
+            }
+          n = 0;
+        }
+      else
+        c_async_socket_note_sent (priv, (gsize) n);
+      if ((gsize) n == header_size + size)
+        {
+          priv->stats.records_sent++;
+          if (archive != NULL)
+            c_archive_clear_bytes (archive);
+          return TRUE;
+        }
+      done = (gsize) n;
+    }
+
+  queued = ring_push (state);
+  *queued = (QueuedRecord){ .size = size, .done = done, .header_size = (guint8) header_size };
+  memcpy (queued->header, header, HEADER_SIZE);
+  keep_record (queued, bytes, data, size, archive);
+  state->queued_bytes += header_size + size - done;
+  /* Write at once unless the kernel said "full" since (then on_send's turn flushes) or
+   * records are being delivered (the reader's uncork writes them together). */
+  if (!priv->write_wanted && !state->corked && !flush_queue (self))
+    return TRUE; /* queued; the failure is reported by on_close */
+  if (state->queued_bytes >= priv->high_water_mark)
+    state->above_high = TRUE;
+  return TRUE;
+}
+
 /**
  * c_async_socket_send_record:
  * @self: a connected socket in record mode
@@ -349,41 +525,13 @@ check_queue_room (CAsyncSocket *self, gsize size, GError **error)
 gboolean
 c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error)
 {
-  CAsyncSocketPrivate *priv;
-  CRecordState *state;
-  QueuedRecord *queued;
   gsize size;
+  const guint8 *data;
 
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  g_return_val_if_fail (c_async_socket_is_instance (self), FALSE);
   g_return_val_if_fail (record != NULL, FALSE);
-  priv = c_async_socket_get_private (self);
-  size = g_bytes_get_size (record);
-  if (!check_can_send_record (self, size, error))
-    return FALSE;
-  state = c_async_socket_records_state (self);
-  if (!check_queue_room (self, size + (priv->type == C_SOCK_STREAM ? HEADER_SIZE : 0), error))
-    return FALSE;
-
-  /* One allocation per queued record: the queue's link is part of it. */
-  queued = g_new0 (QueuedRecord, 1);
-  queued->link.data = queued;
-  queued->bytes = g_bytes_ref (record);
-  if (priv->type == C_SOCK_STREAM)
-    {
-      queued->header_size = HEADER_SIZE;
-      queued->header[0] = (guint8) (size >> 24);
-      queued->header[1] = (guint8) (size >> 16);
-      queued->header[2] = (guint8) (size >> 8);
-      queued->header[3] = (guint8) size;
-    }
-  g_queue_push_tail_link (&state->queue, &queued->link);
-  state->queued_bytes += record_size (queued);
-  /* Write at once unless the kernel said "full" since: then on_send's turn flushes. */
-  if (!priv->write_wanted && !state->corked && !flush_queue (self))
-    return TRUE; /* queued; the failure is reported by on_close */
-  if (state->queued_bytes >= priv->high_water_mark)
-    state->above_high = TRUE;
-  return TRUE;
+  data = g_bytes_get_data (record, &size);
+  return send_one (self, record, data, size, NULL, error);
 }
 
 /**
@@ -393,22 +541,17 @@ c_async_socket_send_record (CAsyncSocket *self, GBytes *record, GError **error)
  * @size: their number
  * @error: return location for a #GError
  *
- * Like c_async_socket_send_record(), copying @data.
+ * Like c_async_socket_send_record(), from memory: @data is written at once when nothing
+ * waits in the queue, and what has to wait is copied.
  *
  * Returns: %TRUE if the record was sent or queued
  */
 gboolean
 c_async_socket_send_record_data (CAsyncSocket *self, const void *data, gsize size, GError **error)
 {
-  g_autoptr (GBytes) bytes = NULL;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  g_return_val_if_fail (c_async_socket_is_instance (self), FALSE);
   g_return_val_if_fail (data != NULL || size == 0, FALSE);
-  /* Check before copying: a refused record costs nothing. */
-  if (!check_can_send_record (self, size, error))
-    return FALSE;
-  bytes = g_bytes_new (data, size);
-  return c_async_socket_send_record (self, bytes, error);
+  return send_one (self, NULL, data, size, NULL, error);
 }
 
 /**
@@ -417,26 +560,31 @@ c_async_socket_send_record_data (CAsyncSocket *self, const void *data, gsize siz
  * @archive: a storing archive made by c_archive_new_store_to_memory()
  * @error: return location for a #GError
  *
- * Sends what @archive stored as one record and leaves the archive empty for the next one
- * (without copying: the archive's buffer becomes the record). An archive whose writing
- * failed is not sent: its error is returned.
+ * Sends what @archive stored as one record and leaves the archive empty for the next one.
+ * The record is written from the archive's own buffer when nothing waits in the queue (no
+ * allocation, and the archive keeps its buffer for the next record); what has to wait is
+ * copied, or for a record over 8 KiB takes the archive's buffer with it. An archive whose
+ * writing failed is not sent: its error is returned. A record the queue refuses
+ * (%G_IO_ERROR_WOULD_BLOCK, see c_async_socket_send_record()) stays in the archive, to be
+ * sent again after `on_drain` or dropped with c_archive_clear_bytes().
  *
  * Returns: %TRUE if the record was sent or queued
  */
 gboolean
 c_async_socket_send_archive (CAsyncSocket *self, CArchive *archive, GError **error)
 {
-  g_autoptr (GBytes) record = NULL;
+  const guint8 *data;
+  gsize size;
 
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), FALSE);
+  g_return_val_if_fail (c_async_socket_is_instance (self), FALSE);
   g_return_val_if_fail (C_IS_ARCHIVE (archive) && c_archive_is_storing (archive), FALSE);
   if (!c_archive_check (archive, error))
     {
       g_prefix_error (error, "send_archive: ");
       return FALSE;
     }
-  record = c_archive_steal_bytes (archive);
-  return c_async_socket_send_record (self, record, error);
+  data = c_archive_get_data (archive, &size);
+  return send_one (self, NULL, data, size, archive, error);
 }
 
 /**

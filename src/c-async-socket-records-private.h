@@ -31,8 +31,13 @@ struct _CRecordState
   gint64 record_started;
   gint64 last_receive;
 
-  /* The write queue (c-async-socket-queue.c). */
-  GQueue queue; /* QueuedRecord* */
+  /* The write queue (c-async-socket-queue.c): a ring of entries in a block of its own,
+   * made when the first record waits and given back when the last has left. */
+  struct _CQueuedRecord *ring;
+  gsize ring_block;  /* the size of the ring's block, in bytes */
+  guint32 ring_size; /* entries the ring holds: a power of two */
+  guint32 ring_head;
+  guint32 queue_length;
   gsize queued_bytes;
   gboolean above_high;
   gboolean corked; /* delivering records: echoes wait for one write at the end */

@@ -49,12 +49,17 @@ c_async_socket_records_init (CAsyncSocketPrivate *priv)
   priv->high_water_mark = DEFAULT_HIGH_WATER_MARK;
 }
 
+static C_THREAD_CACHE guint8 *thread_scratch; /* this thread's scratch, once found */
+
 static void
 scratch_free (gpointer data)
 {
+  thread_scratch = NULL;
   g_free (data);
 }
 
+/* The thread's read buffer: the GPrivate frees it when the thread ends, the cache finds it
+ * without a call (twice per read). */
 static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
 
 /* How much of a @total-byte record (header included) the partial buffer may hold once
@@ -87,13 +92,17 @@ grow_partial (CRecordState *state, gsize want)
 static guint8 *
 scratch_buffer (void)
 {
-  guint8 *scratch = g_private_get (&scratch_key);
+  guint8 *scratch = thread_scratch;
 
+  if (G_LIKELY (scratch != NULL))
+    return scratch;
+  scratch = g_private_get (&scratch_key);
   if (scratch == NULL)
     {
       scratch = g_malloc (SCRATCH_SIZE);
       g_private_set (&scratch_key, scratch);
     }
+  thread_scratch = scratch;
   return scratch;
 }
 
@@ -203,7 +212,6 @@ c_async_socket_records_create_state (CAsyncSocket *self)
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
   priv->records = g_new0 (CRecordState, 1);
-  g_queue_init (&priv->records->queue);
   priv->records->last_receive = g_get_monotonic_time ();
   arm_timer (self);
   return priv->records;
@@ -265,11 +273,12 @@ deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, guint inca
   guint8 *block;
   gsize capacity;
 
-  if (length < C_RECORD_BLOCK_POOL_MIN)
-    return deliver_record_bytes (self, g_bytes_new (data, length), incarnation);
-  /* A large record: copied into a record block, laid out as if assembled there, so that
-   * it goes back to the pool. */
-  block = c_record_block_take (length + HEADER_SIZE, &capacity);
+  /* Copied into a record block, laid out as if assembled there, so that it goes back to
+   * the pool: a small block for a small record (c-record-blocks.c). */
+  if (length + HEADER_SIZE <= C_RECORD_SMALL_BLOCK_MAX)
+    block = c_record_small_block_take (length + HEADER_SIZE, &capacity);
+  else
+    block = c_record_block_take (length + HEADER_SIZE, &capacity);
   memcpy (block + HEADER_SIZE, data, length);
   return deliver_record_bytes (self, c_record_in_block (block, capacity, length), incarnation);
 }

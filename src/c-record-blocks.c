@@ -11,6 +11,12 @@
  * pool for the next record instead, up to 4 MiB (the default high-water mark: what one
  * busy connection keeps in flight).
  *
+ * Small records (under 8 KiB) take small blocks: power-of-two sizes from 64 bytes, each
+ * size a free list of up to 64 KiB per thread. A pipelined server has hundreds of records in
+ * flight per wake-up, more than glibc's per-thread cache holds, so each record cost a trip
+ * through malloc's bins both ways (docs/performance.md); the write queue's entries and the
+ * copies it keeps of records sent from memory take small blocks too.
+ *
  * This file knows blocks only, not sockets: the record path (c-async-socket-records.c)
  * takes a block for a record, and the record's GBytes gives it back when its last
  * reference goes, on whatever thread that happens.
@@ -26,36 +32,67 @@
 #define POOL_MAX_BYTES C_RECORD_BLOCK_POOL_BYTES
 #define POOL_BLOCKS (POOL_MAX_BYTES / POOL_MIN_BLOCK)
 
+#define SMALL_MIN_SHIFT 6  /* C_RECORD_SMALL_BLOCK_MIN */
+#define SMALL_MAX_SHIFT 13 /* C_RECORD_SMALL_BLOCK_MAX */
+#define SMALL_SIZES (SMALL_MAX_SHIFT - SMALL_MIN_SHIFT + 1)
+G_STATIC_ASSERT (C_RECORD_SMALL_BLOCK_MIN == 1 << SMALL_MIN_SHIFT);
+G_STATIC_ASSERT (C_RECORD_SMALL_BLOCK_MAX == 1 << SMALL_MAX_SHIFT);
+
+/* Free small blocks of one size, linked through their first bytes. */
+typedef struct
+{
+  gpointer head;
+  guint n;
+} SmallList;
+
 typedef struct
 {
   guint8 *block[POOL_BLOCKS];
   gsize capacity[POOL_BLOCKS];
   guint n;
   gsize bytes;
+  SmallList small[SMALL_SIZES];
 } BlockPool;
+
+static C_THREAD_CACHE BlockPool *thread_pool; /* this thread's pool, once block_pool() found it */
 
 static void
 block_pool_free (gpointer data)
 {
   BlockPool *pool = data;
 
+  thread_pool = NULL; /* a block given back later in the thread's exit makes a new pool */
   for (guint i = 0; i < pool->n; i++)
     g_free (pool->block[i]);
+  for (guint i = 0; i < SMALL_SIZES; i++)
+    while (pool->small[i].head != NULL)
+      {
+        gpointer block = pool->small[i].head;
+        pool->small[i].head = *(gpointer *) block;
+        g_free (block);
+      }
   g_free (pool);
 }
 
+/* The GPrivate frees a thread's pool when the thread ends; the thread-local pointer finds it
+ * without a call (a record takes and gives back a block or two: g_private_get was a tenth of
+ * the record path's instructions). */
 static GPrivate block_pool_key = G_PRIVATE_INIT (block_pool_free);
 
 static BlockPool *
 block_pool (void)
 {
-  BlockPool *pool = g_private_get (&block_pool_key);
+  BlockPool *pool = thread_pool;
 
+  if (G_LIKELY (pool != NULL))
+    return pool;
+  pool = g_private_get (&block_pool_key);
   if (pool == NULL)
     {
       pool = g_new0 (BlockPool, 1);
       g_private_set (&block_pool_key, pool);
     }
+  thread_pool = pool;
   return pool;
 }
 
@@ -83,15 +120,60 @@ c_record_block_take (gsize want, gsize *capacity)
   return g_malloc (want);
 }
 
-/* Gives back a block from c_record_block_take() (or g_malloc()), of @capacity bytes: to
- * this thread's pool if it fits there, otherwise to the heap. NULL is ignored. */
+/* A small block of at least @want bytes (at most C_RECORD_SMALL_BLOCK_MAX), *capacity set
+ * to its size, the power of two at or above @want: from this thread's free list of that
+ * size when it has one. */
+guint8 *
+c_record_small_block_take (gsize want, gsize *capacity)
+{
+  guint shift = want <= C_RECORD_SMALL_BLOCK_MIN ? SMALL_MIN_SHIFT : g_bit_storage (want - 1);
+  SmallList *list;
+  gpointer block;
+
+  g_assert (want <= C_RECORD_SMALL_BLOCK_MAX);
+  *capacity = (gsize) 1 << shift;
+  list = &block_pool ()->small[shift - SMALL_MIN_SHIFT];
+  block = list->head;
+  if (block == NULL)
+    return g_malloc (*capacity);
+  list->head = *(gpointer *) block;
+  list->n--;
+  return block;
+}
+
+/* The free list for blocks of @capacity bytes, or NULL when that is not a small size. */
+static SmallList *
+small_list (gsize capacity)
+{
+  if (capacity < C_RECORD_SMALL_BLOCK_MIN || capacity > C_RECORD_SMALL_BLOCK_MAX
+      || (capacity & (capacity - 1)) != 0)
+    return NULL;
+  return &block_pool ()->small[g_bit_storage (capacity) - 1 - SMALL_MIN_SHIFT];
+}
+
+/* Gives back a block from c_record_block_take() or c_record_small_block_take() (or
+ * g_malloc()), of @capacity bytes: to this thread's pool if it fits there, otherwise to the
+ * heap. NULL is ignored. */
 void
 c_record_block_give_back (guint8 *block, gsize capacity)
 {
   BlockPool *pool;
+  SmallList *list;
 
   if (block == NULL)
     return;
+  if ((list = small_list (capacity)) != NULL)
+    {
+      if (list->n >= C_RECORD_SMALL_POOL_BYTES / capacity)
+        g_free (block);
+      else
+        {
+          *(gpointer *) block = list->head;
+          list->head = block;
+          list->n++;
+        }
+      return;
+    }
   if (capacity < POOL_MIN_BLOCK || capacity > POOL_MAX_BLOCK
       || (pool = block_pool ())->bytes + capacity > POOL_MAX_BYTES)
     {
@@ -139,4 +221,23 @@ c_record_blocks_pooled (guint *count)
   if (count != NULL)
     *count = pool != NULL ? pool->n : 0;
   return pool != NULL ? pool->bytes : 0;
+}
+
+/* The bytes this thread's small free lists hold, and in *count (optional) how many blocks
+ * (for tests and accounting). */
+gsize
+c_record_small_blocks_pooled (guint *count)
+{
+  BlockPool *pool = g_private_get (&block_pool_key);
+  gsize bytes = 0;
+  guint n = 0;
+
+  for (guint i = 0; pool != NULL && i < SMALL_SIZES; i++)
+    {
+      bytes += (gsize) pool->small[i].n << (SMALL_MIN_SHIFT + i);
+      n += pool->small[i].n;
+    }
+  if (count != NULL)
+    *count = n;
+  return bytes;
 }

@@ -20,9 +20,23 @@ G_BEGIN_DECLS
 #define C_RECORD_BLOCK_POOL_MAX (1024 * 1024)
 #define C_RECORD_BLOCK_POOL_BYTES (4 * 1024 * 1024)
 
+/* Small blocks, for records and write-queue entries under C_RECORD_SMALL_BLOCK_MAX bytes:
+ * power-of-two sizes from C_RECORD_SMALL_BLOCK_MIN, each size keeping up to
+ * C_RECORD_SMALL_POOL_BYTES per thread. */
+#define C_RECORD_SMALL_BLOCK_MIN 64
+#define C_RECORD_SMALL_BLOCK_MAX (8 * 1024)
+#define C_RECORD_SMALL_POOL_BYTES (64 * 1024)
+
+/* A per-thread cache pointer beside a GPrivate (which frees the thread's data at its end):
+ * initial-exec, so that reading it is one load, not a call to __tls_get_addr. The few bytes
+ * come from the static TLS surplus that the C library keeps for libraries loaded later. */
+#define C_THREAD_CACHE __thread __attribute__ ((tls_model ("initial-exec")))
+
 guint8 *c_record_block_take (gsize want, gsize *capacity);
+guint8 *c_record_small_block_take (gsize want, gsize *capacity);
 void c_record_block_give_back (guint8 *block, gsize capacity);
 GBytes *c_record_in_block (guint8 *block, gsize capacity, gsize length);
 gsize c_record_blocks_pooled (guint *count);
+gsize c_record_small_blocks_pooled (guint *count);
 
 G_END_DECLS

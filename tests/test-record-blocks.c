@@ -9,6 +9,9 @@
  * blocks of the pooled sizes and no more bytes than its bound, a record's GBytes gives its
  * block back when its last reference goes, and each thread has a pool of its own.
  *
+ * Small records (and the write queue's entries) take small blocks: power-of-two sizes from
+ * 64 bytes to 8 KiB, each size a free list of its own, bounded in bytes per thread.
+ *
  * Each test runs in a process of its own (Criterion's workers), so each starts with an
  * empty pool.
  */
@@ -314,4 +317,176 @@ Test (record_blocks, each_thread_has_a_pool_of_its_own)
   assert_pool (64 * KiB, 1);
   cr_assert_eq (take (64 * KiB, &got), w.main_block);
   g_free (w.main_block);
+}
+
+/* ---- Small blocks ------------------------------------------------------------------------ */
+
+static void
+assert_small_pool (gsize bytes, guint count)
+{
+  guint n;
+  gsize held = c_record_small_blocks_pooled (&n);
+
+  cr_assert_eq (held, bytes, "the small lists hold %zu bytes, expected %zu", held, bytes);
+  cr_assert_eq (n, count, "the small lists hold %u blocks, expected %u", n, count);
+}
+
+static guint8 *
+take_small (gsize want, gsize *capacity)
+{
+  guint8 *block = c_record_small_block_take (want, capacity);
+
+  cr_assert_not_null (block);
+  cr_assert_geq (*capacity, want, "a block of %zu bytes for %zu asked", *capacity, want);
+  memset (block, 0x5a, *capacity);
+  return block;
+}
+
+Test (record_blocks, small_blocks_are_the_power_of_two_at_or_above_the_request)
+{
+  static const struct
+  {
+    gsize want, capacity;
+  } cases[]
+      = { { 0, 64 },    { 1, 64 },      { 63, 64 },     { 64, 64 },     { 65, 128 },   { 128, 128 },
+          { 129, 256 }, { 1000, 1024 }, { 4097, 8192 }, { 8191, 8192 }, { 8192, 8192 } };
+
+  cr_assert_eq (C_RECORD_SMALL_BLOCK_MIN, 64);
+  cr_assert_eq (C_RECORD_SMALL_BLOCK_MAX, 8 * KiB);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gsize capacity;
+      guint8 *block = take_small (cases[i].want, &capacity);
+
+      cr_assert_eq (capacity, cases[i].capacity, "%zu bytes asked: a block of %zu, expected %zu",
+                    cases[i].want, capacity, cases[i].capacity);
+      g_free (block);
+    }
+  assert_small_pool (0, 0);
+  assert_pool (0, 0);
+}
+
+Test (record_blocks, a_small_block_comes_back_for_its_size_only)
+{
+  gsize capacity, got;
+  guint8 *block = take_small (100, &capacity);
+  guint8 *other;
+
+  c_record_block_give_back (block, capacity);
+  assert_small_pool (128, 1);
+  assert_pool (0, 0); /* the large blocks' pool is not involved */
+
+  /* Other sizes do not take it: smaller or larger power. */
+  other = take_small (64, &got);
+  cr_assert_neq (other, block);
+  g_free (other);
+  other = take_small (129, &got);
+  cr_assert_neq (other, block);
+  g_free (other);
+  assert_small_pool (128, 1);
+
+  /* Any request of its size does, last in first out. */
+  other = take_small (65, &got);
+  cr_assert_eq (other, block);
+  cr_assert_eq (got, 128);
+  assert_small_pool (0, 0);
+  c_record_block_give_back (other, got);
+  block = take_small (128, &capacity);
+  cr_assert_eq (block, other);
+  g_free (block);
+}
+
+/* A block given back under a capacity that is not a small size goes where that capacity
+ * says: the heap, or the large pool. */
+Test (record_blocks, only_power_of_two_sizes_join_the_small_lists)
+{
+  c_record_block_give_back (g_malloc (100), 100);
+  c_record_block_give_back (g_malloc (32), 32);
+  c_record_block_give_back (g_malloc (8 * KiB + 64), 8 * KiB + 64);
+  assert_small_pool (0, 0);
+  assert_pool (0, 0);
+  c_record_block_give_back (g_malloc (16 * KiB), 16 * KiB); /* a large block */
+  assert_small_pool (0, 0);
+  assert_pool (16 * KiB, 1);
+  c_record_block_give_back (g_malloc (8 * KiB), 8 * KiB);
+  c_record_block_give_back (g_malloc (64), 64);
+  assert_small_pool (8 * KiB + 64, 2);
+  assert_pool (16 * KiB, 1);
+}
+
+/* Each size keeps C_RECORD_SMALL_POOL_BYTES at most; more goes to the heap, and the other
+ * sizes keep their own room. */
+Test (record_blocks, each_small_size_keeps_at_most_its_bound)
+{
+  GHashTable *seen = g_hash_table_new_full (NULL, NULL, g_free, NULL);
+  guint most_64 = C_RECORD_SMALL_POOL_BYTES / 64;
+  guint most_8k = C_RECORD_SMALL_POOL_BYTES / (8 * KiB);
+
+  cr_assert_eq (C_RECORD_SMALL_POOL_BYTES, 64 * KiB);
+  for (guint i = 0; i < most_64 + 10; i++)
+    c_record_block_give_back (g_malloc (64), 64);
+  assert_small_pool (64 * KiB, most_64);
+  for (guint i = 0; i < most_8k + 3; i++)
+    c_record_block_give_back (g_malloc (8 * KiB), 8 * KiB);
+  assert_small_pool (128 * KiB, most_64 + most_8k);
+
+  /* Every block kept comes back once. */
+  for (guint i = 0; i < most_64; i++)
+    {
+      gsize got;
+      cr_assert (g_hash_table_add (seen, take_small (64, &got)), "block %u came back twice", i);
+    }
+  assert_small_pool (64 * KiB, most_8k);
+  g_hash_table_unref (seen);
+}
+
+Test (record_blocks, a_record_in_a_small_block_goes_to_its_list)
+{
+  gsize capacity;
+  guint8 *block = take_small (C_RECORD_BLOCK_HEADER_SIZE + 50, &capacity);
+  GBytes *record;
+
+  cr_assert_eq (capacity, 64);
+  memcpy (block + C_RECORD_BLOCK_HEADER_SIZE, "a small record", 14);
+  record = c_record_in_block (block, capacity, 14);
+  cr_assert_eq (g_bytes_get_size (record), 14);
+  cr_assert_eq (memcmp (g_bytes_get_data (record, NULL), "a small record", 14), 0);
+  g_bytes_unref (record);
+  assert_small_pool (64, 1);
+  assert_pool (0, 0);
+  cr_assert_eq (take_small (10, &capacity), block);
+  g_free (block);
+}
+
+static gpointer
+small_worker (gpointer data)
+{
+  gsize *result = data;
+  gsize capacity;
+  guint8 *block;
+
+  result[0] = c_record_small_blocks_pooled (NULL);
+  block = c_record_small_block_take (200, &capacity);
+  result[1] = GPOINTER_TO_SIZE (block);
+  c_record_block_give_back (block, capacity);
+  result[2] = c_record_small_blocks_pooled (NULL);
+  /* The thread ends holding a block: its lists are freed with it (Valgrind, ASan). */
+  return NULL;
+}
+
+Test (record_blocks, each_thread_has_small_lists_of_its_own)
+{
+  gsize capacity;
+  guint8 *block = take_small (200, &capacity);
+  gsize result[3];
+
+  c_record_block_give_back (block, capacity);
+  assert_small_pool (256, 1);
+  g_thread_join (g_thread_new ("small-blocks", small_worker, result));
+  cr_assert_eq (result[0], 0, "a new thread starts with empty small lists");
+  cr_assert_neq (result[1], GPOINTER_TO_SIZE (block), "a thread took another thread's block");
+  cr_assert_eq (result[2], 256);
+  assert_small_pool (256, 1);
+  cr_assert_eq (take_small (256, &capacity), block);
+  g_free (block);
 }

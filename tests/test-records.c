@@ -529,3 +529,178 @@ Test (records, the_write_queue_never_passes_its_high_water_mark, .timeout = 60)
     g_clear_error (&error);
   }
 }
+
+/* The size of record @i of a mixed stream: from 0 to past the small blocks' 8 KiB, so that
+ * some records are copied into small blocks, some into large ones; at most mixed_limit. */
+static gsize mixed_limit = G_MAXSIZE;
+
+static gsize
+mixed_size (guint i)
+{
+  static const gsize sizes[] = { 0, 1, 60, 61, 200, 1000, 4092, 4093, 8188, 8189, 8192, 20000 };
+  return MIN (sizes[i % G_N_ELEMENTS (sizes)], mixed_limit);
+}
+
+static void
+fill_mixed (guint8 *data, gsize size, guint i)
+{
+  for (gsize k = 0; k < size; k++)
+    data[k] = (guint8) (k * 13 + i * 7 + k / 251);
+}
+
+static void
+assert_mixed_records (TestSocket *socket, guint n)
+{
+  cr_assert_eq (socket->records->len, n, "%u records arrived, expected %u", socket->records->len,
+                n);
+  for (guint i = 0; i < n; i++)
+    {
+      gsize size;
+      const guint8 *data = g_bytes_get_data (g_ptr_array_index (socket->records, i), &size);
+      g_autofree guint8 *expected = g_malloc (mixed_size (i) + 1);
+
+      fill_mixed (expected, mixed_size (i), i);
+      cr_assert_eq (size, mixed_size (i), "record %u has %zu bytes, expected %zu", i, size,
+                    mixed_size (i));
+      cr_assert (size == 0 || memcmp (data, expected, size) == 0, "record %u differs", i);
+    }
+}
+
+/* A record sent from memory is written from the caller's memory when nothing waits, and
+ * what the kernel did not take is copied: the caller may reuse its buffer as soon as the
+ * call returns, whether the record left whole, in part, or not at all. The same for an
+ * archive's buffer, which goes on to the next record (records over 8 KiB that have to wait
+ * take the archive's buffer with them). Sent in bursts against small kernel buffers, so that
+ * records are cut at every point and the write queue grows, empties and wraps around. */
+Test (records, records_sent_from_memory_survive_the_caller_reusing_it, .timeout = 60)
+{
+  const guint n = 600;
+  g_autoptr (CArchive) archive = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
+  guint8 *buffer = g_malloc (20000);
+  g_autoptr (GError) error = NULL;
+  guint i = 0;
+
+  /* A small send buffer cuts records; the reader's stays large, so that the stream is not
+   * held to a few kilobytes a round trip. */
+  c_async_socket_set_sock_opt_int (S (p.client), SOL_SOCKET, SO_SNDBUF, 4096, NULL);
+  c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
+  for (guint burst = 0; i < n; burst++)
+    {
+      for (guint k = 0; k < 1 + burst % 40 && i < n; k++, i++)
+        {
+          gsize size = mixed_size (i);
+
+          fill_mixed (buffer, size, i);
+          if (i % 2 == 0)
+            cr_assert (c_async_socket_send_record_data (S (p.client), buffer, size, &error),
+                       "record %u: %s", i, error ? error->message : "");
+          else
+            {
+              c_archive_write (archive, buffer, size);
+              cr_assert (c_async_socket_send_archive (S (p.client), archive, &error),
+                         "record %u: %s", i, error ? error->message : "");
+              cr_assert (c_archive_is_buffer_empty (archive), "record %u left in the archive", i);
+            }
+          memset (buffer, 0xee, size); /* the caller's memory is the caller's again */
+        }
+      iterate (1 + burst % 3);
+    }
+  g_free (buffer);
+  cr_assert (run_until_records (p.server, n), "%u of %u records arrived, %zu bytes queued",
+             p.server->records->len, n, c_async_socket_get_queued_bytes (S (p.client)));
+  assert_mixed_records (p.server, n);
+  cr_assert_eq (c_async_socket_get_queued_bytes (S (p.client)), 0);
+}
+
+/* The write queue holds any number of records: far more than its first ring of entries,
+ * kept in order while it grows. (Small records: the reader's buffer is shrunk, and a
+ * connection with a 4 KiB window moves only a few hundred kilobytes a second.) */
+Test (records, hundreds_of_waiting_records_leave_in_order, .timeout = 60)
+{
+  const guint n = 1500;
+  guint8 buffer[20000];
+
+  gsize queued, total = 0;
+  guint before = 0;
+  int sends_before;
+
+  c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);
+  mixed_limit = 100;
+  queued = queue_behind_a_full_buffer (&p);
+  for (guint i = 0; i < n; i++)
+    {
+      fill_mixed (buffer, mixed_size (i), i);
+      cr_assert (c_async_socket_send_record_data (S (p.client), buffer, mixed_size (i), NULL));
+      total += 4 + mixed_size (i);
+    }
+  cr_assert_eq (c_async_socket_get_queued_bytes (S (p.client)), queued + total,
+                "the records did not all wait");
+  /* The records queued behind the full buffer come first: 64 KiB patterns. */
+  sends_before = p.client->counts[C_NOTIFY_SEND];
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_ALL, NULL));
+  cr_assert (run_until_count (p.client, C_NOTIFY_SEND, sends_before + 1),
+             "the queue never emptied");
+  for (; before < p.server->records->len; before++)
+    if (g_bytes_get_size (g_ptr_array_index (p.server->records, before)) != 64 * 1024)
+      break;
+  cr_assert_gt (before, 0);
+  cr_assert (run_until_records (p.server, before + n));
+  g_ptr_array_remove_range (p.server->records, 0, before);
+  assert_mixed_records (p.server, n);
+}
+
+/* A record the queue refuses stays in the archive (c_async_socket_send_archive's comment):
+ * after on_drain the same archive is sent again, and the record arrives once. */
+Test (records, a_refused_archive_keeps_its_record_for_after_on_drain, .timeout = 60)
+{
+  const gsize high = 128 * 1024;
+  g_autoptr (CArchive) archive = c_archive_new_store_to_memory (C_ARCHIVE_FORMAT_NETWORK);
+  g_autoptr (GError) error = NULL;
+  guint8 record[3000];
+  const guint8 *kept;
+  gsize kept_size;
+  guint sent = 0, before;
+  int sends_before;
+
+  c_async_socket_set_water_marks (S (p.client), 1024, high);
+  queue_behind_a_full_buffer (&p);
+  for (;; sent++)
+    {
+      cr_assert_lt (sent, 1000, "the queue took everything");
+      fill_mixed (record, sizeof record, sent);
+      c_archive_write (archive, record, sizeof record);
+      if (!c_async_socket_send_archive (S (p.client), archive, &error))
+        break;
+      cr_assert (c_archive_is_buffer_empty (archive));
+    }
+  assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "wait for on_drain");
+  g_clear_error (&error);
+  kept = c_archive_get_data (archive, &kept_size);
+  cr_assert_eq (kept_size, sizeof record, "the refused record left the archive");
+  cr_assert_eq (memcmp (kept, record, sizeof record), 0);
+
+  sends_before = p.client->counts[C_NOTIFY_SEND];
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_ALL, NULL));
+  cr_assert (run_until_count (p.client, C_NOTIFY_SEND, sends_before + 1),
+             "the queue never emptied");
+  cr_assert_geq (p.client->drains, 1, "no on_drain after the refusal");
+  cr_assert (c_async_socket_send_archive (S (p.client), archive, &error), "%s",
+             error ? error->message : "");
+  cr_assert (c_archive_is_buffer_empty (archive));
+
+  /* The 64 KiB records that filled the buffer, then records 0 to sent, each once. */
+  for (before = 0; before < p.server->records->len; before++)
+    if (g_bytes_get_size (g_ptr_array_index (p.server->records, before)) != 64 * 1024)
+      break;
+  cr_assert (run_until_records (p.server, before + sent + 1));
+  drain_context ();
+  cr_assert_eq (p.server->records->len, before + sent + 1, "a record arrived twice");
+  for (guint i = 0; i <= sent; i++)
+    {
+      GBytes *got = g_ptr_array_index (p.server->records, before + i);
+      fill_mixed (record, sizeof record, i);
+      cr_assert_eq (g_bytes_get_size (got), sizeof record);
+      cr_assert_eq (memcmp (g_bytes_get_data (got, NULL), record, sizeof record), 0,
+                    "record %u differs", i);
+    }
+}
