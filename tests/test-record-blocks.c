@@ -24,26 +24,51 @@
 #define KiB 1024
 #define MiB (1024 * 1024)
 
+/* What @pooled (c_record_blocks_pooled or c_record_small_blocks_pooled) says it holds. */
+static void
+assert_held (gsize (*pooled) (guint *count), const char *what, gsize bytes, guint count)
+{
+  guint n;
+  gsize held = pooled (&n);
+
+  cr_assert_eq (held, bytes, "%s hold %zu bytes, expected %zu", what, held, bytes);
+  cr_assert_eq (n, count, "%s hold %u blocks, expected %u", what, n, count);
+}
+
 static void
 assert_pool (gsize bytes, guint count)
 {
-  guint n;
-  gsize held = c_record_blocks_pooled (&n);
-
-  cr_assert_eq (held, bytes, "the pool holds %zu bytes, expected %zu", held, bytes);
-  cr_assert_eq (n, count, "the pool holds %u blocks, expected %u", n, count);
+  assert_held (c_record_blocks_pooled, "the large blocks' pool", bytes, count);
 }
 
-/* A block taken for @want bytes, checked to be at least that large and writable. */
-static guint8 *
-take (gsize want, gsize *capacity)
+static void
+assert_small_pool (gsize bytes, guint count)
 {
-  guint8 *block = c_record_block_take (want, capacity);
+  assert_held (c_record_small_blocks_pooled, "the small lists", bytes, count);
+}
+
+/* A block of at least @want bytes from @take_block, checked to be that large and writable. */
+static guint8 *
+take_checked (guint8 *(*take_block) (gsize want, gsize *capacity), gsize want, gsize *capacity)
+{
+  guint8 *block = take_block (want, capacity);
 
   cr_assert_not_null (block);
   cr_assert_geq (*capacity, want, "a block of %zu bytes for %zu asked", *capacity, want);
   memset (block, 0xa5, *capacity); /* the whole capacity is the caller's (ASan, Valgrind) */
   return block;
+}
+
+static guint8 *
+take (gsize want, gsize *capacity)
+{
+  return take_checked (c_record_block_take, want, capacity);
+}
+
+static guint8 *
+take_small (gsize want, gsize *capacity)
+{
+  return take_checked (c_record_small_block_take, want, capacity);
 }
 
 Test (record_blocks, fresh_blocks_are_the_size_asked)
@@ -320,27 +345,6 @@ Test (record_blocks, each_thread_has_a_pool_of_its_own)
 }
 
 /* ---- Small blocks ------------------------------------------------------------------------ */
-
-static void
-assert_small_pool (gsize bytes, guint count)
-{
-  guint n;
-  gsize held = c_record_small_blocks_pooled (&n);
-
-  cr_assert_eq (held, bytes, "the small lists hold %zu bytes, expected %zu", held, bytes);
-  cr_assert_eq (n, count, "the small lists hold %u blocks, expected %u", n, count);
-}
-
-static guint8 *
-take_small (gsize want, gsize *capacity)
-{
-  guint8 *block = c_record_small_block_take (want, capacity);
-
-  cr_assert_not_null (block);
-  cr_assert_geq (*capacity, want, "a block of %zu bytes for %zu asked", *capacity, want);
-  memset (block, 0x5a, *capacity);
-  return block;
-}
 
 Test (record_blocks, small_blocks_are_the_power_of_two_at_or_above_the_request)
 {
