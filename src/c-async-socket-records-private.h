@@ -40,7 +40,8 @@ struct _CRecordState
   guint32 queue_length;
   gsize queued_bytes;
   gboolean above_high;
-  gboolean corked; /* delivering records: echoes wait for one write at the end */
+  gboolean corked;  /* delivering records: echoes wait for one write at the end */
+  gboolean reading; /* records_readable is under way: a nested call leaves the reading to it */
 
   /* Timeouts and the sender of a datagram record (c-async-socket-records.c). */
   GSource *timer;

@@ -13,7 +13,10 @@
  * progress grows with the bytes that actually arrived (at most twice them, plus 64 KiB),
  * not with the length announced. Bytes are read into a per-thread scratch buffer and whole
  * records are cut from it, so an idle connection holds no receive buffer at all. Large
- * records live in blocks from a per-thread pool (c-record-blocks.c).
+ * records live in blocks from a per-thread pool (c-record-blocks.c). A handler that runs
+ * the main loop while its read is being cut (a CSocket call, a nested loop) lets other
+ * sockets of the thread read meanwhile: they read into a block of their own, never into the
+ * scratch that still holds the first read's records (scratch_acquire).
  *
  * This file also holds what record mode as a whole needs: the running state's life (made on
  * first use, freed with the descriptor), the idle and record timeouts, and the mode and its
@@ -49,7 +52,15 @@ c_async_socket_records_init (CAsyncSocketPrivate *priv)
   priv->high_water_mark = DEFAULT_HIGH_WATER_MARK;
 }
 
-static C_THREAD_CACHE guint8 *thread_scratch; /* this thread's scratch, once found */
+static C_THREAD_CACHE guint8 *thread_scratch;       /* this thread's scratch, once found */
+static C_THREAD_CACHE gboolean thread_scratch_busy; /* a read is being cut from it */
+
+/* A read buffer of SCRATCH_SIZE bytes, from scratch_acquire(). */
+typedef struct
+{
+  guint8 *data;
+  gsize capacity; /* of a block of its own; 0 for the thread's scratch */
+} Scratch;
 
 static void
 scratch_free (gpointer data)
@@ -104,6 +115,33 @@ scratch_buffer (void)
     }
   thread_scratch = scratch;
   return scratch;
+}
+
+/* The buffer a read goes into: the thread's scratch, or, when a read of this thread is
+ * still being cut from it (a handler below us runs the main loop), a block of its own, so
+ * that the outer read's records are not overwritten. */
+static Scratch
+scratch_acquire (void)
+{
+  Scratch scratch = { NULL, 0 };
+
+  if (G_UNLIKELY (thread_scratch_busy))
+    scratch.data = c_record_block_take (SCRATCH_SIZE, &scratch.capacity);
+  else
+    {
+      thread_scratch_busy = TRUE;
+      scratch.data = scratch_buffer ();
+    }
+  return scratch;
+}
+
+static void
+scratch_release (Scratch *scratch)
+{
+  if (scratch->capacity > 0)
+    c_record_block_give_back (scratch->data, scratch->capacity);
+  else
+    thread_scratch_busy = FALSE;
 }
 
 /* Frees the running state (buffers, queue, timers) when the descriptor goes away. */
@@ -383,11 +421,11 @@ end_of_stream (CAsyncSocket *self, CRecordState *state)
 
 /* One read and what follows from it; FALSE when reading should stop for now. */
 static gboolean
-read_stream_once (CAsyncSocket *self, CRecordState *state, guint incarnation, gsize *budget)
+read_stream_once (CAsyncSocket *self, CRecordState *state, guint8 *scratch, guint incarnation,
+                  gsize *budget)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
   gboolean direct = state->partial_length >= HEADER_SIZE;
-  guint8 *scratch = direct ? NULL : scratch_buffer ();
   gssize n = direct ? read_into_partial (priv, state) : read_into_scratch (priv, state, scratch);
   gsize had_partial = state->partial_length;
   gssize used;
@@ -442,10 +480,9 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint incarnation, gs
 }
 
 static void
-read_datagrams (CAsyncSocket *self, CRecordState *state, guint incarnation)
+read_datagrams (CAsyncSocket *self, CRecordState *state, guint8 *scratch, guint incarnation)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
-  guint8 *scratch = scratch_buffer ();
 
   for (int i = 0; i < 64; i++)
     {
@@ -484,17 +521,23 @@ c_async_socket_records_readable (CAsyncSocket *self)
   CRecordState *state = c_async_socket_records_state (self);
   guint incarnation = priv->incarnation;
   gsize budget = READ_BUDGET;
+  Scratch scratch;
 
-  if (c_async_socket_has_failed (priv))
+  /* A handler of this socket's records that runs the main loop (a CSocket call, a nested
+   * loop) must not see this socket read again from inside: the records of the read being
+   * cut would come after later ones. The loop below reads on once the handler returns. */
+  if (c_async_socket_has_failed (priv) || state->reading)
     return;
+  state->reading = TRUE;
+  scratch = scratch_acquire ();
   if (priv->type != C_SOCK_STREAM)
-    read_datagrams (self, state, incarnation);
+    read_datagrams (self, state, scratch.data, incarnation);
   else
     {
       /* Records sent from on_record while this read is being cut go out together, in
        * one vectored write after the loop, not one write each. */
       state->corked = TRUE;
-      while (read_stream_once (self, priv->records, incarnation, &budget))
+      while (read_stream_once (self, priv->records, scratch.data, incarnation, &budget))
         {
           /* A notification may have closed the socket or paused reading (async_select
            * without C_FD_READ); re-selecting C_FD_READ resumes from a probe. */
@@ -510,6 +553,9 @@ c_async_socket_records_readable (CAsyncSocket *self)
       if (priv->incarnation == incarnation && priv->records == state)
         c_async_socket_records_uncork (self, state);
     }
+  scratch_release (&scratch);
+  if (priv->incarnation == incarnation && priv->records == state)
+    state->reading = FALSE; /* (a state freed by a close during the handlers is not touched) */
 }
 
 /* The receive buffer held for a record in progress (for tests and accounting). */

@@ -704,3 +704,64 @@ Test (records, a_refused_archive_keeps_its_record_for_after_on_drain, .timeout =
                     "record %u differs", i);
     }
 }
+
+/* Records are cut from a buffer that every record-mode socket of the thread reads into. An
+ * on_record that runs the main loop (a CSocket call, a nested loop, a dialog) lets other
+ * sockets read meanwhile, and more records arrive for its own: what is left of its read must
+ * come through intact, and before the records that arrived later. */
+typedef struct
+{
+  Pair *self, *other;
+  gboolean nested_done;
+} NestedRead;
+
+static void
+run_the_loop_inside_on_record (TestSocket *socket, CNotify which, int error_code, gpointer data)
+{
+  NestedRead *nested = data;
+  guint8 later[100], other[2000];
+
+  if (socket->records->len != 1)
+    return;
+  memset (later, 'd', sizeof later);
+  cr_assert (c_async_socket_send_record_data (S (nested->self->client), later, sizeof later, NULL));
+  memset (other, 'B', sizeof other);
+  cr_assert (
+      c_async_socket_send_record_data (S (nested->other->client), other, sizeof other, NULL));
+  nested->nested_done = run_until_records (nested->other->server, 1);
+  cr_assert_eq (socket->records->len, 1, "a record was delivered inside on_record");
+}
+
+Test (records_own_setup, a_nested_loop_in_on_record_keeps_records_whole_and_in_order, .timeout = 30)
+{
+  Pair a, b;
+  NestedRead nested = { &a, &b, FALSE };
+  guint8 record[100];
+
+  records_pair_open (&a, TRUE);
+  records_pair_open (&b, TRUE);
+  a.server->record_hook = run_the_loop_inside_on_record;
+  a.server->hook_data = &nested;
+  /* Three records in the kernel before the server reads: one read takes them all. */
+  for (guint i = 0; i < 3; i++)
+    {
+      memset (record, 'a' + i, sizeof record);
+      cr_assert (c_async_socket_send_record_data (S (a.client), record, sizeof record, NULL));
+    }
+  cr_assert (run_until_records (a.server, 4), "%u records, the socket %s", a.server->records->len,
+             c_async_socket_get_close_error (S (a.server)) != NULL
+                 ? c_async_socket_get_close_error (S (a.server))->message
+                 : "open");
+  cr_assert (nested.nested_done, "the other socket's record did not arrive inside on_record");
+  for (guint i = 0; i < 4; i++)
+    {
+      gsize size;
+      const guint8 *data = g_bytes_get_data (g_ptr_array_index (a.server->records, i), &size);
+      cr_assert_eq (size, sizeof record);
+      for (gsize k = 0; k < size; k++)
+        cr_assert_eq (data[k], 'a' + i, "record %u, byte %zu: '%c'", i, k, data[k]);
+    }
+  cr_assert_eq (g_bytes_get_size (g_ptr_array_index (b.server->records, 0)), 2000);
+  pair_close (&b);
+  pair_close (&a);
+}
