@@ -5,7 +5,7 @@ set -eu
 
 packages="gcc meson ninja-build pkg-config libglib2.0-dev libcriterion-dev python3 clang-format
 valgrind iproute2 gobject-introspection libgirepository1.0-dev python3-gi gi-docgen
-libuv1-dev libevent-dev libmsgpack-dev libtirpc-dev libssl-dev openssl glib-networking gnutls-bin
+libuv1-dev libevent-dev libmsgpack-dev libtirpc-dev liburing-dev libssl-dev openssl glib-networking gnutls-bin
 libgtk-4-dev libjson-glib-dev xvfb xdotool x11-xserver-utils fonts-dejavu-core fonts-nanum $*"
 missing=""
 for p in $packages; do
