@@ -37,7 +37,8 @@ def run_once(args, seconds, workdir):
              "--key", os.path.join(workdir, "server.key")] if tls else []
     server = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
-         os.path.join(args.build_dir, "bench", args.server), "--port", "0", *certs],
+         os.path.join(args.build_dir, "bench", args.server), "--port", "0", *certs,
+         *args.server_arg],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     try:
         line = server.stdout.readline().decode().split()
@@ -66,6 +67,8 @@ def main():
     parser.add_argument("--server", default="echo-afxsock")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="pingpong")
     parser.add_argument("--framed", action="store_true", help="records (4-byte length frames)")
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="one more argument for the server (e.g. --lent); repeatable")
     parser.add_argument("--short", type=float, default=1.0, help="seconds of the short run")
     parser.add_argument("--long", type=float, default=3.0, help="seconds of the long run")
     args = parser.parse_args()

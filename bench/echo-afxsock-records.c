@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   echo-afxsock-records [--port N] [--threads N]
+ *   echo-afxsock-records [--port N] [--threads N] [--lent]
  *
  * A CSocketService (bench-service.h) accepts and holds the connections, on one thread or
  * --threads N. Its listeners are in record mode, so every accepted connection is too: the
@@ -10,6 +10,10 @@
  * load generator's --framed traffic), which goes straight back with send_record (the same
  * GBytes, no copy). When the write queue is at its high-water mark, records wait here and
  * reading stops (async_select without C_FD_READ) until on_drain.
+ *
+ * With --lent the connection overrides on_record_data instead: each record comes lent where
+ * it was read (no GBytes, no copy) and goes back with send_record_data, which copies only
+ * what has to wait (a record refused by a full queue is kept as a GBytes here).
  */
 #include "bench-service.h"
 #include "bench-util.h"
@@ -30,6 +34,8 @@ struct _BenchConnection
 };
 
 G_DEFINE_FINAL_TYPE (BenchConnection, bench_connection, C_TYPE_ASYNC_SOCKET)
+
+static gboolean lent; /* --lent: records through on_record_data (set before the class is made) */
 
 /* Closing is all: the service lets the connection go. */
 static void
@@ -63,6 +69,25 @@ bench_connection_on_record (CAsyncSocket *socket, GBytes *record)
 {
   BenchConnection *self = BENCH_CONNECTION (socket);
 
+  if (!echo_record (self, record))
+    connection_finish (self);
+}
+
+static void
+bench_connection_on_record_data (CAsyncSocket *socket, const guint8 *data, gsize size)
+{
+  BenchConnection *self = BENCH_CONNECTION (socket);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) record = NULL;
+
+  if (self->held == NULL && c_async_socket_send_record_data (socket, data, size, &error))
+    return;
+  if (error != NULL && !g_error_matches (error, C_SOCKET_ERROR, C_SOCKET_ERROR_LIMIT))
+    {
+      connection_finish (self);
+      return;
+    }
+  record = g_bytes_new (data, size); /* it has to wait: now it needs bytes of its own */
   if (!echo_record (self, record))
     connection_finish (self);
 }
@@ -116,6 +141,8 @@ bench_connection_class_init (BenchConnectionClass *klass)
 
   G_OBJECT_CLASS (klass)->finalize = bench_connection_finalize;
   socket_class->on_record = bench_connection_on_record;
+  if (lent)
+    socket_class->on_record_data = bench_connection_on_record_data;
   socket_class->on_drain = bench_connection_on_drain;
   socket_class->on_close = bench_connection_on_close;
 }
@@ -130,21 +157,21 @@ main (int argc, char **argv)
 {
   int port = 0, threads = 1;
 
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (strcmp (argv[i], "--port") == 0)
-      port = bench_parse_port (3, (char *[]){ argv[0], argv[i], argv[i + 1], NULL });
-    else if (strcmp (argv[i], "--threads") == 0 && atoi (argv[i + 1]) > 0)
-      threads = atoi (argv[i + 1]);
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--lent") == 0)
+      lent = TRUE;
+    else if (strcmp (argv[i], "--port") == 0 && i + 1 < argc)
+      {
+        port = bench_parse_port (3, (char *[]){ argv[0], argv[i], argv[i + 1], NULL });
+        i++;
+      }
+    else if (strcmp (argv[i], "--threads") == 0 && i + 1 < argc && atoi (argv[i + 1]) > 0)
+      threads = atoi (argv[++i]);
     else
       {
-        g_printerr ("usage: %s [--port N] [--threads N]\n", argv[0]);
+        g_printerr ("usage: %s [--port N] [--threads N] [--lent]\n", argv[0]);
         return 2;
       }
-  if (argc % 2 == 0)
-    {
-      g_printerr ("usage: %s [--port N] [--threads N]\n", argv[0]);
-      return 2;
-    }
   bench_setup_process ();
   return bench_serve (BENCH_TYPE_CONNECTION, "echo-afxsock-records", port, (guint) threads, TRUE,
                       NULL);

@@ -37,6 +37,8 @@ SERVERS = [
     ("afxsock-service-1", "echo-afxsock", False, ("--service", "1")),
     ("afxsock-service-2", "echo-afxsock", False, ("--service", "2")),
     ("afxsock-records", "echo-afxsock-records", True),
+    # the same, its records lent to on_record_data (no GBytes, no copy)
+    ("afxsock-records-lent", "echo-afxsock-records", True, ("--lent",)),
     ("libuv", "echo-libuv", False),
     ("libevent", "echo-libevent", False),
     ("gio", "echo-gio", False),

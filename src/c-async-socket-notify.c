@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "c-async-socket-private.h"
+#include "c-record-blocks.h"
 
 static guint notify_signals[C_N_NOTIFY];
 
@@ -49,6 +50,20 @@ default_drain (CAsyncSocket *self)
 {
 }
 
+static void emit_record (CAsyncSocket *self, GBytes *record);
+
+/* on_record_data's default: the record as a GBytes for on_record and the signal. The
+ * record reader does not call it: for a class that keeps it, records go to
+ * c_async_socket_notify_record() as GBytes made without this copy where they can be. */
+void
+c_async_socket_default_record_data (CAsyncSocket *self, const guint8 *data, gsize size)
+{
+  GBytes *record = c_record_copy (data, size);
+
+  emit_record (self, record);
+  g_bytes_unref (record);
+}
+
 static guint
 add_notification_signal (GObjectClass *object_class, const char *name, gsize class_offset)
 {
@@ -70,6 +85,7 @@ c_async_socket_install_signals (CAsyncSocketClass *klass)
   klass->on_record = default_record;
   klass->on_drain = default_drain;
   klass->on_handshake = default_notification;
+  klass->on_record_data = c_async_socket_default_record_data;
 
   /**
    * CAsyncSocket::accept:
@@ -192,13 +208,27 @@ close_if_released (CAsyncSocket *self)
     c_async_socket_close (self);
 }
 
-void
-c_async_socket_notify_record (CAsyncSocket *self, GBytes *record)
+static void
+emit_record (CAsyncSocket *self, GBytes *record)
 {
   if (G_UNLIKELY (g_signal_has_handler_pending (self, record_signal, 0, TRUE)))
     g_signal_emit (self, record_signal, 0, record);
   else
     C_ASYNC_SOCKET_GET_CLASS (self)->on_record (self, record);
+}
+
+void
+c_async_socket_notify_record (CAsyncSocket *self, GBytes *record)
+{
+  emit_record (self, record);
+  close_if_released (self);
+}
+
+/* A record lent to a class that overrides on_record_data. */
+void
+c_async_socket_notify_record_data (CAsyncSocket *self, const guint8 *data, gsize size)
+{
+  C_ASYNC_SOCKET_GET_CLASS (self)->on_record_data (self, data, size);
   close_if_released (self);
 }
 

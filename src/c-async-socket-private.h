@@ -177,6 +177,15 @@ void c_async_socket_end_of_stream_read (CAsyncSocketPrivate *priv);
 extern const CReactorHandlers c_async_socket_reactor_handlers;
 void c_async_socket_install_signals (CAsyncSocketClass *klass);
 void c_async_socket_notify_record (CAsyncSocket *self, GBytes *record);
+void c_async_socket_notify_record_data (CAsyncSocket *self, const guint8 *data, gsize size);
+void c_async_socket_default_record_data (CAsyncSocket *self, const guint8 *data, gsize size);
+
+/* Whether the socket's class takes its records lent (overrides on_record_data). */
+static inline gboolean
+c_async_socket_lends_records (CAsyncSocket *self)
+{
+  return C_ASYNC_SOCKET_GET_CLASS (self)->on_record_data != c_async_socket_default_record_data;
+}
 void c_async_socket_notify_drain (CAsyncSocket *self);
 
 /* Counts one send call that sent @n bytes: the plain sends, and the record path's writes. */

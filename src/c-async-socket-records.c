@@ -305,20 +305,26 @@ deliver_record_bytes (CAsyncSocket *self, GBytes *record, guint incarnation)
   return priv->incarnation == incarnation && !c_async_socket_has_failed (priv);
 }
 
+/* A record lent where it lies (on_record_data overridden): no copy, no GBytes. */
 static gboolean
-deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, guint incarnation)
+lend_record (CAsyncSocket *self, const guint8 *data, gsize length, guint incarnation)
 {
-  guint8 *block;
-  gsize capacity;
+  CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
 
-  /* Copied into a record block, laid out as if assembled there, so that it goes back to
-   * the pool: a small block for a small record (c-record-blocks.c). */
-  if (length + HEADER_SIZE <= C_RECORD_SMALL_BLOCK_MAX)
-    block = c_record_small_block_take (length + HEADER_SIZE, &capacity);
-  else
-    block = c_record_block_take (length + HEADER_SIZE, &capacity);
-  memcpy (block + HEADER_SIZE, data, length);
-  return deliver_record_bytes (self, c_record_in_block (block, capacity, length), incarnation);
+  priv->stats.records_received++;
+  c_async_socket_notify_record_data (self, data, length);
+  return priv->incarnation == incarnation && !c_async_socket_has_failed (priv);
+}
+
+/* A record cut from a read buffer: lent from there, or copied into a GBytes of its own (a
+ * GBytes outlives the buffer, which the next read reuses). */
+static gboolean
+deliver_record (CAsyncSocket *self, const guint8 *data, gsize length, gboolean lends,
+                guint incarnation)
+{
+  if (lends)
+    return lend_record (self, data, length, incarnation);
+  return deliver_record_bytes (self, c_record_copy (data, length), incarnation);
 }
 
 /* Keeps the incomplete tail of a read: room for what has arrived, growing with it. */
@@ -349,6 +355,7 @@ static gssize
 cut_records (CAsyncSocket *self, const guint8 *data, gsize length, guint incarnation)
 {
   gsize offset = 0;
+  gboolean lends = c_async_socket_lends_records (self); /* once per read, not per record */
 
   while (length - offset >= HEADER_SIZE)
     {
@@ -357,7 +364,7 @@ cut_records (CAsyncSocket *self, const guint8 *data, gsize length, guint incarna
         return -1;
       if (length - offset - HEADER_SIZE < record_length)
         break;
-      if (!deliver_record (self, data + offset + HEADER_SIZE, record_length, incarnation))
+      if (!deliver_record (self, data + offset + HEADER_SIZE, record_length, lends, incarnation))
         return -1;
       offset += HEADER_SIZE + record_length;
     }
@@ -456,12 +463,18 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint8 *scratch, guin
       guint8 *block = state->partial;
       gsize capacity = state->partial_block;
 
+      gboolean going_on;
+
       if (state->partial_length < total)
         return TRUE;
       state->partial = NULL;
       drop_partial (state);
-      return deliver_record_bytes (self, c_record_in_block (block, capacity, total - HEADER_SIZE),
-                                   incarnation);
+      if (!c_async_socket_lends_records (self))
+        return deliver_record_bytes (self, c_record_in_block (block, capacity, total - HEADER_SIZE),
+                                     incarnation);
+      going_on = lend_record (self, block + HEADER_SIZE, total - HEADER_SIZE, incarnation);
+      c_record_block_give_back (block, capacity);
+      return going_on;
     }
 
   used = cut_records (self, scratch, had_partial + (gsize) n, incarnation);
@@ -507,7 +520,8 @@ read_datagrams (CAsyncSocket *self, CRecordState *state, guint8 *scratch, guint 
       g_clear_object (&state->sender);
       if (length > 0)
         state->sender = g_socket_address_new_from_native (&storage, length);
-      if (!deliver_record (self, scratch, (gsize) n, incarnation))
+      if (!deliver_record (self, scratch, (gsize) n, c_async_socket_lends_records (self),
+                           incarnation))
         return;
     }
   c_async_socket_defer (self, C_DEFER_PROBE); /* more may wait: after the other sockets */
@@ -575,9 +589,10 @@ c_async_socket_records_buffered (CAsyncSocket *self)
  * Switches the socket to whole records (beyond MFC, which leaves framing to the
  * application). In record mode the socket reads by itself and delivers each whole record
  * through `on_record` (and the #CAsyncSocket::record signal), never a partial one;
- * `on_receive` is not delivered and c_async_socket_receive() fails. Records are sent with
- * c_async_socket_send_record(). The frame format is in docs/wire-format.md. Accepted
- * sockets inherit the listener's mode.
+ * `on_receive` is not delivered and c_async_socket_receive() fails. A class that overrides
+ * `on_record_data` gets each record lent instead, where it was read (no copy, no #GBytes:
+ * see #CAsyncSocketClass). Records are sent with c_async_socket_send_record(). The frame
+ * format is in docs/wire-format.md. Accepted sockets inherit the listener's mode.
  *
  * Returns: %TRUE on success
  */

@@ -211,6 +211,21 @@ c_record_in_block (guint8 *block, gsize capacity, gsize length)
                                      release_record_block, block);
 }
 
+/* A copy of @length bytes as a record in a block of its own, laid out as if assembled there,
+ * so that the block goes back to the pool with the record: a small block for a small
+ * record. */
+GBytes *
+c_record_copy (const guint8 *data, gsize length)
+{
+  gsize want = length + C_RECORD_BLOCK_HEADER_SIZE;
+  gsize capacity;
+  guint8 *block = want <= C_RECORD_SMALL_BLOCK_MAX ? c_record_small_block_take (want, &capacity)
+                                                   : c_record_block_take (want, &capacity);
+
+  memcpy (block + C_RECORD_BLOCK_HEADER_SIZE, data, length);
+  return c_record_in_block (block, capacity, length);
+}
+
 /* The bytes this thread's pool holds, and in *count (optional) how many blocks (for tests
  * and accounting). */
 gsize

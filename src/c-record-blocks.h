@@ -36,6 +36,7 @@ guint8 *c_record_block_take (gsize want, gsize *capacity);
 guint8 *c_record_small_block_take (gsize want, gsize *capacity);
 void c_record_block_give_back (guint8 *block, gsize capacity);
 GBytes *c_record_in_block (guint8 *block, gsize capacity, gsize length);
+GBytes *c_record_copy (const guint8 *data, gsize length);
 gsize c_record_blocks_pooled (guint *count);
 gsize c_record_small_blocks_pooled (guint *count);
 

@@ -32,11 +32,26 @@ G_DECLARE_DERIVABLE_TYPE (CAsyncSocket, c_async_socket, C, ASYNC_SOCKET, GObject
  *   reached the high-water mark: produce more
  * @on_handshake: a TLS handshake started by c_async_socket_start_tls() ended; @error_code
  *   is 0 or the failure's errno (the #GError: c_async_socket_get_close_error())
+ * @on_record_data: in record mode, a whole record arrived, lent: its bytes are valid until
+ *   the handler returns. The default copies them into a #GBytes and delivers `on_record`
+ *   and the #CAsyncSocket::record signal; a class that overrides it takes each record where
+ *   it was read, with no copy and no allocation, and gets neither (unless it chains up).
+ *   Parse it in place (c_archive_reload_data()), send it on (c_async_socket_send_record_data()
+ *   copies only what has to wait), or copy what must outlive the call.
  *
  * The notifications, MFC's `OnAccept` … `OnOutOfBandData`. Each has a do-nothing default;
  * subclasses override the ones they need. Each is also the class handler of the signal of
  * the same meaning (#CAsyncSocket::accept, ::receive, ::send, ::connect, ::close,
  * ::out-of-band-data, ::handshake). @error_code is an errno value, 0 for success.
+ */
+/**
+ * CAsyncSocketClass::on_record_data:
+ * @self: the socket
+ * @data: (array length=size) (element-type guint8): the record's bytes, lent until the
+ *   handler returns
+ * @size: their number
+ *
+ * In record mode, a whole record arrived (see #CAsyncSocketClass).
  */
 struct _CAsyncSocketClass
 {
@@ -51,9 +66,10 @@ struct _CAsyncSocketClass
   void (*on_record) (CAsyncSocket *self, GBytes *record);
   void (*on_drain) (CAsyncSocket *self);
   void (*on_handshake) (CAsyncSocket *self, int error_code);
+  void (*on_record_data) (CAsyncSocket *self, const guint8 *data, gsize size);
 
   /*< private >*/
-  gpointer padding[13];
+  gpointer padding[12];
 };
 
 AFXSOCK_AVAILABLE_IN_ALL

@@ -17,7 +17,9 @@ loopback, every port is chosen by the kernel. Checked:
   its bytes checked against MFC's layout with ``struct``, and the C peer's answer read back;
 - TLS: the Python echo server and a blocking Python client with test certificates;
 - datagrams with ``send_to`` / ``receive_from``, and ``Archive.read``;
-- a SocketService whose connections are a Python class, held by the service alone.
+- a SocketService whose connections are a Python class, held by the service alone;
+- record mode: records taken as bytes by ``do_on_record_data`` (lent, copied into Python
+  ``bytes``) and as ``GLib.Bytes`` by ``do_on_record``.
 """
 import gc
 import os
@@ -434,10 +436,55 @@ def test_service_holds_python_connections():
     assert run_until(lambda: stopped) and stopped[0] == (True, 0), stopped
 
 
+class RecordEcho(Afx.AsyncSocket):
+    """Record mode: takes records lent (do_on_record_data), sends each back doubled."""
+
+    def __init__(self):
+        super().__init__()
+        self.got = []
+
+    def do_on_record_data(self, data, size):  # PyGObject passes the length too
+        self.got.append(bytes(data))
+        self.send_record_data(bytes(data) * 2)
+
+
+class RecordClient(Afx.AsyncSocket):
+    """Record mode through on_record: each record a GLib.Bytes."""
+
+    def __init__(self):
+        super().__init__()
+        self.got = []
+
+    def do_on_record(self, record):
+        self.got.append(record.get_data())
+
+
+def test_records_lent_and_as_bytes():
+    listener = Afx.AsyncSocket()
+    listener.create(0, Afx.SocketType.STREAM, Afx.SocketEvents.ALL, LOOPBACK)
+    listener.set_record_mode(True)
+    listener.listen(4)
+    server, client = RecordEcho(), RecordClient()
+    accepted = []
+    listener.connect("accept", lambda socket, code: accepted.append(socket.accept(server)))
+    client.create(0, Afx.SocketType.STREAM, Afx.SocketEvents.ALL)
+    client.set_record_mode(True)
+    client.connect(LOOPBACK, listener.get_sock_name()[2])
+    records = [b"", b"a", "한글".encode(), bytes(range(256)) * 300]  # the last: 75 KiB
+    assert run_until(lambda: accepted), "no on_accept"
+    for record in records:
+        client.send_record_data(record)
+    assert run_until(lambda: len(client.got) == len(records)), (len(server.got), len(client.got))
+    assert server.got == records, [len(r) for r in server.got]
+    assert client.got == [r * 2 for r in records], [len(r) for r in client.got]
+    for socket in (client, server, listener):
+        socket.close()
+
+
 TESTS = [test_echo_one_mebibyte, test_unkept_accepted_socket_is_closed,
          test_blocking_socket_keeps_the_loop_running, test_serializable_to_a_c_peer, test_tls_echo,
          test_datagrams_and_raw_archive_reads, test_code_page_and_nuls_through_introspection,
-         test_service_holds_python_connections]
+         test_service_holds_python_connections, test_records_lent_and_as_bytes]
 
 failed = 0
 for test in TESTS:
