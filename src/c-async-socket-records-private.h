@@ -40,8 +40,9 @@ struct _CRecordState
   guint32 queue_length;
   gsize queued_bytes;
   gboolean above_high;
-  gboolean corked;  /* delivering records: echoes wait for one write at the end */
-  gboolean reading; /* records_readable is under way: a nested call leaves the reading to it */
+  gboolean corked;      /* delivering records: echoes wait for one write at the end */
+  gboolean reading;     /* records_readable is under way: a nested call leaves the reading to it */
+  gboolean read_missed; /* a nested call left its report to the call under way */
 
   /* Timeouts and the sender of a datagram record (c-async-socket-records.c). */
   GSource *timer;

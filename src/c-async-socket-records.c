@@ -373,34 +373,59 @@ cut_records (CAsyncSocket *self, const guint8 *data, gsize length, guint incarna
 
 /* A record whose length is known and whose bytes do not all fit: read straight into its
  * own buffer, growing with the bytes that arrive. Returns the recv result. */
+/* Whether a read of @n bytes out of @size asked, with the transport's count @remaining
+ * (-1: unknown), emptied the kernel's queue, so that reading again would only say EAGAIN:
+ * the transport says so, or a plain TCP read came back short. The reactor reports the next
+ * arrival (edge-triggered), as for on_receive (c_async_socket_received). Not when the peer's
+ * end of stream was seen (its 0 must still be read: that report will not come again), after
+ * urgent data (Linux stops a read at the mark), or on a Unix stream (short at every message
+ * that carries descriptors). */
+static gboolean
+read_drained (CAsyncSocketPrivate *priv, gssize n, gsize size, int remaining)
+{
+  if (priv->peer_closed || priv->urgent_seen)
+    return FALSE;
+  if (remaining >= 0)
+    return remaining == 0;
+  return (gsize) n < size && priv->transport == NULL && priv->family != G_SOCKET_FAMILY_UNIX;
+}
+
 static gssize
-read_into_partial (CAsyncSocketPrivate *priv, CRecordState *state)
+read_into_partial (CAsyncSocketPrivate *priv, CRecordState *state, gboolean *drained)
 {
   gsize total = (gsize) read_be32 (state->partial) + HEADER_SIZE;
   gssize n;
+  gsize size;
   int remaining;
 
   /* The buffer grows once it is full, to twice what arrived: once per doubling, not at
    * every read (a record arriving in small reads was moved, or copied, at each of them). */
   if (state->partial_length == state->partial_capacity)
     grow_partial (state, partial_room (total, state->partial_length));
-  n = c_transport_read (priv, state->partial + state->partial_length,
-                        MIN (state->partial_capacity, total) - state->partial_length, 0,
-                        &remaining);
+  size = MIN (state->partial_capacity, total) - state->partial_length;
+  n = c_transport_read (priv, state->partial + state->partial_length, size, 0, &remaining);
   if (n > 0)
-    state->partial_length += (gsize) n;
+    {
+      state->partial_length += (gsize) n;
+      *drained = read_drained (priv, n, size, remaining);
+    }
   return n;
 }
 
 static gssize
-read_into_scratch (CAsyncSocketPrivate *priv, CRecordState *state, guint8 *scratch)
+read_into_scratch (CAsyncSocketPrivate *priv, CRecordState *state, guint8 *scratch,
+                   gboolean *drained)
 {
   gsize carried = state->partial_length; /* fewer than HEADER_SIZE bytes, or none */
   int remaining;
+  gssize n;
 
   if (carried > 0)
     memcpy (scratch, state->partial, carried);
-  return c_transport_read (priv, scratch + carried, SCRATCH_SIZE - carried, 0, &remaining);
+  n = c_transport_read (priv, scratch + carried, SCRATCH_SIZE - carried, 0, &remaining);
+  if (n > 0)
+    *drained = read_drained (priv, n, SCRATCH_SIZE - carried, remaining);
+  return n;
 }
 
 static void
@@ -426,14 +451,17 @@ end_of_stream (CAsyncSocket *self, CRecordState *state)
                                       state->partial_length));
 }
 
-/* One read and what follows from it; FALSE when reading should stop for now. */
+/* One read and what follows from it; FALSE when reading should stop for now (the kernel is
+ * empty, or the socket failed or went away). */
 static gboolean
 read_stream_once (CAsyncSocket *self, CRecordState *state, guint8 *scratch, guint incarnation,
                   gsize *budget)
 {
   CAsyncSocketPrivate *priv = c_async_socket_get_private (self);
   gboolean direct = state->partial_length >= HEADER_SIZE;
-  gssize n = direct ? read_into_partial (priv, state) : read_into_scratch (priv, state, scratch);
+  gboolean drained = FALSE;
+  gssize n = direct ? read_into_partial (priv, state, &drained)
+                    : read_into_scratch (priv, state, scratch, &drained);
   gsize had_partial = state->partial_length;
   gssize used;
 
@@ -466,15 +494,18 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint8 *scratch, guin
       gboolean going_on;
 
       if (state->partial_length < total)
-        return TRUE;
+        return !drained;
       state->partial = NULL;
       drop_partial (state);
       if (!c_async_socket_lends_records (self))
-        return deliver_record_bytes (self, c_record_in_block (block, capacity, total - HEADER_SIZE),
-                                     incarnation);
-      going_on = lend_record (self, block + HEADER_SIZE, total - HEADER_SIZE, incarnation);
-      c_record_block_give_back (block, capacity);
-      return going_on;
+        going_on = deliver_record_bytes (
+            self, c_record_in_block (block, capacity, total - HEADER_SIZE), incarnation);
+      else
+        {
+          going_on = lend_record (self, block + HEADER_SIZE, total - HEADER_SIZE, incarnation);
+          c_record_block_give_back (block, capacity);
+        }
+      return going_on && !drained;
     }
 
   used = cut_records (self, scratch, had_partial + (gsize) n, incarnation);
@@ -489,7 +520,7 @@ read_stream_once (CAsyncSocket *self, CRecordState *state, guint8 *scratch, guin
     }
   else
     drop_partial (state);
-  return TRUE;
+  return !drained;
 }
 
 static void
@@ -540,8 +571,13 @@ c_async_socket_records_readable (CAsyncSocket *self)
   /* A handler of this socket's records that runs the main loop (a CSocket call, a nested
    * loop) must not see this socket read again from inside: the records of the read being
    * cut would come after later ones. The loop below reads on once the handler returns. */
-  if (c_async_socket_has_failed (priv) || state->reading)
+  if (c_async_socket_has_failed (priv))
     return;
+  if (state->reading)
+    {
+      state->read_missed = TRUE; /* the report is used up: polled again after the outer call */
+      return;
+    }
   state->reading = TRUE;
   scratch = scratch_acquire ();
   if (priv->type != C_SOCK_STREAM)
@@ -569,7 +605,16 @@ c_async_socket_records_readable (CAsyncSocket *self)
     }
   scratch_release (&scratch);
   if (priv->incarnation == incarnation && priv->records == state)
-    state->reading = FALSE; /* (a state freed by a close during the handlers is not touched) */
+    {
+      /* (A state freed by a close during the handlers is not touched.) The loop may have
+       * stopped at a short read that came before what a nested report announced. */
+      state->reading = FALSE;
+      if (state->read_missed)
+        {
+          state->read_missed = FALSE;
+          c_async_socket_defer (self, C_DEFER_PROBE);
+        }
+    }
 }
 
 /* The receive buffer held for a record in progress (for tests and accounting). */
