@@ -5,6 +5,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* The port to listen on (--port N, 0 by default: any free port). Exits with a usage
  * message on anything else. */
@@ -32,3 +35,27 @@ int bench_local_port (int fd);
 
 /* Turns Nagle's algorithm off: echoes of pipelined messages must not wait for ACKs. */
 void bench_set_nodelay (int fd);
+
+/* The hand-written loops keep their connections in an array indexed by descriptor: the slot
+ * of @fd in *@table (of *@count slots of @size bytes), the array grown by doubling (from
+ * 1,024) and its new slots zeroed when @fd is past its end. Aborts when memory runs out.
+ * Inline: the loops look a connection up at every event. */
+static inline void *
+bench_fd_slot (void **table, size_t *count, size_t size, int fd)
+{
+  if ((size_t) fd >= *count)
+    {
+      size_t n = *count == 0 ? 1024 : *count;
+      char *grown;
+
+      while (n <= (size_t) fd)
+        n *= 2;
+      grown = realloc (*table, n * size);
+      if (grown == NULL)
+        abort ();
+      memset (grown + *count * size, 0, (n - *count) * size);
+      *table = grown;
+      *count = n;
+    }
+  return (char *) *table + (size_t) fd * size;
+}

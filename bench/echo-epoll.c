@@ -41,18 +41,7 @@ static uint8_t buffer[BUFFER_SIZE];
 static Connection *
 connection_for (int fd)
 {
-  if ((size_t) fd >= n_connections)
-    {
-      size_t n = n_connections == 0 ? 1024 : n_connections;
-      while (n <= (size_t) fd)
-        n *= 2;
-      connections = realloc (connections, n * sizeof *connections);
-      if (connections == NULL)
-        abort ();
-      memset (connections + n_connections, 0, (n - n_connections) * sizeof *connections);
-      n_connections = n;
-    }
-  return &connections[fd];
+  return bench_fd_slot ((void **) &connections, &n_connections, sizeof *connections, fd);
 }
 
 static void
