@@ -297,3 +297,24 @@ send_text (TestSocket *socket, const char *text)
   gssize n = c_async_socket_send (S (socket), text, strlen (text), 0, &error);
   cr_assert_eq (n, (gssize) strlen (text), "send: %s", error ? error->message : "short");
 }
+
+guint
+send_three_datagram_records (TestSocket *sender, CAsyncSocket *receiver)
+{
+  guint port, receiver_port;
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (c_async_socket_create (S (sender), 0, C_SOCK_DGRAM, C_FD_ALL, "127.0.0.1", NULL));
+  cr_assert (c_async_socket_create (receiver, 0, C_SOCK_DGRAM, C_FD_ALL, "127.0.0.1", NULL));
+  cr_assert (c_async_socket_get_sock_name (S (sender), NULL, &port, NULL));
+  cr_assert (c_async_socket_get_sock_name (receiver, NULL, &receiver_port, NULL));
+  cr_assert (c_async_socket_set_record_mode (S (sender), TRUE, NULL));
+  cr_assert (c_async_socket_set_record_mode (receiver, TRUE, NULL));
+  cr_assert (c_async_socket_connect (S (sender), "127.0.0.1", receiver_port, NULL));
+  cr_assert (run_until_count (sender, C_NOTIFY_CONNECT, 1));
+  cr_assert (c_async_socket_send_record_data (S (sender), "one", 3, &error), "%s",
+             error ? error->message : "");
+  cr_assert (c_async_socket_send_record_data (S (sender), "", 0, &error));
+  cr_assert (c_async_socket_send_record_data (S (sender), "three", 5, &error));
+  return port;
+}

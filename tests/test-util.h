@@ -106,4 +106,8 @@ TestSocket *make_listener (const char *address, guint *port);
 void make_pair (TestSocket *listener, const char *host, guint port, TestSocket **client,
                 TestSocket **server);
 
+/* Two datagram sockets on 127.0.0.1 in record mode, @sender connected to @receiver (its
+ * on_connect awaited); sends the records "one", "" and "three"; returns @sender's port. */
+guint send_three_datagram_records (TestSocket *sender, CAsyncSocket *receiver);
+
 G_END_DECLS
