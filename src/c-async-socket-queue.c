@@ -63,17 +63,6 @@ ring_at (CRecordState *state, guint32 i)
   return &state->ring[(state->ring_head + i) & (state->ring_size - 1)];
 }
 
-/* A block for @entries queue entries, from the small blocks when it fits there. */
-static QueuedRecord *
-ring_take (guint32 entries, gsize *capacity)
-{
-  gsize want = (gsize) entries * sizeof (QueuedRecord);
-
-  if (want <= C_RECORD_SMALL_BLOCK_MAX)
-    return (QueuedRecord *) c_record_small_block_take (want, capacity);
-  return (QueuedRecord *) c_record_block_take (want, capacity);
-}
-
 static void
 ring_give_back (CRecordState *state)
 {
@@ -92,7 +81,8 @@ ring_push (CRecordState *state)
     {
       guint32 size = state->ring_size > 0 ? state->ring_size * 2 : MIN_RING;
       gsize capacity;
-      QueuedRecord *ring = ring_take (size, &capacity);
+      QueuedRecord *ring
+          = (QueuedRecord *) c_record_any_block_take (size * sizeof (QueuedRecord), &capacity);
 
       for (guint32 i = 0; i < state->queue_length; i++)
         ring[i] = *ring_at (state, i);
@@ -424,9 +414,7 @@ keep_record (QueuedRecord *queued, GBytes *bytes, const guint8 *data, gsize size
     }
   if (size > 0)
     {
-      queued->block = size <= C_RECORD_SMALL_BLOCK_MAX
-                          ? c_record_small_block_take (size, &queued->block_capacity)
-                          : c_record_block_take (size, &queued->block_capacity);
+      queued->block = c_record_any_block_take (size, &queued->block_capacity);
       memcpy (queued->block, data, size);
       queued->data = queued->block;
     }

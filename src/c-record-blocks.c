@@ -141,6 +141,16 @@ c_record_small_block_take (gsize want, gsize *capacity)
   return block;
 }
 
+/* A block of at least @want bytes of either kind: a small block up to
+ * C_RECORD_SMALL_BLOCK_MAX, else one from the pool (or the heap). */
+guint8 *
+c_record_any_block_take (gsize want, gsize *capacity)
+{
+  if (want <= C_RECORD_SMALL_BLOCK_MAX)
+    return c_record_small_block_take (want, capacity);
+  return c_record_block_take (want, capacity);
+}
+
 /* The free list for blocks of @capacity bytes, or NULL when that is not a small size. */
 static SmallList *
 small_list (gsize capacity)
@@ -217,10 +227,8 @@ c_record_in_block (guint8 *block, gsize capacity, gsize length)
 GBytes *
 c_record_copy (const guint8 *data, gsize length)
 {
-  gsize want = length + C_RECORD_BLOCK_HEADER_SIZE;
   gsize capacity;
-  guint8 *block = want <= C_RECORD_SMALL_BLOCK_MAX ? c_record_small_block_take (want, &capacity)
-                                                   : c_record_block_take (want, &capacity);
+  guint8 *block = c_record_any_block_take (length + C_RECORD_BLOCK_HEADER_SIZE, &capacity);
 
   memcpy (block + C_RECORD_BLOCK_HEADER_SIZE, data, length);
   return c_record_in_block (block, capacity, length);

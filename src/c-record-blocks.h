@@ -34,6 +34,7 @@ G_BEGIN_DECLS
 
 guint8 *c_record_block_take (gsize want, gsize *capacity);
 guint8 *c_record_small_block_take (gsize want, gsize *capacity);
+guint8 *c_record_any_block_take (gsize want, gsize *capacity);
 void c_record_block_give_back (guint8 *block, gsize capacity);
 GBytes *c_record_in_block (guint8 *block, gsize capacity, gsize length);
 GBytes *c_record_copy (const guint8 *data, gsize length);

@@ -494,3 +494,29 @@ Test (record_blocks, each_thread_has_small_lists_of_its_own)
   cr_assert_eq (take_small (256, &capacity), block);
   g_free (block);
 }
+
+/* c_record_any_block_take: a small block up to 8 KiB, a large one (pool or heap) above. */
+Test (record_blocks, any_block_is_small_up_to_8_kib_and_large_above)
+{
+  gsize capacity;
+  guint8 *small = take_checked (c_record_any_block_take, 8 * KiB, &capacity);
+  guint8 *large;
+
+  cr_assert_eq (capacity, 8 * KiB);
+  c_record_block_give_back (small, capacity);
+  assert_small_pool (8 * KiB, 1);
+  cr_assert_eq (take_checked (c_record_any_block_take, 5000, &capacity), small);
+  cr_assert_eq (capacity, 8 * KiB);
+  g_free (small);
+
+  large = take_checked (c_record_any_block_take, 8 * KiB + 1, &capacity);
+  cr_assert_eq (capacity, 8 * KiB + 1, "a fresh large block is the size asked");
+  g_free (large);
+  large = take (64 * KiB, &capacity);
+  c_record_block_give_back (large, capacity);
+  cr_assert_eq (take_checked (c_record_any_block_take, 40000, &capacity), large);
+  cr_assert_eq (capacity, 64 * KiB);
+  g_free (large);
+  assert_small_pool (0, 0);
+  assert_pool (0, 0);
+}
