@@ -101,33 +101,38 @@ c_archive_set_error (CArchive *self, GError *error)
   self->fast = C_ARCHIVE_FAST_NONE;
 }
 
-void
-c_archive_fail (CArchive *self, CArchiveError code, const char *format, ...)
+static void
+fail_valist (CArchive *self, CArchiveError code, const char *format, va_list args)
 {
-  va_list args;
-  char *message;
+  char *message = g_strdup_vprintf (format, args);
 
-  if (self->error != NULL)
-    return;
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
   c_archive_set_error (self, g_error_new_literal (C_ARCHIVE_ERROR, code, message));
   g_free (message);
 }
 
+/* Records a failure, unless the archive failed before (the first failure is kept). */
+void
+c_archive_fail (CArchive *self, CArchiveError code, const char *format, ...)
+{
+  va_list args;
+
+  if (self->error != NULL)
+    return;
+  va_start (args, format);
+  fail_valist (self, code, format, args);
+  va_end (args);
+}
+
+/* Replaces the archive's error with a clearer one (c-archive-mixup.c). */
 void
 c_archive_replace_error (CArchive *self, CArchiveError code, const char *format, ...)
 {
   va_list args;
-  char *message;
 
   g_clear_error (&self->error);
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  fail_valist (self, code, format, args);
   va_end (args);
-  c_archive_set_error (self, g_error_new_literal (C_ARCHIVE_ERROR, code, message));
-  g_free (message);
 }
 
 /* Every public read and write starts here: it names the field for error messages and
