@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -415,6 +416,59 @@ Test (tls, starttls_after_plaintext, .timeout = 20)
   cr_assert_eq (results[1], 0, "client handshake: %s", g_strerror (results[1]));
   cr_assert_eq (results[3], 0, "server handshake: %s", g_strerror (results[3]));
   cr_assert (c_async_socket_is_tls_established (S (p.client)));
+
+  p.server->hook = echo_hook;
+  echo_round_trip (p.client);
+  pair_close (&p);
+}
+
+typedef struct
+{
+  TestSocket *socket;
+  guint32 at_least;
+} Unread;
+
+static gboolean
+unread_reached (gpointer data)
+{
+  Unread *u = data;
+  guint32 unread = 0;
+
+  c_async_socket_ioctl (S (u->socket), FIONREAD, &unread, NULL);
+  return unread >= u->at_least;
+}
+
+/* A client that does not wait for the server's answer: its ClientHello follows the command
+ * at once, and the server may already hold it when it starts TLS (the io_uring back end reads
+ * ahead of the application for a socket that does not select urgent data): those bytes are
+ * the handshake's, not lost. */
+Test (tls, starttls_with_the_handshake_right_behind_the_command, .timeout = 20)
+{
+  g_autoptr (CTlsSettings) server_tls = server_settings ("server");
+  g_autoptr (CTlsSettings) client_tls = client_settings ();
+  g_autoptr (GError) error = NULL;
+  Pair p;
+  int results[4] = { 0 };
+  char command[10];
+  Unread unread;
+
+  pair_open (&p);
+  cr_assert (c_async_socket_async_select (S (p.server), C_FD_READ | C_FD_WRITE | C_FD_CLOSE, NULL));
+  g_signal_connect (p.client, "handshake", G_CALLBACK (count_handshake), &results[0]);
+  g_signal_connect (p.server, "handshake", G_CALLBACK (count_handshake), &results[2]);
+  send_text (p.client, "STARTTLS\r\n");
+  cr_assert (c_async_socket_start_tls (S (p.client), client_tls, "localhost", &error), "%s",
+             error ? error->message : "");
+  /* The command and a ClientHello (more than 100 bytes) have arrived. */
+  unread = (Unread){ p.server, 10 + 100 };
+  cr_assert (run_until (unread_reached, &unread));
+  cr_assert_eq (c_async_socket_receive (S (p.server), command, sizeof command, 0, &error), 10);
+  cr_assert_eq (memcmp (command, "STARTTLS\r\n", 10), 0);
+  cr_assert (c_async_socket_start_tls (S (p.server), server_tls, NULL, &error), "%s",
+             error ? error->message : "");
+  cr_assert (run_until (both_handshakes, results));
+  cr_assert_eq (results[1], 0, "client handshake: %s", g_strerror (results[1]));
+  cr_assert_eq (results[3], 0, "server handshake: %s", g_strerror (results[3]));
 
   p.server->hook = echo_hook;
   echo_round_trip (p.client);
