@@ -39,57 +39,7 @@
 
 #include "c-reactor-uring.h"
 
-#define C_URING_HELD_MAX 8
-#define C_URING_SPILL_HIGH (256 * 1024)
-#define C_URING_SPILL_LOW (64 * 1024)
-#define C_URING_OUT_LIMIT (256 * 1024)
-#define C_URING_OUT_MIN 4096
-
-typedef enum
-{
-  RECV_WANTED,     /* to be armed at the next submission; reads go to the kernel meanwhile */
-  RECV_ARMED,      /* the multishot receive is in the ring */
-  RECV_CANCELLING, /* cancelled for holding too much; its last completion is still to come */
-  RECV_STOPPED,    /* cancelled; armed again when the application has read enough */
-  RECV_ENDED,      /* end of stream or an error: nothing more will come */
-  RECV_DIRECT,     /* urgent data is selected: reads go to the kernel (see below) */
-} RecvState;
-
-typedef struct
-{
-  guint16 bid;
-  guint32 offset, length;
-} Held;
-
-typedef struct
-{
-  CTransport parent;
-  CRing *ring;
-  CAsyncSocketPrivate *priv;
-  int fd;
-  guint64 recv_tag;
-  RecvState recv;
-  gboolean input_moved; /* the epoll interest no longer asks for input */
-  gboolean eof;
-  int read_error;
-
-  Held held[C_URING_HELD_MAX];
-  guint held_first, n_held;
-  GByteArray *spill;
-  gsize spill_offset;
-  gsize pending;
-
-  CRingSend *out;    /* accepted, not yet submitted */
-  CRingSend *flight; /* submitted, not yet complete */
-  int write_error;
-  int socket_error; /* taken from the kernel by a completion, for take_error */
-  gboolean want_writable;
-  gboolean shutdown_wanted; /* SHUT_WR once what is queued has left */
-  gboolean sends_shut;      /* shut down for sending: writes fail with EPIPE */
-
-  GList submit_link;
-  GList hold_link;
-} UringTransport;
+#include "c-transport-uring-private.h"
 
 static const CTransportClass uring_class;
 static void stop_receive (UringTransport *t);
@@ -100,14 +50,14 @@ c_transport_is_uring (CTransport *transport)
   return transport != NULL && transport->klass == &uring_class;
 }
 
-static void
-post (UringTransport *t, guint32 events)
+void
+c_uring_post (UringTransport *t, guint32 events)
 {
   c_reactor_post (c_ring_get_reactor (t->ring), &t->priv->watch, events);
 }
 
-static void
-want_submit (UringTransport *t)
+void
+c_uring_want_submit (UringTransport *t)
 {
   c_ring_want_submit (t->ring, &t->submit_link);
 }
@@ -171,13 +121,13 @@ c_transport_uring_received (CTransport *transport, int result, guint32 flags)
       h->length = (guint32) result;
       t->pending += (gsize) result;
       c_ring_hold_buffers (t->ring, &t->hold_link);
-      post (t, C_REACTOR_READABLE);
+      c_uring_post (t, C_REACTOR_READABLE);
     }
   else if (result == 0)
     {
       t->eof = TRUE;
       t->recv = RECV_ENDED;
-      post (t, C_REACTOR_READABLE | C_REACTOR_READ_HANGUP);
+      c_uring_post (t, C_REACTOR_READABLE | C_REACTOR_READ_HANGUP);
       return;
     }
   else if (result == -ECANCELED)
@@ -190,7 +140,7 @@ c_transport_uring_received (CTransport *transport, int result, guint32 flags)
       /* Every buffer was lent for the moment: armed again when the dispatch ends and the
        * buffers are back. */
       t->recv = RECV_WANTED;
-      want_submit (t);
+      c_uring_want_submit (t);
       return;
     }
   else if (result < 0)
@@ -198,14 +148,14 @@ c_transport_uring_received (CTransport *transport, int result, guint32 flags)
       t->read_error = -result;
       t->socket_error = -result;
       t->recv = RECV_ENDED;
-      post (t, C_REACTOR_READABLE | C_REACTOR_ERROR);
+      c_uring_post (t, C_REACTOR_READABLE | C_REACTOR_ERROR);
       return;
     }
   if (!(flags & IORING_CQE_F_MORE) && t->recv == RECV_ARMED)
     {
       /* The kernel ended the multishot (an overflowing completion queue): arm it again. */
       t->recv = RECV_WANTED;
-      want_submit (t);
+      c_uring_want_submit (t);
     }
 }
 
@@ -261,7 +211,7 @@ copy_unread (UringTransport *t, guint8 *buffer, gsize size, gboolean peek)
       if (t->recv == RECV_STOPPED && spill_length (t) < C_URING_SPILL_LOW)
         {
           t->recv = RECV_WANTED;
-          want_submit (t);
+          c_uring_want_submit (t);
         }
     }
   return copied;
@@ -315,203 +265,6 @@ uring_pending (CTransport *transport)
   return ((UringTransport *) transport)->pending;
 }
 
-/* ---- Sending ------------------------------------------------------------------------------ */
-
-/* Bytes accepted and not yet submitted. */
-static gsize
-out_pending (UringTransport *t)
-{
-  return t->out == NULL ? 0 : t->out->length - t->out->offset;
-}
-
-static CRingSend *
-send_block_new (UringTransport *t, gsize needed)
-{
-  gsize capacity = C_URING_OUT_MIN;
-  CRingSend *send;
-
-  while (capacity < needed)
-    capacity *= 2;
-  send = g_malloc (sizeof (CRingSend) + capacity);
-  *send = (CRingSend){ &t->parent, NULL, -1, FALSE, FALSE, 0, 0, capacity };
-  return send;
-}
-
-/* The last send found the kernel's buffer full: EAGAIN, and on_send when it has left; or
- * the connection is gone (a reset the send's completion has not told yet), its error. */
-static gssize
-refuse_write (UringTransport *t)
-{
-  struct pollfd pfd = { t->fd, POLLOUT, 0 };
-
-  if (poll (&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
-    {
-      int error_code = 0;
-      socklen_t length = sizeof error_code;
-
-      if (getsockopt (t->fd, SOL_SOCKET, SO_ERROR, &error_code, &length) < 0 || error_code == 0)
-        error_code = EPIPE;
-      errno = error_code;
-      return -1;
-    }
-  t->want_writable = TRUE;
-  errno = EAGAIN;
-  return -1;
-}
-
-static gboolean
-send_stuck (UringTransport *t)
-{
-  return t->flight != NULL && t->flight->stuck;
-}
-
-static gssize
-uring_write (CTransport *transport, const struct iovec *iov, int count, int flags)
-{
-  UringTransport *t = (UringTransport *) transport;
-  gsize total = 0, room, taken = 0;
-
-  if (t->write_error != 0)
-    {
-      errno = t->write_error;
-      return -1;
-    }
-  if (t->sends_shut)
-    {
-      errno = EPIPE;
-      return -1;
-    }
-  if (send_stuck (t))
-    return refuse_write (t);
-  if (flags != 0)
-    {
-      /* Urgent data goes straight to the kernel, and only when nothing is queued before it. */
-      struct msghdr message = { .msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) count };
-      gssize n;
-
-      if (t->flight != NULL || out_pending (t) > 0)
-        return refuse_write (t);
-      do
-        n = sendmsg (t->fd, &message, flags | MSG_NOSIGNAL);
-      while (n < 0 && errno == EINTR);
-      return n;
-    }
-  for (int i = 0; i < count; i++)
-    total += iov[i].iov_len;
-  room = C_URING_OUT_LIMIT - out_pending (t);
-  if (total > room)
-    total = room;
-  if (total == 0)
-    return refuse_write (t);
-  if (t->out != NULL && out_pending (t) == 0)
-    t->out->offset = t->out->length = 0;
-  if (t->out == NULL)
-    t->out = send_block_new (t, total);
-  else if (t->out->length + total > t->out->capacity)
-    {
-      gsize capacity = t->out->capacity;
-
-      while (capacity < t->out->length + total)
-        capacity *= 2;
-      t->out = g_realloc (t->out, sizeof (CRingSend) + capacity);
-      t->out->capacity = capacity;
-    }
-  for (int i = 0; i < count && taken < total; i++)
-    {
-      gsize n = MIN (iov[i].iov_len, total - taken);
-
-      memcpy (t->out->data + t->out->length, iov[i].iov_base, n);
-      t->out->length += n;
-      taken += n;
-    }
-  want_submit (t);
-  if (!c_ring_in_dispatch (t->ring))
-    {
-      /* Outside a dispatch the write leaves now, and a failure is this call's, as with
-       * send(). */
-      c_ring_submit (t->ring);
-      if (t->write_error != 0)
-        {
-          errno = t->write_error;
-          return -1;
-        }
-    }
-  return (gssize) total;
-}
-
-void
-c_transport_uring_sent (CRingSend *send, int result)
-{
-  UringTransport *t = (UringTransport *) send->transport;
-
-  send->stuck = FALSE;
-  if (result < 0)
-    {
-      t->write_error = -result;
-      t->socket_error = -result;
-      g_clear_pointer (&t->flight, g_free);
-      g_clear_pointer (&t->out, g_free);
-      post (t, C_REACTOR_READABLE | C_REACTOR_WRITABLE | C_REACTOR_ERROR);
-      return;
-    }
-  send->offset += (gsize) result;
-  if (send->offset < send->length)
-    {
-      want_submit (t);
-      return;
-    }
-  /* Done: the block is kept for the next writes if none has started meanwhile. */
-  t->flight = NULL;
-  if (t->out == NULL && send->capacity == C_URING_OUT_MIN)
-    {
-      send->offset = send->length = 0;
-      t->out = send;
-    }
-  else
-    g_free (send);
-  if (out_pending (t) > 0)
-    want_submit (t);
-  else if (t->shutdown_wanted)
-    shutdown (t->fd, SHUT_WR);
-  if (t->want_writable)
-    {
-      t->want_writable = FALSE;
-      post (t, C_REACTOR_WRITABLE);
-    }
-}
-
-/* At the end of a dispatch that wrote to this socket alone: one send() costs less than a
- * submission plus its completion, and leaves nothing in flight. Returns whether the
- * transport still wants the ring's submission (a receive to arm, bytes the kernel left). */
-gboolean
-c_transport_uring_send_now (CTransport *transport)
-{
-  UringTransport *t = (UringTransport *) transport;
-  gssize n;
-
-  if (t->flight != NULL || out_pending (t) == 0)
-    return TRUE;
-  do
-    n = send (t->fd, t->out->data + t->out->offset, t->out->length - t->out->offset,
-              MSG_NOSIGNAL | MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return TRUE; /* EAGAIN, or an error the ring's send will meet and report */
-  t->out->offset += (gsize) n;
-  if (t->out->offset < t->out->length)
-    return TRUE;
-  t->out->offset = t->out->length = 0;
-  if (t->shutdown_wanted)
-    shutdown (t->fd, SHUT_WR);
-  if (t->want_writable)
-    {
-      /* A write refused for want of room (the queue at its limit) may go on. */
-      t->want_writable = FALSE;
-      post (t, C_REACTOR_WRITABLE);
-    }
-  return t->recv == RECV_WANTED;
-}
-
 /* Called by the ring's submission: arms the receive, sends what waits. */
 void
 c_transport_uring_submit (CTransport *transport)
@@ -539,7 +292,7 @@ c_transport_uring_submit (CTransport *transport)
     }
   if (t->flight != NULL && !t->flight->stuck)
     c_ring_submit_send (t->ring, t->flight, t->fd); /* the rest of a short send */
-  else if (t->flight == NULL && out_pending (t) > 0)
+  else if (t->flight == NULL && c_uring_out_pending (t) > 0)
     {
       t->flight = t->out;
       t->out = NULL;
@@ -548,76 +301,6 @@ c_transport_uring_submit (CTransport *transport)
 }
 
 /* ---- The rest of the contract ------------------------------------------------------------- */
-
-static int
-uring_shutdown (CTransport *transport, int how)
-{
-  UringTransport *t = (UringTransport *) transport;
-
-  if (how != SHUT_RD)
-    t->sends_shut = TRUE;
-  if (how != SHUT_RD && (t->flight != NULL || out_pending (t) > 0))
-    {
-      /* The queued bytes go first; the end of stream follows them (c_transport_uring_sent). */
-      t->shutdown_wanted = TRUE;
-      return how == SHUT_RDWR ? shutdown (t->fd, SHUT_RD) : 0;
-    }
-  return shutdown (t->fd, how);
-}
-
-/* Leaves what is still to be sent to the ring, on a duplicate of the descriptor. */
-static void
-orphan_output (UringTransport *t)
-{
-  CRingSend *first = t->flight != NULL ? t->flight : t->out;
-  int fd;
-
-  if (t->out != NULL && out_pending (t) == 0)
-    g_clear_pointer (&t->out, g_free);
-  if (t->flight == NULL && t->out != NULL)
-    {
-      /* Nothing in flight: what the kernel takes now needs no duplicate. */
-      gssize n;
-
-      do
-        n = send (t->fd, t->out->data + t->out->offset, out_pending (t),
-                  MSG_NOSIGNAL | MSG_DONTWAIT);
-      while (n < 0 && errno == EINTR);
-      if (n == (gssize) out_pending (t) || (n < 0 && errno != EAGAIN))
-        {
-          g_clear_pointer (&t->out, g_free);
-          if (n > 0 && t->shutdown_wanted)
-            shutdown (t->fd, SHUT_WR);
-          return;
-        }
-      if (n > 0)
-        t->out->offset += (gsize) n;
-    }
-  first = t->flight != NULL ? t->flight : t->out;
-  if (first == NULL)
-    return;
-  fd = fcntl (t->fd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0)
-    {
-      g_warning ("descriptor %d: %" G_GSIZE_FORMAT " bytes not sent at close: %s", t->fd,
-                 first->length - first->offset, g_strerror (errno));
-      g_clear_pointer (&t->flight, g_free);
-      g_clear_pointer (&t->out, g_free);
-      return;
-    }
-  first->transport = NULL;
-  first->fd = fd;
-  first->shutdown = t->shutdown_wanted;
-  if (t->flight != NULL && t->out != NULL)
-    {
-      t->out->transport = NULL;
-      first->next = t->out;
-    }
-  c_ring_adopt_orphan (t->ring, first);
-  if (!first->stuck)
-    c_ring_submit_send (t->ring, first, fd);
-  t->flight = t->out = NULL;
-}
 
 static void
 uring_free (CTransport *transport)
@@ -641,7 +324,7 @@ uring_free (CTransport *transport)
       io_uring_prep_cancel64 (sqe, t->recv_tag, 0);
       io_uring_sqe_set_data64 (sqe, C_RING_OP_NONE);
     }
-  orphan_output (t);
+  c_uring_orphan_output (t);
   if (t->spill != NULL)
     g_byte_array_unref (t->spill);
   g_free (t);
@@ -687,7 +370,7 @@ uring_poll (CTransport *transport, guint32 events)
     events &= ~(guint32) C_REACTOR_READABLE;
   if (t->pending > 0 || t->eof || t->read_error != 0)
     events |= C_REACTOR_READABLE;
-  if (send_stuck (t))
+  if (c_uring_send_stuck (t))
     events &= ~(guint32) C_REACTOR_WRITABLE;
   return events;
 }
@@ -704,7 +387,7 @@ uring_ready (CTransport *transport, guint32 events, int *error_code, GError **er
    * taking the kernel's error with it (take_error gives it). */
   if (events & (C_REACTOR_ERROR | C_REACTOR_HANGUP | C_REACTOR_READ_HANGUP))
     c_ring_reap (t->ring);
-  if ((events & C_REACTOR_WRITABLE) && send_stuck (t))
+  if ((events & C_REACTOR_WRITABLE) && c_uring_send_stuck (t))
     {
       events &= ~(guint32) C_REACTOR_WRITABLE;
       t->want_writable = TRUE;
@@ -768,16 +451,16 @@ uring_events_selected (CTransport *transport)
   else if (!urgent && t->recv == RECV_DIRECT)
     {
       t->recv = RECV_WANTED;
-      want_submit (t);
+      c_uring_want_submit (t);
     }
 }
 
 static const CTransportClass uring_class = {
   .name = "io_uring",
   .read = uring_read,
-  .write = uring_write,
+  .write = c_uring_write,
   .pending = uring_pending,
-  .shutdown = uring_shutdown,
+  .shutdown = c_uring_shutdown,
   .free = uring_free,
   .poll = uring_poll,
   .ready = uring_ready,
@@ -800,9 +483,9 @@ c_transport_uring_new (CRing *ring, CAsyncSocketPrivate *priv)
   t->recv_tag = c_reactor_set_tag_user (reactor, &priv->watch, t) | C_RING_OP_RECV;
   t->submit_link.data = t;
   t->hold_link.data = t;
-  want_submit (t);
+  c_uring_want_submit (t);
   /* Once the ring has the input, epoll reports no room to send either (see
    * c_reactor_watch_input): on_send after the connection is this transport's to make due. */
-  post (t, C_REACTOR_WRITABLE);
+  c_uring_post (t, C_REACTOR_WRITABLE);
   return &t->parent;
 }
