@@ -2,8 +2,6 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <stdlib.h>
-
 #include "bench-service.h"
 
 #include "bench-util.h"
@@ -34,10 +32,6 @@ static gboolean
 no_delay (CSocketService *service, CAsyncSocket *connection, gpointer data)
 {
   c_async_socket_set_sock_opt_int (connection, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  /* The service attaches its connections with every notification; an echo server wants no
-   * urgent data (echo-afxsock's listener selects the same), which is also what lets the
-   * io_uring back end receive through its ring (docs/performance.md). */
-  c_async_socket_async_select (connection, C_FD_READ | C_FD_WRITE | C_FD_CLOSE, NULL);
   return TRUE;
 }
 
@@ -62,32 +56,4 @@ bench_serve (GType connection_type, const char *name, int port, guint threads, g
   bench_announce_port ((int) c_socket_service_get_port (service, 0));
   g_main_loop_run (loop);
   return 0;
-}
-
-void
-bench_choose_backend (const char *program, const char *name)
-{
-  g_autoptr (CAsyncSocket) probe = NULL;
-  CEventBackend wanted;
-
-  if (g_strcmp0 (name, "epoll") == 0)
-    wanted = C_EVENT_BACKEND_EPOLL;
-  else if (g_strcmp0 (name, "io_uring") == 0)
-    wanted = C_EVENT_BACKEND_IO_URING;
-  else
-    {
-      g_printerr ("%s: --backend %s: not epoll or io_uring\n", program, name);
-      exit (2);
-    }
-  c_event_backend_set_default (wanted);
-  /* A socket on this thread's context says what runs it. */
-  probe = c_async_socket_new ();
-  if (!c_async_socket_create (probe, 0, C_SOCK_DGRAM, C_FD_NONE, "127.0.0.1", NULL))
-    exit (1);
-  if (c_async_socket_get_event_backend (probe) != wanted)
-    {
-      g_printerr ("%s: the %s back end is not available here\n", program, name);
-      exit (77);
-    }
-  c_async_socket_close (probe);
 }

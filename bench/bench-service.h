@@ -13,9 +13,3 @@
  * printing why it could not start. @name prefixes the message. */
 int bench_serve (GType connection_type, const char *name, int port, guint threads, gboolean records,
                  CTlsSettings *tls);
-
-/* --backend NAME (epoll, io_uring): the event back end of every context the server makes.
- * Exits with status 77 (run.py: "not available here") when io_uring is asked for and the
- * kernel or the build does not allow it, so that a row never measures epoll under another
- * name; 2 for a name that is not a back end. */
-void bench_choose_backend (const char *program, const char *name);

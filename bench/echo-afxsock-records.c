@@ -167,11 +167,9 @@ main (int argc, char **argv)
       }
     else if (strcmp (argv[i], "--threads") == 0 && i + 1 < argc && atoi (argv[i + 1]) > 0)
       threads = atoi (argv[++i]);
-    else if (strcmp (argv[i], "--backend") == 0 && i + 1 < argc)
-      bench_choose_backend (argv[0], argv[++i]);
     else
       {
-        g_printerr ("usage: %s [--port N] [--threads N] [--lent] [--backend NAME]\n", argv[0]);
+        g_printerr ("usage: %s [--port N] [--threads N] [--lent]\n", argv[0]);
         return 2;
       }
   bench_setup_process ();

@@ -206,13 +206,9 @@ main (int argc, char **argv)
       cert = argv[i + 1];
     else if (strcmp (argv[i], "--key") == 0)
       key = argv[i + 1];
-    else if (strcmp (argv[i], "--backend") == 0)
-      bench_choose_backend (argv[0], argv[i + 1]);
     else
       {
-        g_printerr (
-            "usage: %s [--port N] [--service THREADS] [--cert FILE --key FILE] [--backend NAME]\n",
-            argv[0]);
+        g_printerr ("usage: %s [--port N] [--service THREADS] [--cert FILE --key FILE]\n", argv[0]);
         return 2;
       }
   bench_setup_process ();

@@ -39,11 +39,6 @@ SERVERS = [
     ("afxsock-records", "echo-afxsock-records", True),
     # the same, its records lent to on_record_data (no GBytes, no copy)
     ("afxsock-records-lent", "echo-afxsock-records", True, ("--lent",)),
-    # the same three on the io_uring back end (docs/performance.md, "The io_uring back end")
-    ("afxsock-uring", "echo-afxsock", False, ("--backend", "io_uring")),
-    ("afxsock-records-uring", "echo-afxsock-records", True, ("--backend", "io_uring")),
-    ("afxsock-records-lent-uring", "echo-afxsock-records", True,
-     ("--lent", "--backend", "io_uring")),
     ("libuv", "echo-libuv", False),
     ("libevent", "echo-libevent", False),
     ("gio", "echo-gio", False),
@@ -52,8 +47,7 @@ SERVERS = [
 # Servers that may be missing: echo-uring is built only where liburing is found, and exits
 # with status 77 where io_uring is not allowed (seccomp, kernel.io_uring_disabled). They are
 # left out with a note, not counted as broken.
-OPTIONAL_SERVERS = {"uring", "afxsock-uring", "afxsock-records-uring",
-                    "afxsock-records-lent-uring"}
+OPTIONAL_SERVERS = {"uring"}
 UNAVAILABLE = 77
 
 # The TLS servers: name, executable. The OpenSSL + epoll loop is the base of every ratio.
@@ -183,12 +177,12 @@ class Server:
             children.remove(self.process)
 
 
-def unavailable(args, executable, extra=()):
+def unavailable(args, executable):
     """Why an optional server cannot run here, or None when it announces its port."""
     path = os.path.join(args.bench_dir, executable)
     if not os.path.exists(path):
         return f"{executable} not built"
-    process = subprocess.Popen([path, "--port", "0", *extra], stdout=subprocess.PIPE,
+    process = subprocess.Popen([path, "--port", "0"], stdout=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
     children.append(process)
     try:
@@ -700,7 +694,7 @@ def main():
         servers = [s for s in SERVERS if s[0] in wanted]
         tls_servers = [s for s in TLS_SERVERS if s[0] in wanted]
     for spec in [s for s in servers if s[0] in OPTIONAL_SERVERS]:
-        why = unavailable(args, spec[1], spec[3] if len(spec) > 3 else ())
+        why = unavailable(args, spec[1])
         if why is not None:
             print(f"(server {spec[0]} left out: {why})")
             servers = [s for s in servers if s is not spec]

@@ -71,7 +71,6 @@ c_async_socket_mark_connected (CAsyncSocket *self)
   priv->write_wanted = TRUE;
   priv->stats.connected_time = g_get_real_time ();
   priv->stats.connected_monotonic = g_get_monotonic_time ();
-  c_transport_connected (priv);
 }
 
 void
@@ -479,14 +478,9 @@ process_events (CAsyncSocket *self, guint32 events)
         return;
     }
 
-  if (events & (C_REACTOR_ERROR | C_REACTOR_HANGUP))
+  if (events & C_REACTOR_ERROR)
     {
-      /* The transport's own I/O may have taken the kernel's error already (a send of the
-       * io_uring transport that met the reset): the transport says it then. */
-      int error_code = c_transport_take_error (priv);
-
-      if (error_code == 0 && (events & C_REACTOR_ERROR))
-        error_code = pending_socket_error (priv->fd);
+      int error_code = pending_socket_error (priv->fd);
       if (error_code != 0)
         c_async_socket_connection_lost (self, error_code);
     }
@@ -513,7 +507,11 @@ process_events (CAsyncSocket *self, guint32 events)
 static guint32
 poll_socket (CAsyncSocketPrivate *priv)
 {
-  return c_transport_poll (priv, c_reactor_poll_now (priv->fd));
+  guint32 events = c_reactor_poll_now (priv->fd);
+
+  if (c_transport_pending (priv) > 0)
+    events |= C_REACTOR_READABLE;
+  return events;
 }
 
 /* Acts on a readiness report. When the on_receive it delivered read a full buffer, data may

@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 
 #include "c-async-socket-private.h"
-#include "c-transport.h"
 
 typedef int (*NameFunc) (int fd, struct sockaddr *address, socklen_t *length);
 
@@ -375,13 +374,6 @@ c_async_socket_ioctl (CAsyncSocket *self, gulong command, guint32 *argument, GEr
                             command == FIONREAD ? "FIONREAD" : "SIOCATMARK");
             return FALSE;
           }
-        /* Bytes a transport read ahead of the application (the io_uring one) are still
-         * unread: counted with the kernel's. */
-        if (command == FIONREAD)
-          value += (int) MIN (c_transport_read_ahead (c_async_socket_get_private (self)),
-                              (gsize) (G_MAXINT - value));
-        else if (c_transport_read_ahead (c_async_socket_get_private (self)) > 0)
-          value = 0; /* the mark is behind bytes still to be read */
         *argument = (guint32) value;
         return TRUE;
       default:
@@ -437,27 +429,6 @@ c_async_socket_get_socket_type (CAsyncSocket *self)
 {
   g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), C_SOCK_STREAM);
   return c_async_socket_get_private (self)->type;
-}
-
-/**
- * c_async_socket_get_event_backend:
- * @self: a socket
- *
- * The event back end running the socket's main context: %C_EVENT_BACKEND_IO_URING only when
- * it was asked for (c_event_backend_set_default(), `AFXSOCK_BACKEND=io_uring`) and the
- * kernel allows io_uring; otherwise %C_EVENT_BACKEND_EPOLL. A socket without a descriptor
- * has no back end yet: %C_EVENT_BACKEND_DEFAULT.
- *
- * Returns: the back end of the socket's context
- */
-CEventBackend
-c_async_socket_get_event_backend (CAsyncSocket *self)
-{
-  CAsyncSocketPrivate *priv;
-
-  g_return_val_if_fail (C_IS_ASYNC_SOCKET (self), C_EVENT_BACKEND_DEFAULT);
-  priv = c_async_socket_get_private (self);
-  return priv->reactor == NULL ? C_EVENT_BACKEND_DEFAULT : c_reactor_get_backend (priv->reactor);
 }
 
 /**

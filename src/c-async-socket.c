@@ -688,7 +688,6 @@ c_async_socket_async_select (CAsyncSocket *self, CSocketEvents events, GError **
     }
   added = events & ~priv->events;
   priv->events = events;
-  c_transport_events_selected (priv);
   if (added & C_FD_WRITE && (priv->connected || priv->type != C_SOCK_STREAM) && !priv->listening)
     c_async_socket_want_write (priv);
   if (added != 0)

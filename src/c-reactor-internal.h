@@ -28,25 +28,19 @@ typedef struct
   CReactorWatch *watch;
   guint32 generation;
   guint32 next_free;
-  gpointer tag_user; /* reached by the ring's completions for this slot (c_reactor_set_tag_user) */
 } CReactorSlot;
 
 struct _CReactor
 {
   GSource source;
   int epoll_fd;
-  /* The one descriptor the context polls: the epoll instance, or with the io_uring back end
-   * the ring, which polls the epoll instance itself (c-reactor-uring.c). */
-  int poll_fd;
-  gpointer poll_tag;
+  gpointer epoll_tag;
   GMainContext *context;
   guint users;
 
   CReactorSlot *slots;
   guint32 n_slots;
   guint32 free_head; /* G_MAXUINT32 when empty */
-
-  CRing *ring; /* the io_uring back end's, NULL with epoll alone */
 
   GQueue deferred;
   guint hold_depth;
@@ -68,10 +62,7 @@ struct _CReactor
   struct epoll_event events[C_REACTOR_BATCH];
 };
 
-CReactor *c_reactor_lookup_poll_fd (int poll_fd, gint *generation);
-/* Collects epoll's ready events into events[n_waiting...] without waiting (the wake-up
- * descriptor's set aside, reported through *wake_up_ready); returns FALSE on failure. */
-gboolean c_reactor_collect_ready (CReactor *reactor, gboolean *wake_up_ready);
+CReactor *c_reactor_lookup_epoll (int epoll_fd, gint *generation);
 gint c_reactor_registry_generation (void);
 void c_reactor_install_poll_function (CReactor *reactor, GMainContext *context);
 

@@ -9,9 +9,6 @@
 #include <unistd.h>
 
 #include "c-reactor-internal.h"
-#ifdef HAVE_LIBURING
-#include "c-reactor-uring.h"
-#endif
 
 /*
  * With GLib's own poll function every wake-up costs two system calls: the context sleeps in
@@ -103,30 +100,6 @@ wait_directly (CReactor *reactor, GPollFD *ours, GPollFD *wake_up, int timeout)
   return (ours->revents != 0) + (wake_up->revents != 0);
 }
 
-#ifdef HAVE_LIBURING
-/* The same with the io_uring back end: the sleep is in the ring (which also submits what the
- * dispatch left), epoll's events are collected only when the ring saw it become ready. */
-static int
-wait_in_ring (CReactor *reactor, GPollFD *ours, GPollFD *wake_up, int timeout)
-{
-  gboolean wake_up_ready = FALSE;
-
-  if (reactor->n_waiting > 0 || reactor->deferred.length > 0 || c_ring_epoll_ready (reactor->ring))
-    timeout = 0;
-  if (!c_ring_wait_timeout (reactor->ring, timeout))
-    return -1;
-  reactor->direct_wait_count++;
-  if (c_ring_take_epoll_ready (reactor->ring) && !c_reactor_collect_ready (reactor, &wake_up_ready))
-    return -1;
-  wake_up->revents = wake_up_ready ? G_IO_IN : 0;
-  ours->revents
-      = reactor->n_waiting > 0 || reactor->deferred.length > 0 || c_ring_epoll_ready (reactor->ring)
-            ? G_IO_IN
-            : 0;
-  return (ours->revents != 0) + (wake_up->revents != 0);
-}
-#endif
-
 /* The reactor this thread polled last, so that the next poll finds it without the lock. A
  * reactor belongs to its context's thread, which is the one that polls it and the only one
  * that may destroy it (its sockets are closed there); any reactor's destruction bumps
@@ -134,7 +107,7 @@ wait_in_ring (CReactor *reactor, GPollFD *ours, GPollFD *wake_up, int timeout)
 typedef struct
 {
   CReactor *reactor;
-  int poll_fd;
+  int epoll_fd;
   gint generation;
 } PollCache;
 
@@ -149,7 +122,7 @@ find_polled_reactor (const GPollFD *fds, guint *mine)
   /* GLib lists its wake-up descriptor first: look at the second one first. */
   if (poll_cache.reactor != NULL && poll_cache.generation == generation)
     for (int i = 1; i >= 0; i--)
-      if (fds[i].fd == poll_cache.poll_fd)
+      if (fds[i].fd == poll_cache.epoll_fd)
         {
           *mine = (guint) i;
           return poll_cache.reactor;
@@ -157,11 +130,11 @@ find_polled_reactor (const GPollFD *fds, guint *mine)
 
   for (int i = 1; i >= 0 && reactor == NULL; i--)
     {
-      reactor = c_reactor_lookup_poll_fd (fds[i].fd, &generation);
+      reactor = c_reactor_lookup_epoll (fds[i].fd, &generation);
       *mine = (guint) i;
     }
   if (reactor != NULL)
-    poll_cache = (PollCache){ reactor, reactor->poll_fd, generation };
+    poll_cache = (PollCache){ reactor, reactor->epoll_fd, generation };
   return reactor;
 }
 
@@ -178,10 +151,6 @@ reactor_poll (GPollFD *fds, guint nfds, gint timeout)
   if (reactor == NULL || !reactor->direct_wait || reactor->dispatch_depth > 0
       || !watch_wake_up (reactor, &fds[1 - mine]))
     return g_poll (fds, nfds, timeout);
-#ifdef HAVE_LIBURING
-  if (reactor->ring != NULL)
-    return wait_in_ring (reactor, &fds[mine], &fds[1 - mine], timeout);
-#endif
   return wait_directly (reactor, &fds[mine], &fds[1 - mine], timeout);
 }
 

@@ -6,12 +6,9 @@
 
 #include <glib.h>
 
-#include <afxsock/c-types.h>
-
 G_BEGIN_DECLS
 
 typedef struct _CReactor CReactor;
-typedef struct _CRing CRing; /* the io_uring back end's ring (c-reactor-uring.h) */
 
 /* The readiness a reactor reports, in its own words. (The values are the kernel's poll
  * bits, so that the epoll reactor passes events on untranslated; c-reactor.c checks it.) */
@@ -61,21 +58,6 @@ guint32 c_reactor_poll_now (int fd);
  * except @except are queued, not delivered; they are delivered after the last release. */
 gpointer c_reactor_hold (CReactor *reactor, gpointer except);
 void c_reactor_release (CReactor *reactor, gpointer previous_except);
-
-/* The back end: what the reactor runs (epoll, or epoll with an io_uring ring), and the
- * choice for reactors made from now on (c_event_backend_set_default, AFXSOCK_BACKEND). */
-CEventBackend c_reactor_get_backend (CReactor *reactor);
-CRing *c_reactor_get_ring (CReactor *reactor);
-
-/* For a transport whose readiness comes from the ring: posts @events to @watch's owner,
- * delivered by the dispatch (or after the hold, like any event). */
-void c_reactor_post (CReactor *reactor, CReactorWatch *watch, guint32 events);
-/* Names @user (NULL: nobody) as the one the ring's completions tagged for @watch reach;
- * returns the tag (slot and generation, above the low two bits). */
-guint64 c_reactor_set_tag_user (CReactor *reactor, CReactorWatch *watch, gpointer user);
-gpointer c_reactor_tag_user (CReactor *reactor, guint64 tag);
-/* Whether epoll reports @fd's input (a ring's transport takes it over). */
-void c_reactor_watch_input (CReactor *reactor, CReactorWatch *watch, int fd, gboolean input);
 
 guint c_reactor_get_dispatch_count (CReactor *reactor);
 guint c_reactor_get_delivery_count (CReactor *reactor);

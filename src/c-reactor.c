@@ -29,15 +29,11 @@
 #include <unistd.h>
 
 #include "c-reactor-internal.h"
-#ifdef HAVE_LIBURING
-#include "c-reactor-uring.h"
-#endif
 
 static GMutex reactors_lock;
 static GHashTable *reactors;          /* GMainContext* → CReactor* */
 static GHashTable *reactors_by_epoll; /* epoll descriptor → CReactor*, for the poll function */
 static gint reactors_generation;      /* bumped whenever a reactor is destroyed */
-static gint default_backend;          /* CEventBackend; DEFAULT: AFXSOCK_BACKEND decides */
 
 /* The readiness bits are the kernel's own poll bits, so that the reactor hands epoll's
  * events on as they are. */
@@ -117,55 +113,6 @@ wait_ready (CReactor *reactor, struct epoll_event *events, int capacity)
   return n;
 }
 
-/* Whether epoll may have events to collect: always, unless the ring watches it for us. */
-static gboolean
-epoll_may_have_events (CReactor *reactor)
-{
-#ifdef HAVE_LIBURING
-  if (reactor->ring != NULL)
-    return c_ring_take_epoll_ready (reactor->ring);
-#endif
-  return TRUE;
-}
-
-static int
-wait_ready_noting_more (CReactor *reactor, struct epoll_event *events, int capacity)
-{
-  int n = wait_ready (reactor, events, capacity);
-
-#ifdef HAVE_LIBURING
-  /* A full batch may have left events behind, and the ring is told only of new ones. */
-  if (reactor->ring != NULL && n == capacity)
-    c_ring_set_epoll_ready (reactor->ring);
-#endif
-  return n;
-}
-
-/* For the poll function's wait in the ring: epoll's events, collected without waiting. */
-gboolean
-c_reactor_collect_ready (CReactor *reactor, gboolean *wake_up_ready)
-{
-  int room = C_REACTOR_BATCH - reactor->n_waiting;
-  struct epoll_event *events = reactor->events + reactor->n_waiting;
-  int n, kept = 0;
-
-  *wake_up_ready = FALSE;
-  if (room <= 0)
-    return TRUE;
-  n = wait_ready_noting_more (reactor, events, room);
-  if (n < 0)
-    return FALSE;
-  for (int i = 0; i < n; i++)
-    {
-      if (events[i].data.u64 == C_REACTOR_WAKE_UP_DATA)
-        *wake_up_ready = TRUE;
-      else
-        events[kept++] = events[i];
-    }
-  reactor->n_waiting += kept;
-  return TRUE;
-}
-
 static void
 dispatch_ready_events (CReactor *reactor)
 {
@@ -177,20 +124,16 @@ dispatch_ready_events (CReactor *reactor)
       deliver_batch (reactor, reactor->events, n);
       return;
     }
-  if (!epoll_may_have_events (reactor))
-    return;
   /* A notification may block in a CSocket call, which runs this context again and so
    * re-enters this dispatch. The outer batch still lives in reactor->events, so a nested
    * dispatch reads into its own, smaller, array on the stack. */
   if (reactor->dispatch_depth > 1)
     {
       struct epoll_event nested[C_REACTOR_NESTED_BATCH];
-      deliver_batch (reactor, nested,
-                     wait_ready_noting_more (reactor, nested, C_REACTOR_NESTED_BATCH));
+      deliver_batch (reactor, nested, wait_ready (reactor, nested, C_REACTOR_NESTED_BATCH));
       return;
     }
-  deliver_batch (reactor, reactor->events,
-                 wait_ready_noting_more (reactor, reactor->events, C_REACTOR_BATCH));
+  deliver_batch (reactor, reactor->events, wait_ready (reactor, reactor->events, C_REACTOR_BATCH));
 }
 
 static void
@@ -251,19 +194,7 @@ static gboolean
 reactor_prepare (GSource *source, int *timeout)
 {
   CReactor *reactor = (CReactor *) source;
-  gboolean ready;
-
-#ifdef HAVE_LIBURING
-  /* What was asked for outside a dispatch leaves before the context sleeps. */
-  if (reactor->ring != NULL && c_ring_has_work (reactor->ring))
-    c_ring_submit (reactor->ring);
-  if (reactor->ring != NULL && c_ring_epoll_ready (reactor->ring))
-    {
-      *timeout = 0;
-      return TRUE;
-    }
-#endif
-  ready = reactor->n_waiting > 0 || has_deliverable_deferred (reactor);
+  gboolean ready = reactor->n_waiting > 0 || has_deliverable_deferred (reactor);
 
   *timeout = ready ? 0 : -1;
   return ready;
@@ -274,7 +205,7 @@ reactor_check (GSource *source)
 {
   CReactor *reactor = (CReactor *) source;
 
-  if (reactor->n_waiting > 0 || (g_source_query_unix_fd (source, reactor->poll_tag) & G_IO_IN))
+  if (reactor->n_waiting > 0 || (g_source_query_unix_fd (source, reactor->epoll_tag) & G_IO_IN))
     return TRUE;
   return has_deliverable_deferred (reactor);
 }
@@ -286,18 +217,8 @@ reactor_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 
   reactor->dispatch_count++;
   reactor->dispatch_depth++;
-#ifdef HAVE_LIBURING
-  /* The ring's completions post their events as deferred work, delivered below; one of
-   * them says whether epoll has events at all. */
-  if (reactor->ring != NULL)
-    c_ring_dispatch_begin (reactor->ring);
-#endif
   dispatch_ready_events (reactor);
   dispatch_deferred (reactor);
-#ifdef HAVE_LIBURING
-  if (reactor->ring != NULL)
-    c_ring_dispatch_end (reactor->ring);
-#endif
   reactor->dispatch_depth--;
   return G_SOURCE_CONTINUE;
 }
@@ -307,10 +228,6 @@ reactor_finalize (GSource *source)
 {
   CReactor *reactor = (CReactor *) source;
 
-#ifdef HAVE_LIBURING
-  if (reactor->ring != NULL)
-    c_ring_free (reactor->ring);
-#endif
   if (reactor->epoll_fd >= 0)
     close (reactor->epoll_fd);
   g_free (reactor->slots);
@@ -320,16 +237,16 @@ static GSourceFuncs reactor_funcs = {
   reactor_prepare, reactor_check, reactor_dispatch, reactor_finalize, NULL, NULL,
 };
 
-/* The reactor whose context polls @poll_fd, for the poll function; *generation is set to the
- * registry's generation it was found in. */
+/* The reactor whose epoll instance is @epoll_fd, for the poll function; *generation is set
+ * to the registry's generation it was found in. */
 CReactor *
-c_reactor_lookup_poll_fd (int poll_fd, gint *generation)
+c_reactor_lookup_epoll (int epoll_fd, gint *generation)
 {
   CReactor *reactor = NULL;
 
   g_mutex_lock (&reactors_lock);
   if (reactors_by_epoll != NULL)
-    reactor = g_hash_table_lookup (reactors_by_epoll, GINT_TO_POINTER (poll_fd));
+    reactor = g_hash_table_lookup (reactors_by_epoll, GINT_TO_POINTER (epoll_fd));
   *generation = g_atomic_int_get (&reactors_generation);
   g_mutex_unlock (&reactors_lock);
   return reactor;
@@ -340,87 +257,6 @@ gint
 c_reactor_registry_generation (void)
 {
   return g_atomic_int_get (&reactors_generation);
-}
-
-static CEventBackend
-backend_from_environment (void)
-{
-  const char *name = g_getenv ("AFXSOCK_BACKEND");
-
-  if (name == NULL || *name == '\0' || g_strcmp0 (name, "epoll") == 0)
-    return C_EVENT_BACKEND_EPOLL;
-  if (g_strcmp0 (name, "io_uring") == 0 || g_strcmp0 (name, "uring") == 0)
-    return C_EVENT_BACKEND_IO_URING;
-  g_warning ("AFXSOCK_BACKEND=%s: not a back end (epoll, io_uring); using epoll", name);
-  return C_EVENT_BACKEND_EPOLL;
-}
-
-/**
- * c_event_backend_set_default:
- * @backend: the back end, or %C_EVENT_BACKEND_DEFAULT for what `AFXSOCK_BACKEND` names
- *
- * Chooses the event back end of the main contexts whose first socket is made from now on (a
- * context keeps its back end while it has sockets). %C_EVENT_BACKEND_IO_URING falls back to
- * epoll, silently, where io_uring is not available (a kernel before 5.19, seccomp, the
- * `kernel.io_uring_disabled` sysctl, a build without liburing);
- * c_async_socket_get_event_backend() tells which one runs.
- */
-void
-c_event_backend_set_default (CEventBackend backend)
-{
-  g_return_if_fail (backend >= C_EVENT_BACKEND_DEFAULT && backend <= C_EVENT_BACKEND_IO_URING);
-  g_atomic_int_set (&default_backend, (gint) backend);
-}
-
-/**
- * c_event_backend_get_default:
- *
- * The back end that a context made now asks for: the one set by
- * c_event_backend_set_default(), else the one `AFXSOCK_BACKEND` names, else epoll.
- *
- * Returns: %C_EVENT_BACKEND_EPOLL or %C_EVENT_BACKEND_IO_URING
- */
-CEventBackend
-c_event_backend_get_default (void)
-{
-  CEventBackend backend = (CEventBackend) g_atomic_int_get (&default_backend);
-
-  return backend != C_EVENT_BACKEND_DEFAULT ? backend : backend_from_environment ();
-}
-
-/* The io_uring ring, when asked for and available. It becomes the descriptor the context
- * polls, and polls the epoll instance itself: a wait in the ring (c-reactor-poll.c) runs the
- * kernel's completion work in place, where a wait in epoll_wait would be interrupted for it. */
-static void
-start_ring (CReactor *reactor)
-{
-#ifdef HAVE_LIBURING
-  int error_code = 0;
-
-  if (c_event_backend_get_default () != C_EVENT_BACKEND_IO_URING)
-    return;
-  reactor->ring = c_ring_new (reactor, reactor->epoll_fd, &error_code);
-  if (reactor->ring == NULL)
-    {
-      g_debug ("io_uring is not available (%s): the epoll back end runs", g_strerror (error_code));
-      return;
-    }
-  reactor->poll_fd = c_ring_get_fd (reactor->ring);
-#else
-  (void) reactor;
-#endif
-}
-
-CEventBackend
-c_reactor_get_backend (CReactor *reactor)
-{
-  return reactor->ring != NULL ? C_EVENT_BACKEND_IO_URING : C_EVENT_BACKEND_EPOLL;
-}
-
-CRing *
-c_reactor_get_ring (CReactor *reactor)
-{
-  return reactor->ring;
 }
 
 static CReactor *
@@ -437,9 +273,7 @@ reactor_new (GMainContext *context)
   /* CSocket's blocking calls run the context from inside notifications. */
   g_source_set_can_recurse (&reactor->source, TRUE);
   reactor->epoll_fd = epoll_fd;
-  reactor->poll_fd = epoll_fd;
-  start_ring (reactor);
-  reactor->poll_tag = g_source_add_unix_fd (&reactor->source, reactor->poll_fd, G_IO_IN);
+  reactor->epoll_tag = g_source_add_unix_fd (&reactor->source, epoll_fd, G_IO_IN);
   reactor->context = context;
   reactor->free_head = G_MAXUINT32;
   reactor->wake_up_fd = -1;
@@ -470,7 +304,7 @@ c_reactor_get_for_context (GMainContext *context)
       if (reactor != NULL)
         {
           g_hash_table_insert (reactors, context, reactor);
-          g_hash_table_insert (reactors_by_epoll, GINT_TO_POINTER (reactor->poll_fd), reactor);
+          g_hash_table_insert (reactors_by_epoll, GINT_TO_POINTER (reactor->epoll_fd), reactor);
         }
     }
   if (reactor != NULL)
@@ -498,7 +332,7 @@ c_reactor_unref (CReactor *reactor)
   if (last)
     {
       g_hash_table_remove (reactors, reactor->context);
-      g_hash_table_remove (reactors_by_epoll, GINT_TO_POINTER (reactor->poll_fd));
+      g_hash_table_remove (reactors_by_epoll, GINT_TO_POINTER (reactor->epoll_fd));
       g_atomic_int_inc (&reactors_generation);
     }
   g_mutex_unlock (&reactors_lock);
@@ -539,7 +373,6 @@ free_slot (CReactor *reactor, guint32 index)
   slot->owner = NULL;
   slot->handlers = NULL;
   slot->watch = NULL;
-  slot->tag_user = NULL;
   slot->generation++;
   slot->next_free = reactor->free_head;
   reactor->free_head = index;
@@ -602,54 +435,6 @@ c_reactor_defer (CReactor *reactor, CReactorWatch *watch)
     return;
   watch->wants_deferred = TRUE;
   queue_watch (reactor, watch);
-}
-
-void
-c_reactor_post (CReactor *reactor, CReactorWatch *watch, guint32 events)
-{
-  if (!watch->registered)
-    return;
-  watch->held_events |= events;
-  queue_watch (reactor, watch);
-}
-
-guint64
-c_reactor_set_tag_user (CReactor *reactor, CReactorWatch *watch, gpointer user)
-{
-  CReactorSlot *slot = &reactor->slots[watch->slot];
-
-  slot->tag_user = user;
-  return ((guint64) (slot->generation & 0x3fffffff) << 34) | ((guint64) watch->slot << 2);
-}
-
-gpointer
-c_reactor_tag_user (CReactor *reactor, guint64 tag)
-{
-  guint32 index = (guint32) (tag >> 2);
-  guint32 generation = (guint32) (tag >> 34);
-  CReactorSlot *slot;
-
-  if (index >= reactor->n_slots)
-    return NULL;
-  slot = &reactor->slots[index];
-  if (slot->owner == NULL || (slot->generation & 0x3fffffff) != generation)
-    return NULL;
-  return slot->tag_user;
-}
-
-void
-c_reactor_watch_input (CReactor *reactor, CReactorWatch *watch, int fd, gboolean input)
-{
-  struct epoll_event event = { 0 };
-
-  /* Only urgent data (and errors and hang-ups, always reported) then: epoll reports what
-   * is ready among the interest, and a socket is writable nearly always, so any wake-up of
-   * it, each arriving segment's included, would report "writable" again. The ring's
-   * transport reports input and room to send. */
-  event.events = input ? EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET : EPOLLPRI | EPOLLET;
-  event.data.u64 = pack_slot (watch->slot, reactor->slots[watch->slot].generation);
-  if (epoll_ctl (reactor->epoll_fd, EPOLL_CTL_MOD, fd, &event) < 0)
-    g_debug ("descriptor %d: epoll_ctl (MOD): %s", fd, g_strerror (errno));
 }
 
 guint32

@@ -27,9 +27,7 @@ typedef struct
   char *peer_name;
   char *session_key; /* a client's key in the session cache, or NULL */
 
-  GByteArray *out;   /* ciphertext not yet taken by the kernel */
-  GBytes *inherited; /* ciphertext read ahead by the transport before us */
-  gsize inherited_offset;
+  GByteArray *out;                  /* ciphertext not yet taken by the kernel */
   guint64 wire_sent, wire_received; /* TLS bytes on the wire, handshake included */
   gsize out_offset;
   int shutdown_after_flush; /* how + 1, or 0 */

@@ -49,20 +49,6 @@ bio_read (BIO *bio, char *data, size_t size, size_t *read_bytes)
   ssize_t n;
 
   BIO_clear_retry_flags (bio);
-  if (t->inherited != NULL)
-    {
-      gsize length;
-      const guint8 *bytes = g_bytes_get_data (t->inherited, &length);
-
-      n = (ssize_t) MIN (size, length - t->inherited_offset);
-      memcpy (data, bytes + t->inherited_offset, (size_t) n);
-      t->inherited_offset += (gsize) n;
-      if (t->inherited_offset == length)
-        g_clear_pointer (&t->inherited, g_bytes_unref);
-      t->wire_received += (guint64) n;
-      *read_bytes = (size_t) n;
-      return 1;
-    }
   do
     n = recv (t->fd, data, size, 0);
   while (n < 0 && errno == EINTR);
@@ -210,8 +196,6 @@ remaining_after (TlsTransport *t)
 
   if (pending > 0)
     return pending;
-  if (t->inherited != NULL)
-    return 1;
   if (ioctl (t->fd, FIONREAD, &unread) == 0 && unread > 0)
     return unread;
   return 0;
@@ -497,7 +481,6 @@ tls_free (CTransport *transport)
     }
   SSL_free (t->ssl);
   g_byte_array_unref (t->out);
-  g_clear_pointer (&t->inherited, g_bytes_unref);
   g_clear_error (&t->fail_error);
   g_clear_error (&t->verify_error);
   g_clear_object (&t->peer_certificate);
@@ -505,17 +488,6 @@ tls_free (CTransport *transport)
   g_free (t->peer_name);
   g_free (t->session_key);
   g_free (t);
-}
-
-/* STARTTLS over the io_uring transport: the peer's first records may have been read. */
-static void
-tls_inherit (CTransport *transport, GBytes *bytes)
-{
-  TlsTransport *t = (TlsTransport *) transport;
-
-  g_clear_pointer (&t->inherited, g_bytes_unref);
-  t->inherited = g_bytes_ref (bytes);
-  t->inherited_offset = 0;
 }
 
 static const CTransportClass tls_class = {
@@ -527,7 +499,6 @@ static const CTransportClass tls_class = {
   .free = tls_free,
   .ready = tls_ready,
   .handshaking = tls_handshaking,
-  .inherit = tls_inherit,
 };
 
 CTransport *

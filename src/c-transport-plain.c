@@ -17,9 +17,6 @@
 #include <sys/ioctl.h>
 
 #include "c-transport.h"
-#ifdef HAVE_LIBURING
-#include "c-reactor-uring.h"
-#endif
 
 void
 c_transport_plain_count_remaining (CAsyncSocketPrivate *priv)
@@ -93,42 +90,7 @@ c_transport_kernel_has_unread (CAsyncSocketPrivate *priv)
 void
 c_transport_set (CAsyncSocketPrivate *priv, CTransport *transport)
 {
-#ifdef HAVE_LIBURING
-  if (transport != NULL && c_transport_is_uring (priv->transport))
-    {
-      /* A transport over the io_uring one (STARTTLS): the bytes the ring read ahead are the
-       * new transport's first, and the kernel reports input to epoll again. */
-      GBytes *unread = c_transport_uring_take_unread (priv->transport);
-
-      c_reactor_watch_input (priv->reactor, &priv->watch, priv->fd, TRUE);
-      if (unread != NULL)
-        {
-          if (transport->klass->inherit != NULL)
-            transport->klass->inherit (transport, unread);
-          else
-            g_warning ("descriptor %d: %s transport dropped %" G_GSIZE_FORMAT " bytes read ahead",
-                       priv->fd, transport->klass->name, g_bytes_get_size (unread));
-          g_bytes_unref (unread);
-          c_reactor_post (priv->reactor, &priv->watch, C_REACTOR_READABLE);
-        }
-    }
-#endif
   if (priv->transport != NULL)
     priv->transport->klass->free (priv->transport);
   priv->transport = transport;
-}
-
-void
-c_transport_connected (CAsyncSocketPrivate *priv)
-{
-#ifdef HAVE_LIBURING
-  CRing *ring = priv->reactor != NULL ? c_reactor_get_ring (priv->reactor) : NULL;
-
-  if (ring != NULL && priv->transport == NULL && priv->type == C_SOCK_STREAM
-      && (priv->family == G_SOCKET_FAMILY_IPV4 || priv->family == G_SOCKET_FAMILY_IPV6)
-      && (priv->protocol == 0 || priv->protocol == IPPROTO_TCP))
-    priv->transport = c_transport_uring_new (ring, priv);
-#else
-  (void) priv;
-#endif
 }

@@ -61,21 +61,6 @@ typedef struct
    * handshaking: whether the handshake is still under way. */
   guint32 (*ready) (CTransport *transport, guint32 events, int *error_code, GError **error);
   gboolean (*handshaking) (CTransport *transport);
-  /* Optional: the kernel's readiness of the descriptor (CReactorEvents), as the transport's
-   * reads and writes see it (the io_uring transport reads ahead of the kernel and sends
-   * behind it). */
-  guint32 (*poll) (CTransport *transport, guint32 events);
-  /* Optional: FALSE while bytes arriving in the kernel are not for recv() but come to the
-   * transport by themselves (the io_uring transport's armed receive). */
-  gboolean (*reads_kernel) (CTransport *transport);
-  /* Optional: bytes the transport this one replaces had read from the kernel and not given
-   * out (STARTTLS over the io_uring transport); they come before the kernel's. */
-  void (*inherit) (CTransport *transport, GBytes *bytes);
-  /* Optional: an error the transport's own I/O took from the kernel (SO_ERROR is then
-   * cleared), reported once with C_REACTOR_ERROR; 0 when none. */
-  int (*take_error) (CTransport *transport);
-  /* Optional: the socket's selected notifications changed (priv->events). */
-  void (*events_selected) (CTransport *transport);
 } CTransportClass;
 
 struct _CTransport
@@ -150,37 +135,11 @@ c_transport_pending (CAsyncSocketPrivate *priv)
   return priv->transport == NULL ? 0 : priv->transport->klass->pending (priv->transport);
 }
 
-/* The bytes a transport that reads ahead of the application holds (not TLS's plaintext,
- * which is not the kernel's count's kind). */
-static inline gsize
-c_transport_read_ahead (CAsyncSocketPrivate *priv)
-{
-  if (priv->transport == NULL || priv->transport->klass->reads_kernel == NULL)
-    return 0;
-  return priv->transport->klass->pending (priv->transport);
-}
-
 /* Whether a read would return something now: bytes above the kernel, or in it. */
 static inline gboolean
 c_transport_has_unread (CAsyncSocketPrivate *priv)
 {
-  if (c_transport_pending (priv) > 0)
-    return TRUE;
-  if (priv->transport != NULL && priv->transport->klass->reads_kernel != NULL
-      && !priv->transport->klass->reads_kernel (priv->transport))
-    return FALSE;
-  return c_transport_kernel_has_unread (priv);
-}
-
-/* The descriptor's readiness as the transport sees it (@events: the kernel's). */
-static inline guint32
-c_transport_poll (CAsyncSocketPrivate *priv, guint32 events)
-{
-  if (priv->transport != NULL && priv->transport->klass->poll != NULL)
-    return priv->transport->klass->poll (priv->transport, events);
-  if (c_transport_pending (priv) > 0)
-    events |= C_REACTOR_READABLE;
-  return events;
+  return c_transport_pending (priv) > 0 || c_transport_kernel_has_unread (priv);
 }
 
 static inline int
@@ -191,36 +150,17 @@ c_transport_shutdown (CAsyncSocketPrivate *priv, int how)
   return priv->transport->klass->shutdown (priv->transport, how);
 }
 
-static inline int
-c_transport_take_error (CAsyncSocketPrivate *priv)
-{
-  if (priv->transport == NULL || priv->transport->klass->take_error == NULL)
-    return 0;
-  return priv->transport->klass->take_error (priv->transport);
-}
-
-static inline void
-c_transport_events_selected (CAsyncSocketPrivate *priv)
-{
-  if (priv->transport != NULL && priv->transport->klass->events_selected != NULL)
-    priv->transport->klass->events_selected (priv->transport);
-}
-
 /* Asks for *remaining from the next reads where the transport can tell it cheaply (the
  * plain transport turns on TCP_INQ; others always tell, or never). */
 static inline void
 c_transport_count_remaining (CAsyncSocketPrivate *priv)
 {
-  if (priv->transport == NULL
-      || (priv->transport->klass->reads_kernel != NULL
-          && priv->transport->klass->reads_kernel (priv->transport)))
+  if (priv->transport == NULL)
     c_transport_plain_count_remaining (priv);
 }
 
 /* Gives the socket a transport (NULL: the plain one again), freeing the one it had. */
 void c_transport_set (CAsyncSocketPrivate *priv, CTransport *transport);
-/* A connected TCP socket of a context with the io_uring back end gets its transport. */
-void c_transport_connected (CAsyncSocketPrivate *priv);
 
 /* An in-memory transport (c-transport-memory.c), for the fuzzers and tests: reads come from
  * @data in chunks whose sizes cycle through @chunks (each at least 1; NULL: all at once),

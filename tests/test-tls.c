@@ -439,9 +439,10 @@ unread_reached (gpointer data)
 }
 
 /* A client that does not wait for the server's answer: its ClientHello follows the command
- * at once, and the server may already hold it when it starts TLS (the io_uring back end reads
- * ahead of the application for a socket that does not select urgent data): those bytes are
- * the handshake's, not lost. */
+ * at once and has arrived when the server reads the command and starts TLS. The server must
+ * read no further than it asked, and those bytes are the handshake's, not lost (a transport
+ * that read ahead would have to hand them over: docs/performance.md, "The io_uring back end:
+ * built, measured, removed"). */
 Test (tls, starttls_with_the_handshake_right_behind_the_command, .timeout = 20)
 {
   g_autoptr (CTlsSettings) server_tls = server_settings ("server");

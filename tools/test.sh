@@ -12,12 +12,6 @@ tools/check-format.sh
 meson compile -C build
 meson test -C build --print-errorlogs
 
-# The io_uring back end (docs/internals.md, "The io_uring back end"): every suite that moves
-# bytes through sockets, again with every main context on it. (Where the kernel refuses
-# io_uring, contexts fall back to epoll; test-backend checks which one runs.)
-AFXSOCK_BACKEND=io_uring meson test -C build --print-errorlogs --no-suite ecosystem \
-    --no-suite archive --no-suite fuzz
-
 # A packager's build: the library alone, Criterion hidden, installed into a scratch root.
 tools/packager-build.sh build-packager
 
@@ -30,10 +24,6 @@ tools/packager-build.sh build-packager
 meson compile -C build-sanitize
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-sanitize --print-errorlogs --no-suite ecosystem
-AFXSOCK_BACKEND=io_uring ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-sanitize --print-errorlogs --no-suite ecosystem --no-suite archive \
-    --no-suite fuzz
 
 # Valgrind memcheck on the C tests (the 10,000-connection test is left to the plain run). Peer
 # programs the tests start (openssl, Python, gnutls-serv, gnutls-cli, and ip and tc, which make

@@ -229,14 +229,6 @@ AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_is_listening (CAsyncSocket *self);
 AFXSOCK_AVAILABLE_IN_ALL
 gboolean c_async_socket_is_connected (CAsyncSocket *self);
-AFXSOCK_AVAILABLE_IN_ALL
-CEventBackend c_async_socket_get_event_backend (CAsyncSocket *self);
-
-/* The event back end of main contexts whose first socket is made from now on */
-AFXSOCK_AVAILABLE_IN_ALL
-void c_event_backend_set_default (CEventBackend backend);
-AFXSOCK_AVAILABLE_IN_ALL
-CEventBackend c_event_backend_get_default (void);
 
 /* Records and the write queue (beyond MFC) */
 AFXSOCK_AVAILABLE_IN_ALL

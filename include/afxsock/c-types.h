@@ -71,26 +71,6 @@ typedef enum
 } CShutdownHow;
 
 /**
- * CEventBackend:
- * @C_EVENT_BACKEND_DEFAULT: what the environment variable `AFXSOCK_BACKEND` names
- *   (`epoll` or `io_uring`), else epoll
- * @C_EVENT_BACKEND_EPOLL: epoll reports readiness; every byte goes through recv() and send()
- * @C_EVENT_BACKEND_IO_URING: epoll for readiness as before, and an io_uring ring per main
- *   context through which connected TCP sockets without TLS receive (multishot, into the
- *   ring's buffers) and send (the sends of a dispatch submitted together)
- *
- * How a main context's sockets learn of events and move their bytes (docs/internals.md, "The
- * io_uring back end"). The notifications, their rules and every call's contract are the same
- * with both; what differs is in docs/performance.md, "The io_uring back end".
- */
-typedef enum
-{
-  C_EVENT_BACKEND_DEFAULT = 0,
-  C_EVENT_BACKEND_EPOLL = 1,
-  C_EVENT_BACKEND_IO_URING = 2
-} CEventBackend;
-
-/**
  * C_INVALID_SOCKET:
  *
  * The handle of a socket object that has no descriptor (MFC's `INVALID_SOCKET`).
