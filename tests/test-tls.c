@@ -389,6 +389,28 @@ both_handshakes (gpointer data)
   return results[0] >= 1 && results[2] >= 1;
 }
 
+/* results[0, 1]: the client's on_handshake count and error; [2, 3]: the server's. */
+static void
+count_handshakes (Pair *p, int *results)
+{
+  g_signal_connect (p->client, "handshake", G_CALLBACK (count_handshake), &results[0]);
+  g_signal_connect (p->server, "handshake", G_CALLBACK (count_handshake), &results[2]);
+}
+
+/* Both handshakes end without error, and an echo goes through the encrypted connection. */
+static void
+finish_starttls (Pair *p, int *results)
+{
+  cr_assert (run_until (both_handshakes, results));
+  cr_assert_eq (results[1], 0, "client handshake: %s", g_strerror (results[1]));
+  cr_assert_eq (results[3], 0, "server handshake: %s", g_strerror (results[3]));
+  cr_assert (c_async_socket_is_tls_established (S (p->client)));
+
+  p->server->hook = echo_hook;
+  echo_round_trip (p->client);
+  pair_close (p);
+}
+
 Test (tls, starttls_after_plaintext, .timeout = 20)
 {
   g_autoptr (CTlsSettings) server_tls = server_settings ("server");
@@ -405,21 +427,13 @@ Test (tls, starttls_after_plaintext, .timeout = 20)
   g_byte_array_set_size (p.server->received, 0);
   p.server->read_on_receive = FALSE;
 
-  g_signal_connect (p.client, "handshake", G_CALLBACK (count_handshake), &results[0]);
-  g_signal_connect (p.server, "handshake", G_CALLBACK (count_handshake), &results[2]);
+  count_handshakes (&p, results);
   cr_assert (c_async_socket_start_tls (S (p.server), server_tls, NULL, &error), "%s",
              error ? error->message : "");
   cr_assert (c_async_socket_start_tls (S (p.client), client_tls, "localhost", &error), "%s",
              error ? error->message : "");
   cr_assert_eq (results[0] + results[2], 0, "on_handshake inside the call");
-  cr_assert (run_until (both_handshakes, results));
-  cr_assert_eq (results[1], 0, "client handshake: %s", g_strerror (results[1]));
-  cr_assert_eq (results[3], 0, "server handshake: %s", g_strerror (results[3]));
-  cr_assert (c_async_socket_is_tls_established (S (p.client)));
-
-  p.server->hook = echo_hook;
-  echo_round_trip (p.client);
-  pair_close (&p);
+  finish_starttls (&p, results);
 }
 
 typedef struct
@@ -454,9 +468,7 @@ Test (tls, starttls_with_the_handshake_right_behind_the_command, .timeout = 20)
   Unread unread;
 
   pair_open (&p);
-  cr_assert (c_async_socket_async_select (S (p.server), C_FD_READ | C_FD_WRITE | C_FD_CLOSE, NULL));
-  g_signal_connect (p.client, "handshake", G_CALLBACK (count_handshake), &results[0]);
-  g_signal_connect (p.server, "handshake", G_CALLBACK (count_handshake), &results[2]);
+  count_handshakes (&p, results);
   send_text (p.client, "STARTTLS\r\n");
   cr_assert (c_async_socket_start_tls (S (p.client), client_tls, "localhost", &error), "%s",
              error ? error->message : "");
@@ -467,13 +479,7 @@ Test (tls, starttls_with_the_handshake_right_behind_the_command, .timeout = 20)
   cr_assert_eq (memcmp (command, "STARTTLS\r\n", 10), 0);
   cr_assert (c_async_socket_start_tls (S (p.server), server_tls, NULL, &error), "%s",
              error ? error->message : "");
-  cr_assert (run_until (both_handshakes, results));
-  cr_assert_eq (results[1], 0, "client handshake: %s", g_strerror (results[1]));
-  cr_assert_eq (results[3], 0, "server handshake: %s", g_strerror (results[3]));
-
-  p.server->hook = echo_hook;
-  echo_round_trip (p.client);
-  pair_close (&p);
+  finish_starttls (&p, results);
 }
 
 /* ---- What is built on the transport ----------------------------------------------------- */
