@@ -2,7 +2,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Included by exactly two files: c-async-socket-records.c (framing, reading, timeouts) and
+ * Included by exactly three files: c-async-socket-records.c (framing, reading),
+ * c-async-socket-record-mode.c (the state's life, timeouts, settings) and
  * c-async-socket-queue.c (the write queue). They share one CRecordState rather than owning
  * a part each: the reader corks the queue while it delivers records and flushes it after,
  * and the rest of the socket (c-async-socket-events.c, once per writable event) tells a
@@ -44,7 +45,8 @@ struct _CRecordState
   gboolean reading;     /* records_readable is under way: a nested call leaves the reading to it */
   gboolean read_missed; /* a nested call left its report to the call under way */
 
-  /* Timeouts and the sender of a datagram record (c-async-socket-records.c). */
+  /* The timeouts' timer (c-async-socket-record-mode.c) and the sender of a datagram record
+   * (c-async-socket-records.c). */
   GSource *timer;
   GSocketAddress *sender;
 };
@@ -56,8 +58,10 @@ c_async_socket_has_failed (CAsyncSocketPrivate *priv)
   return priv->close_reason != NULL;
 }
 
-/* c-async-socket-records.c */
+/* c-async-socket-record-mode.c */
 CRecordState *c_async_socket_records_create_state (CAsyncSocket *self);
+/* Arms (or brings forward) the socket's timeout timer after a read. */
+void c_async_socket_records_arm_timer (CAsyncSocket *self);
 
 /* The socket's running state, made on first use. */
 static inline CRecordState *
