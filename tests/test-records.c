@@ -601,8 +601,8 @@ Test (records, records_sent_from_memory_survive_the_caller_reusing_it, .timeout 
 
 /* How many of the 64 KiB records that filled the buffer (queue_behind_a_full_buffer) came
  * first, counted once a record of another size has arrived after them: the writer's on_send
- * says its queue left, not that the reader has read it all (the io_uring back end reads
- * ahead of the application, and a record may be delivered a dispatch later). */
+ * says its queue left, not that the reader has read it all (a transport that reads ahead of
+ * the application, as the removed io_uring back end did, can deliver one a dispatch later). */
 static gboolean
 another_size_arrived (gpointer data)
 {
