@@ -635,7 +635,7 @@ Test (records, hundreds_of_waiting_records_leave_in_order, .timeout = 60)
   guint8 buffer[20000];
 
   gsize queued, total = 0;
-  guint before = 0;
+  guint before;
   int sends_before;
 
   c_async_socket_set_water_marks (S (p.client), 0, 64 << 20);

@@ -448,7 +448,7 @@ unread_reached (gpointer data)
   Unread *u = data;
   guint32 unread = 0;
 
-  c_async_socket_ioctl (S (u->socket), FIONREAD, &unread, NULL);
+  cr_assert (c_async_socket_ioctl (S (u->socket), FIONREAD, &unread, NULL));
   return unread >= u->at_least;
 }
 
